@@ -1,0 +1,125 @@
+import Foundation
+
+/// A pending comment the queue may show, as the server knows it from the comment's latest `Decision`.
+public struct QueueCandidate: Sendable, Codable, Hashable {
+    public var commentID: CommentID
+    public var authorID: UserID
+    public var articleID: ArticleID
+    public var submittedAt: Date
+    /// Everyone who has reviewed it already.
+    public var reviewerIDs: [UserID]
+    /// `Decision.reviewsStillNeeded` from its latest decision.
+    public var reviewsStillNeeded: Double
+    /// A trusted author's comment that is already published and open to post-publication review.
+    public var alreadyPublished: Bool
+    /// The author's published comments (veterans are anonymised).
+    public var authorPublished: Int
+
+    public init(
+        commentID: CommentID, authorID: UserID, articleID: ArticleID, submittedAt: Date, reviewerIDs: [UserID],
+        reviewsStillNeeded: Double, alreadyPublished: Bool = false, authorPublished: Int = 0
+    ) {
+        self.commentID = commentID
+        self.authorID = authorID
+        self.articleID = articleID
+        self.submittedAt = submittedAt
+        self.reviewerIDs = reviewerIDs
+        self.reviewsStillNeeded = reviewsStillNeeded
+        self.alreadyPublished = alreadyPublished
+        self.authorPublished = authorPublished
+    }
+}
+
+/// A comment whose civility a moderator confirmed, usable as an audit.
+public struct AuditCandidate: Sendable, Codable, Hashable {
+    public var commentID: CommentID
+    public var authorID: UserID
+    public var articleID: ArticleID
+    public var verdict: CivilityVote
+    /// Everyone who has reviewed it already (as a pending comment or as an audit).
+    public var reviewerIDs: [UserID]
+
+    public init(commentID: CommentID, authorID: UserID, articleID: ArticleID, verdict: CivilityVote, reviewerIDs: [UserID]) {
+        self.commentID = commentID
+        self.authorID = authorID
+        self.articleID = articleID
+        self.verdict = verdict
+        self.reviewerIDs = reviewerIDs
+    }
+}
+
+/// The comment to show a reviewer next.
+public struct QueuePick: Sendable, Codable, Hashable {
+    public var commentID: CommentID
+    public var authorID: UserID
+    public var articleID: ArticleID
+    /// An audit: grade the review with `Engine.grade` instead of adding it to the comment's reviews.
+    public var isAudit: Bool
+    /// Hide the author even more carefully (a veteran whose voice reviewers may recognise).
+    public var anonymiseAuthor: Bool
+    public var reason: String
+}
+
+extension Engine {
+    /// Chooses what `reviewer` reviews next: about `Settings.auditShare` audits (more for a reviewer under
+    /// watch), otherwise the pending comment closest to a decision, oldest among equals, avoiding the articles
+    /// and authors of `recentPicks`; never the reviewer's own comment or one they reviewed. Returns nil when
+    /// the reviewer is banned or nothing is left to review.
+    ///
+    /// - Parameter entropy: any caller-chosen number (e.g. random); the same value gives the same pick.
+    public func pick(
+        for reviewer: ReviewerRecord, candidates: [QueueCandidate], audits: [AuditCandidate],
+        recentPicks: [QueuePick] = [], now: Date, entropy: UInt64
+    ) -> QueuePick? {
+        if reviewer.isBanned(at: now) { return nil }
+        let me = reviewer.reviewerID
+        let roll = unitInterval(mix64(entropy))
+        let watched = reviewer.standing != .good
+        let auditShare = watched ? settings.auditShareUnderWatch : settings.auditShare
+        if roll < auditShare, let audit = chooseAudit(for: me, from: audits, entropy: mix64(entropy ^ 0xA0D1)) {
+            return audit
+        }
+
+        var best: (key: (Int, Int, Date), candidate: QueueCandidate)?
+        for c in candidates where c.authorID != me && !c.reviewerIDs.contains(me) {
+            let key = (priority(of: c, now: now), spreadPenalty(of: c, recentPicks: recentPicks), c.submittedAt)
+            if best == nil || key < best!.key { best = (key, c) }
+        }
+        guard let chosen = best?.candidate else { return nil }
+        let needed = Format.fixed(max(chosen.reviewsStillNeeded, 1), 0)
+        let waited = Format.duration(now.timeIntervalSince(chosen.submittedAt))
+        return QueuePick(
+            commentID: chosen.commentID, authorID: chosen.authorID, articleID: chosen.articleID, isAudit: false,
+            anonymiseAuthor: chosen.authorPublished >= settings.veteranAfterPublished,
+            reason: chosen.alreadyPublished
+                ? "post-publication review of a trusted author's comment (waited \(waited))"
+                : "about \(needed) review(s) from a decision, waiting \(waited)")
+    }
+
+    /// Lower is sooner: whole reviews still needed; comments past half the maximum wait jump a step ahead,
+    /// and already published comments wait behind pending ones.
+    func priority(of c: QueueCandidate, now: Date) -> Int {
+        var p = Int(max(c.reviewsStillNeeded - 1e-9, 0).rounded(.up))
+        if now.timeIntervalSince(c.submittedAt) >= settings.maximumWait / 2 { p -= 1 }
+        if c.alreadyPublished { p += 2 }
+        return p
+    }
+
+    /// 1 when the reviewer just saw this article or author, so equals from elsewhere go first.
+    func spreadPenalty(of c: QueueCandidate, recentPicks: [QueuePick]) -> Int {
+        recentPicks.contains { $0.articleID == c.articleID || $0.authorID == c.authorID } ? 1 : 0
+    }
+
+    /// An audit the reviewer has not seen and did not write; civil and uncivil verdicts alternate so that both
+    /// kinds of mistake are caught.
+    func chooseAudit(for me: UserID, from audits: [AuditCandidate], entropy: UInt64) -> QueuePick? {
+        let eligible = audits.filter { $0.authorID != me && !$0.reviewerIDs.contains(me) }
+        guard !eligible.isEmpty else { return nil }
+        let wanted: CivilityVote = entropy & 1 == 0 ? .civil : .uncivil
+        let preferred = eligible.filter { $0.verdict == wanted }
+        let pool = preferred.isEmpty ? eligible : preferred
+        let a = pool[Int((entropy >> 1) % UInt64(pool.count))]
+        return QueuePick(commentID: a.commentID, authorID: a.authorID, articleID: a.articleID, isAudit: true,
+                         anonymiseAuthor: true, reason: "audit: a moderator confirmed this comment's verdict")
+    }
+}

@@ -1,0 +1,433 @@
+import Foundation
+
+/// A comment whose fate is settled, as input to a batch refit.
+public struct SettledComment: Sendable, Codable, Hashable {
+    public var comment: CommentUnderReview
+    /// All its civility reviews (audit reviews of it are not included: they live in reviewer records).
+    public var reviews: [Review]
+    /// The moderator's verdict, when one was given; otherwise the engine's own estimate is refitted.
+    public var moderatorVerdict: CivilityVote?
+    /// The author-record term of its last decision (`Decision.explanation.authorLogOdds`).
+    public var authorLogOdds: Double
+
+    public init(comment: CommentUnderReview, reviews: [Review], moderatorVerdict: CivilityVote?, authorLogOdds: Double) {
+        self.comment = comment
+        self.reviews = reviews
+        self.moderatorVerdict = moderatorVerdict
+        self.authorLogOdds = authorLogOdds
+    }
+}
+
+/// The result of a batch refit: a new `ModelState` and every reviewer record passed in, re-estimated.
+public struct Refit: Sendable {
+    public var model: ModelState
+    /// Same order as the records passed in. Store these; their `outcomes` replace the online counts for the
+    /// comments in the batch, so outcomes settled after the batch was taken must be settled again.
+    public var reviewers: [ReviewerRecord]
+    /// Warnings, mutes and unmutes the new estimates caused.
+    public var sanctions: [Sanction]
+}
+
+extension Engine {
+    /// Re-estimates everything learned, by expectation–maximisation over settled comments:
+    /// - each comment's class (civil/uncivil) and side on the axis of disagreement (E-step);
+    /// - each reviewer's accuracy and bias (Dawid–Skene, one accuracy per reviewer), and factor (bridging);
+    /// - the pre-screen calibration, the self-rating rates, the two kinds of author, the side distribution;
+    /// - the quality ("good") model, bridged the same way, for the "best" sort.
+    /// Moderator verdicts are held fixed. Pass a window of recent settled comments (tens of thousands at most).
+    public func refit(_ history: [SettledComment], reviewers: [ReviewerRecord], now: Date) -> Refit {
+        var fit = BatchFit(engine: self, history: history, reviewers: reviewers)
+        fit.run()
+        var model = fit.model
+        model.refittedOn = history.count
+        var records = reviewers
+        var sanctions: [Sanction] = []
+        for (i, var r) in records.enumerated() where fit.touched[i] {
+            r.outcomes = fit.outcomes[i]
+            r.civilityFactor = settings.bridging ? fit.factor[i] : 0
+            r.qualityBias = fit.qualityBias[i]
+            r.qualityFactor = fit.qualityFactor[i]
+            let (updated, s) = Engine(settings: settings, model: model).reviewStanding(r, now: now)
+            records[i] = updated
+            sanctions += s
+        }
+        return Refit(model: model, reviewers: records, sanctions: sanctions)
+    }
+}
+
+/// The working state of one refit. Votes are flattened into arrays for speed.
+struct BatchFit {
+    let settings: Settings
+    var model: ModelState
+    let grid: [Double]
+    let records: [ReviewerRecord]
+
+    // Per comment.
+    var voteStart: [Int] = []
+    var priorBase: [Double] = []
+    var preScreen: [Double?] = []
+    var selfRating: [CivilityVote?] = []
+    var verdict: [CivilityVote?] = []
+    var commentIDs: [CommentID] = []
+    var authors: [UserID] = []
+    var q1: [Double] = []
+    /// Joint posterior over (class, side), 2·G per comment: [civil g0..gG-1, uncivil g0..gG-1].
+    var joint: [Double] = []
+
+    // Per vote.
+    var voteReviewer: [Int] = []
+    var voteUncivil: [Bool] = []
+    var voteQuality: [Double?] = []
+
+    // Per reviewer.
+    var outcomes: [ClassCounts]
+    var factor: [Double]
+    var qualityBias: [Double]
+    var qualityFactor: [Double]
+    var touched: [Bool]
+    var rel: [Reliability] = []
+
+    init(engine: Engine, history: [SettledComment], reviewers: [ReviewerRecord]) {
+        settings = engine.settings
+        model = engine.model
+        grid = engine.settings.sideGrid
+        records = reviewers
+        outcomes = reviewers.map { _ in ClassCounts() }
+        factor = reviewers.map(\.civilityFactor)
+        qualityBias = reviewers.map(\.qualityBias)
+        qualityFactor = reviewers.map(\.qualityFactor)
+        touched = reviewers.map { _ in false }
+        if model.sidePrior.count != grid.count {
+            model.sidePrior = grid.map { _ in 1 / Double(grid.count) }
+        }
+        var index: [UserID: Int] = [:]
+        for (i, r) in reviewers.enumerated() { index[r.reviewerID] = i }
+        for s in history {
+            voteStart.append(voteReviewer.count)
+            var seen: [UserID] = []
+            for review in s.reviews.sorted(by: { ($0.reviewerID, $0.id) < ($1.reviewerID, $1.id) }) {
+                guard review.reviewerID != s.comment.authorID, !seen.contains(review.reviewerID),
+                      let i = index[review.reviewerID] else { continue }
+                seen.append(review.reviewerID)
+                voteReviewer.append(i)
+                voteUncivil.append(review.civility == .uncivil)
+                voteQuality.append(review.quality?.score)
+                touched[i] = true
+            }
+            priorBase.append(s.authorLogOdds)
+            preScreen.append(s.comment.preScreenScore.map { logit($0) })
+            selfRating.append(s.comment.selfRating)
+            verdict.append(s.moderatorVerdict)
+            commentIDs.append(s.comment.id)
+            authors.append(s.comment.authorID)
+        }
+        voteStart.append(voteReviewer.count)
+        q1 = [Double](repeating: model.uncivilShare, count: history.count)
+        joint = [Double](repeating: 0, count: history.count * 2 * grid.count)
+    }
+
+    var commentCount: Int { priorBase.count }
+
+    func prior(_ c: Int) -> Double {
+        var l = priorBase[c]
+        if let x = preScreen[c] { l += model.preScreenIntercept + model.preScreenSlope * x - logit(model.uncivilShare) }
+        if let s = selfRating[c] { l += model.selfRatingWeight(s) }
+        return l
+    }
+
+    mutating func run() {
+        guard commentCount > 0 else { return }
+        for i in records.indices { outcomes[i] = records[i].outcomes }
+        updateReliability()
+        // Start from the plain (side-blind) Dawid–Skene posterior.
+        let savedFactors = factor
+        if !settings.bridging { factor = factor.map { _ in 0 } }
+        expectation()
+        let needsAxis = settings.bridging && (savedFactors.map(abs).max() ?? 0) < 0.3
+        for iteration in 0..<8 {
+            maximiseReliability()
+            maximiseEvidence()
+            if settings.bridging {
+                if iteration == 0 && needsAxis { seedAxis() }
+                maximiseFactors()
+                maximiseSidePrior()
+            }
+            expectation()
+        }
+        maximiseReliability()
+        fitAuthorKinds()
+        fitQuality()
+    }
+
+    mutating func updateReliability() {
+        rel = records.indices.map { i in
+            var r = records[i]
+            r.outcomes = outcomes[i]
+            return settings.reliability(of: r)
+        }
+    }
+
+    @inline(__always)
+    func logVote(_ uncivilVote: Bool, _ r: Reliability, _ f: Double, y: Int, g: Double) -> Double {
+        let x = (y == 1 ? r.accuracyLogit : -r.accuracyLogit) + r.bias + f * g
+        return uncivilVote ? logSigmoid(x) : logSigmoid(-x)
+    }
+
+    /// E-step: the joint posterior over class and side for every comment.
+    mutating func expectation() {
+        let G = grid.count
+        let logSide = model.sidePrior.map { log(max($0, 1e-9)) }
+        var logJ = [Double](repeating: 0, count: 2 * G)
+        for c in 0..<commentCount {
+            let l = prior(c)
+            let lp = [logSigmoid(-l), logSigmoid(l)]
+            for y in 0..<2 {
+                for gi in 0..<G {
+                    var v = lp[y] + logSide[gi]
+                    for k in voteStart[c]..<voteStart[c + 1] {
+                        let u = voteReviewer[k]
+                        v += logVote(voteUncivil[k], rel[u], factor[u], y: y, g: grid[gi])
+                    }
+                    if let verdict = verdict[c], (verdict == .uncivil) != (y == 1) { v = -Double.infinity }
+                    logJ[y * G + gi] = v
+                }
+            }
+            let z = logSumExp(logJ)
+            var p1 = 0.0
+            for j in 0..<(2 * G) {
+                let p = exp(logJ[j] - z)
+                joint[c * 2 * G + j] = p
+                if j >= G { p1 += p }
+            }
+            q1[c] = p1
+        }
+    }
+
+    /// M-step, Dawid–Skene: each reviewer's agreement with the (soft) classes.
+    mutating func maximiseReliability() {
+        for i in outcomes.indices where touched[i] { outcomes[i] = ClassCounts() }
+        for c in 0..<commentCount {
+            for k in voteStart[c]..<voteStart[c + 1] {
+                outcomes[voteReviewer[k]].add(vote: voteUncivil[k] ? .uncivil : .civil, pUncivil: q1[c])
+            }
+        }
+        updateReliability()
+    }
+
+    /// M-step: base rate, pre-screen calibration (ridge logistic regression) and self-rating rates.
+    mutating func maximiseEvidence() {
+        let n = Double(commentCount)
+        model.uncivilShare = min(max((q1.reduce(0, +) + 1) / (n + 2), 0.001), 0.5)
+
+        var a = model.preScreenIntercept, b = model.preScreenSlope
+        let a0 = a, b0 = b, ridge = 2.0
+        for _ in 0..<5 {
+            var ga = -ridge * (a - a0), gb = -ridge * (b - b0)
+            var haa = ridge, hab = 0.0, hbb = ridge
+            for c in 0..<commentCount {
+                guard let x = preScreen[c] else { continue }
+                let p = sigmoid(a + b * x)
+                let r = q1[c] - p
+                ga += r
+                gb += r * x
+                let w = p * (1 - p)
+                haa += w
+                hab += w * x
+                hbb += w * x * x
+            }
+            let det = haa * hbb - hab * hab
+            guard det > 1e-12 else { break }
+            a += (hbb * ga - hab * gb) / det
+            b += (haa * gb - hab * ga) / det
+        }
+        model.preScreenIntercept = a
+        model.preScreenSlope = max(b, 0)
+
+        let pseudo = 5.0
+        var uu = pseudo * model.selfUncivilGivenUncivil, un = pseudo
+        var cu = pseudo * model.selfUncivilGivenCivil, cn = pseudo
+        for c in 0..<commentCount {
+            guard let s = selfRating[c] else { continue }
+            let said = s == .uncivil ? 1.0 : 0.0
+            uu += q1[c] * said
+            un += q1[c]
+            cu += (1 - q1[c]) * said
+            cn += 1 - q1[c]
+        }
+        model.selfUncivilGivenUncivil = min(max(uu / un, 0.001), 0.999)
+        model.selfUncivilGivenCivil = min(max(cu / cn, 0.0005), 0.5)
+    }
+
+    /// Finds the axis of disagreement from scratch: a rank-one factorisation of what the votes leave
+    /// unexplained by the classes (vote minus expected vote), by alternating least squares.
+    mutating func seedAxis() {
+        let G = grid.count
+        var fc = (0..<commentCount).map { c in unitInterval(mix64(UInt64(bitPattern: commentIDs[c]))) * 2 - 1 }
+        var fu = [Double](repeating: 0, count: records.count)
+        let lambda = 2.0
+        for _ in 0..<15 {
+            var num = [Double](repeating: 0, count: records.count), den = num
+            for c in 0..<commentCount {
+                for k in voteStart[c]..<voteStart[c + 1] {
+                    let r = (voteUncivil[k] ? 1.0 : -1.0) - (2 * q1[c] - 1)
+                    num[voteReviewer[k]] += r * fc[c]
+                    den[voteReviewer[k]] += fc[c] * fc[c]
+                }
+            }
+            for u in fu.indices { fu[u] = num[u] / (den[u] + lambda) }
+            for c in 0..<commentCount {
+                var n = 0.0, d = lambda
+                for k in voteStart[c]..<voteStart[c + 1] {
+                    let r = (voteUncivil[k] ? 1.0 : -1.0) - (2 * q1[c] - 1)
+                    n += r * fu[voteReviewer[k]]
+                    d += fu[voteReviewer[k]] * fu[voteReviewer[k]]
+                }
+                fc[c] = n / d
+            }
+        }
+        let magnitudes = fc.map(abs).sorted()
+        let scale = max(magnitudes[min(magnitudes.count - 1, magnitudes.count * 9 / 10)], 1e-6)
+        for c in 0..<commentCount {
+            let g0 = min(max(fc[c] / scale, -1), 1)
+            var w = grid.map { exp(-($0 - g0) * ($0 - g0) / (2 * 0.25 * 0.25)) }
+            let z = w.reduce(0, +)
+            w = w.map { $0 / z }
+            for gi in 0..<G {
+                joint[c * 2 * G + gi] = (1 - q1[c]) * w[gi]
+                joint[c * 2 * G + G + gi] = q1[c] * w[gi]
+            }
+        }
+        for u in factor.indices where touched[u] { factor[u] = 0 }
+    }
+
+    /// M-step, bridging: each reviewer's factor by Newton's method on the expected log-likelihood, with a
+    /// Gaussian prior that keeps factors near zero unless the votes insist.
+    mutating func maximiseFactors() {
+        let G = grid.count
+        var byReviewer = [[Int]](repeating: [], count: records.count)
+        var voteComment = [Int](repeating: 0, count: voteReviewer.count)
+        for c in 0..<commentCount {
+            for k in voteStart[c]..<voteStart[c + 1] {
+                byReviewer[voteReviewer[k]].append(k)
+                voteComment[k] = c
+            }
+        }
+        let precision = 1 / (settings.factorSpread * settings.factorSpread)
+        for u in records.indices where touched[u] && byReviewer[u].count >= 5 {
+            var f = factor[u]
+            let r = rel[u]
+            for _ in 0..<4 {
+                var grad = -precision * f, hess = -precision
+                for k in byReviewer[u] {
+                    let c = voteComment[k]
+                    let v = voteUncivil[k] ? 1.0 : 0.0
+                    for y in 0..<2 {
+                        let base = (y == 1 ? r.accuracyLogit : -r.accuracyLogit) + r.bias
+                        for gi in 0..<G {
+                            let q = joint[c * 2 * G + y * G + gi]
+                            guard q > 1e-6 else { continue }
+                            let g = grid[gi]
+                            let p = sigmoid(base + f * g)
+                            grad += q * (v - p) * g
+                            hess -= q * p * (1 - p) * g * g
+                        }
+                    }
+                }
+                guard hess < 0 else { break }
+                let step = grad / hess
+                f -= max(min(step, 2), -2)
+            }
+            factor[u] = max(min(f, 8), -8)
+        }
+    }
+
+    mutating func maximiseSidePrior() {
+        let G = grid.count
+        var counts = [Double](repeating: 1, count: G)
+        for c in 0..<commentCount {
+            for gi in 0..<G { counts[gi] += joint[c * 2 * G + gi] + joint[c * 2 * G + G + gi] }
+        }
+        let z = counts.reduce(0, +)
+        model.sidePrior = counts.map { $0 / z }
+    }
+
+    /// The two kinds of author (rarely uncivil, mostly uncivil): their rates and shares, by EM over authors.
+    mutating func fitAuthorKinds() {
+        var uncivil: [UserID: Double] = [:], total: [UserID: Double] = [:]
+        for c in 0..<commentCount {
+            uncivil[authors[c], default: 0] += q1[c]
+            total[authors[c], default: 0] += 1
+        }
+        guard total.count >= 50 else { return }
+        let keys = Array(total.keys)
+        var share = model.abusiveAuthorShare, r1 = model.abusiveAuthorRate, r0 = model.regularAuthorRate
+        for _ in 0..<30 {
+            var s1 = 1.0, n1 = 0.0, u1 = 1.0, t1 = 2.0, u0 = 0.5, t0 = 25.0
+            for a in keys {
+                let u = uncivil[a]!, n = total[a]!
+                let l1 = log(share) + u * log(r1) + (n - u) * log1p(-r1)
+                let l0 = log1p(-share) + u * log(r0) + (n - u) * log1p(-r0)
+                let p = sigmoid(l1 - l0)
+                s1 += p
+                n1 += 1
+                u1 += p * u
+                t1 += p * n
+                u0 += (1 - p) * u
+                t0 += (1 - p) * n
+            }
+            share = min(max(s1 / (n1 + 2), 0.001), 0.5)
+            r1 = min(max(u1 / t1, 0.05), 0.99)
+            r0 = min(max(u0 / t0, 0.001), r1 / 2)
+        }
+        model.abusiveAuthorShare = share
+        model.abusiveAuthorRate = r1
+        model.regularAuthorRate = r0
+    }
+
+    /// The quality model, as Community Notes fits helpfulness: rating ≈ μ + reviewer bias + comment intercept
+    /// + reviewer factor · comment factor, by alternating ridge regressions. The comment intercept (what
+    /// reviewers on both sides agree on) is the "best" sort's score; `Engine.quality` recomputes it per comment.
+    mutating func fitQuality() {
+        var ratingsByComment = [[(u: Int, v: Double)]](repeating: [], count: commentCount)
+        var ratingsByReviewer = [[(c: Int, v: Double)]](repeating: [], count: records.count)
+        var sum = 0.0, n = 0.0
+        for c in 0..<commentCount {
+            for k in voteStart[c]..<voteStart[c + 1] {
+                guard let v = voteQuality[k] else { continue }
+                ratingsByComment[c].append((voteReviewer[k], v))
+                ratingsByReviewer[voteReviewer[k]].append((c, v))
+                sum += v
+                n += 1
+            }
+        }
+        guard n >= 20 else { return }
+        var mu = sum / n
+        var ic = [Double](repeating: 0, count: commentCount), fc = ic
+        if (qualityFactor.map(abs).max() ?? 0) < 1e-3 {
+            for u in qualityFactor.indices {
+                qualityFactor[u] = (unitInterval(mix64(UInt64(bitPattern: records[u].reviewerID))) * 2 - 1) * 0.5
+            }
+        }
+        let li = QualityModel.interceptPenalty, lf = QualityModel.factorPenalty
+        for _ in 0..<12 {
+            for c in 0..<commentCount where !ratingsByComment[c].isEmpty {
+                let sol = QualityModel.solve(ratingsByComment[c].map { ($0.v - mu - qualityBias[$0.u], qualityFactor[$0.u]) },
+                                             interceptPenalty: li, factorPenalty: lf)
+                ic[c] = sol.intercept
+                fc[c] = sol.factor
+            }
+            for u in records.indices where !ratingsByReviewer[u].isEmpty {
+                let sol = QualityModel.solve(ratingsByReviewer[u].map { ($0.v - mu - ic[$0.c], fc[$0.c]) },
+                                             interceptPenalty: li, factorPenalty: lf)
+                qualityBias[u] = sol.intercept
+                qualityFactor[u] = sol.factor
+            }
+            var rs = 0.0
+            for c in 0..<commentCount {
+                for r in ratingsByComment[c] { rs += r.v - qualityBias[r.u] - ic[c] - qualityFactor[r.u] * fc[c] }
+            }
+            mu = rs / n
+        }
+        model.qualityMean = mu
+    }
+}

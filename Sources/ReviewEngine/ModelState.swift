@@ -1,0 +1,55 @@
+import Foundation
+
+/// What the engine has learned about the whole site, as opposed to one reviewer. `Engine.refit` re-estimates it
+/// in batches; the server stores it (one JSON document) and passes it to every `Engine` it builds.
+public struct ModelState: Sendable, Codable, Hashable {
+    /// Authors come in two kinds that the engine cannot see but can infer from their record: most rarely write
+    /// an uncivil comment, a few mostly do. Their rates and share are refitted from settled comments.
+    public var regularAuthorRate: Double = 0.02
+    public var abusiveAuthorRate: Double = 0.6
+    public var abusiveAuthorShare: Double = 0.08
+
+    /// Pre-screen calibration: log-odds(uncivil) ≈ preScreenIntercept + preScreenSlope · logit(score).
+    public var preScreenIntercept: Double = -1.2
+    public var preScreenSlope: Double = 0.5
+    /// Share of uncivil comments whose authors rate them uncivil themselves, and of civil ones.
+    public var selfUncivilGivenUncivil: Double = 0.3
+    public var selfUncivilGivenCivil: Double = 0.02
+    /// How often comments sit at each point of `Settings.sideGrid` (the bridging model's comment factor).
+    public var sidePrior: [Double] = [0.1, 0.15, 0.5, 0.15, 0.1]
+    /// Mean quality rating (μ of the quality model).
+    public var qualityMean: Double = 0.5
+    /// Share of settled comments that were uncivil in the last refit.
+    public var uncivilShare: Double = 0.08
+    /// Settled comments the last refit used (0: defaults only).
+    public var refittedOn: Int = 0
+
+    public init() {}
+
+    /// The chance a first comment by an author with no record is uncivil.
+    public var newAuthorRate: Double {
+        abusiveAuthorShare * abusiveAuthorRate + (1 - abusiveAuthorShare) * regularAuthorRate
+    }
+
+    /// The chance that this author's next comment is uncivil, given how many were published and rejected.
+    public func authorRate(published: Int, rejected: Int) -> Double {
+        let p = Double(published), r = Double(rejected)
+        let logAbusive = log(abusiveAuthorShare) + r * log(abusiveAuthorRate) + p * log1p(-abusiveAuthorRate)
+        let logRegular = log1p(-abusiveAuthorShare) + r * log(regularAuthorRate) + p * log1p(-regularAuthorRate)
+        let pAbusive = sigmoid(logAbusive - logRegular)
+        return pAbusive * abusiveAuthorRate + (1 - pAbusive) * regularAuthorRate
+    }
+
+    /// Log-likelihood ratio (uncivil : civil) of a pre-screen score, relative to the site's base rate.
+    public func preScreenWeight(score: Double) -> Double {
+        preScreenIntercept + preScreenSlope * logit(score) - logit(uncivilShare)
+    }
+
+    /// Log-likelihood ratio (uncivil : civil) of the author's own rating.
+    public func selfRatingWeight(_ vote: CivilityVote) -> Double {
+        switch vote {
+        case .uncivil: log(selfUncivilGivenUncivil / selfUncivilGivenCivil)
+        case .civil: log((1 - selfUncivilGivenUncivil) / (1 - selfUncivilGivenCivil))
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A site's review policy. Every number a publisher may tune lives here, with the default the simulator was
+/// run with (see docs/moderation-quality.md). Probabilities are the engine's estimate that a comment is uncivil.
+public struct Settings: Sendable, Codable, Hashable {
+    // MARK: Deciding
+
+    /// Publish once the chance that the comment is uncivil is at most this.
+    public var publishAtMost: Double = 0.003
+    /// Withhold for a moderator once the chance that the comment is uncivil is at least this.
+    public var withholdAtLeast: Double = 0.6
+    /// Reviews that must count (non-zero weight) before peers alone may publish or withhold.
+    public var minimumReviews: Int = 1
+    /// After this many counted reviews without a decision, peers could not agree: a moderator decides.
+    public var maximumReviews: Int = 6
+    /// Nothing waits forever: after this long a pending comment goes to moderators (trusted authors: published).
+    public var maximumWait: TimeInterval = 12 * 3600
+
+    // MARK: Reviewer reliability
+
+    /// What a reviewer with no record is assumed to catch: the share of uncivil comments they call uncivil.
+    public var newReviewerSensitivity: Double = 0.65
+    /// How many observations that assumption is worth (low: new reviewers are soon judged on their record).
+    public var newReviewerSensitivityStrength: Double = 3
+    /// What a reviewer with no record is assumed to pass: the share of civil comments they call civil.
+    public var newReviewerSpecificity: Double = 0.8
+    public var newReviewerSpecificityStrength: Double = 6
+    /// How many ordinary outcomes one audit is worth: audits are moderator-confirmed, so they count strongly.
+    public var auditWeight: Double = 3
+    /// Below this accuracy (with at least `minimumJudgedReviews`) a reviewer is warned.
+    public var warnBelowAccuracy: Double = 0.75
+    /// Below this accuracy a reviewer's votes stop counting; they count again at `warnBelowAccuracy`.
+    public var muteBelowAccuracy: Double = 0.68
+    /// Judged reviews (outcomes and audits) before a warning can be given.
+    public var minimumJudgedReviews: Double = 5
+    /// Audits failed while muted that earn a review ban.
+    public var auditFailuresForBan: Int = 2
+    /// Review bans escalate through these lengths, in days; the last repeats.
+    public var reviewBanDays: [Double] = [2, 7, 30]
+
+    // MARK: Brigading resistance (the bridging model)
+
+    /// Whether votes that are explained by a reviewer's side in a debate are discounted.
+    public var bridging: Bool = true
+    /// Where a comment may sit on the one learned axis of disagreement.
+    public var sideGrid: [Double] = [-1, -0.5, 0, 0.5, 1]
+    /// How far reviewer factors are pulled towards zero when refitted (a Gaussian prior's standard deviation).
+    public var factorSpread: Double = 2.5
+
+    // MARK: Queue
+
+    /// Share of picks that are audits (comments with a moderator-confirmed verdict).
+    public var auditShare: Double = 0.05
+    /// Share of picks that are audits for a reviewer who is warned or whose votes do not count.
+    public var auditShareUnderWatch: Double = 0.5
+    /// Authors with at least this many published comments are anonymised in the review queue.
+    public var veteranAfterPublished: Int = 20
+    /// The vote weight (in log-odds) the queue assumes when estimating how many reviews a comment still needs.
+    public var typicalReviewWeight: Double = 2
+
+    // MARK: Trust
+
+    /// Published comments an author needs before being trusted.
+    public var trustAfterPublished: Int = 10
+    /// A rejection within this window blocks trust (and any rejection removes it).
+    public var trustCleanWindow: TimeInterval = 60 * 86400
+    /// Reviewer accuracy a trusted author must keep (when they have reviewed enough to be judged).
+    public var trustMinimumAccuracy: Double = 0.8
+    /// A trusted author's comment is published at once unless pre-screen and self-rating put it above this.
+    public var trustedHoldAbove: Double = 0.02
+
+    // MARK: Author sanctions (a comment rejected as uncivil by a moderator)
+
+    /// The first rejection earns a commenting ban of this length.
+    public var commentingBanDays: Double = 7
+    /// This many rejections revoke commenting.
+    public var revokeAfterRejections: Int = 2
+
+    public init() {}
+}
