@@ -1,0 +1,37 @@
+import Foundation
+
+/// What a person may do on the site. A user may hold several roles.
+public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
+    case reader, member, moderator, editor, admin
+
+    public static func < (a: Role, b: Role) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+public struct User: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var email: String
+    public var displayName: String
+    public var status: String
+    public var roles: Set<Role>
+    public var createdAt: Timestamp
+
+    public func has(_ role: Role) -> Bool { roles.contains(role) }
+}
+
+public enum EmailAddress {
+    /// Lower-cased, trimmed, and checked to have the shape of an address (one `@`, a dot in the domain,
+    /// no spaces or control characters). Returns nil for anything else.
+    public static func normalise(_ raw: String) -> String? {
+        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard email.count <= 254 else { return nil }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return nil }
+        let domain = parts[1]
+        guard domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix("."), !domain.contains("..") else { return nil }
+        let forbidden = CharacterSet.whitespacesAndNewlines.union(.controlCharacters).union(CharacterSet(charactersIn: "<>()[]\\,;:\""))
+        guard email.unicodeScalars.allSatisfy({ !forbidden.contains($0) }) else { return nil }
+        return email
+    }
+}

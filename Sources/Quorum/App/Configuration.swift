@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+
+/// Everything an instance needs to know, from flags and `QUORUM_*` environment variables.
+/// The defaults make `quorum demo` work with nothing configured.
+public struct QuorumConfiguration: Sendable {
+    public var database: DatabaseLocation
+    public var databaseOptions: Database.Options
+    public var host: String
+    public var port: Int
+    /// The public address of the site, used in feeds, canonical links and emails.
+    public var siteURL: String
+    public var siteName: String
+    /// Where uploaded images, the demo mail folder and other files live.
+    public var dataDirectory: String
+    /// A folder whose templates and assets override the default theme's files of the same name.
+    public var themeDirectory: String?
+    public var logLevel: Logger.Level
+    /// Apply pending migrations when serving starts.
+    public var migrateOnStart: Bool
+
+    public init(
+        database: DatabaseLocation = .sqlite(path: "./quorum.sqlite"),
+        databaseOptions: Database.Options = .init(),
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        siteURL: String? = nil,
+        siteName: String = "Quorum",
+        dataDirectory: String = "./quorum-data",
+        themeDirectory: String? = nil,
+        logLevel: Logger.Level = .info,
+        migrateOnStart: Bool = true
+    ) {
+        self.database = database
+        self.databaseOptions = databaseOptions
+        self.host = host
+        self.port = port
+        self.siteURL = siteURL ?? "http://\(host):\(port)"
+        self.siteName = siteName
+        self.dataDirectory = dataDirectory
+        self.themeDirectory = themeDirectory
+        self.logLevel = logLevel
+        self.migrateOnStart = migrateOnStart
+    }
+
+    /// The variables Quorum reads, with what each means; the README's table is made from the same facts.
+    public static let environmentVariables: [(name: String, meaning: String)] = [
+        ("QUORUM_DATABASE_URL", "sqlite://PATH (default sqlite://./quorum.sqlite) or postgres://USER:PASS@HOST:PORT/DB[?sslmode=require]"),
+        ("QUORUM_LISTEN", "HOST:PORT to listen on (default 127.0.0.1:8080); --host/--port override"),
+        ("QUORUM_SITE_URL", "public URL of the site (default http://HOST:PORT)"),
+        ("QUORUM_SITE_NAME", "publication name (default Quorum)"),
+        ("QUORUM_DATA_DIR", "folder for uploads and files (default ./quorum-data)"),
+        ("QUORUM_THEME_DIR", "folder of templates/assets overriding the default theme"),
+        ("QUORUM_LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
+        ("QUORUM_DB_POOL_SIZE", "database connections per instance (default 8)"),
+        ("QUORUM_SQLITE_SYNCHRONOUS", "FULL (default, fsync every commit) or NORMAL"),
+    ]
+
+    /// Reads the `QUORUM_*` variables over the defaults. Any value that cannot be used is a ``ConfigurationError``.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> QuorumConfiguration {
+        var configuration = QuorumConfiguration()
+        if let url = environment["QUORUM_DATABASE_URL"], !url.isEmpty {
+            configuration.database = try DatabaseLocation(url: url)
+        }
+        if let listen = environment["QUORUM_LISTEN"], !listen.isEmpty {
+            let (host, port) = try parseListen(listen)
+            configuration.host = host
+            configuration.port = port
+        }
+        if let size = environment["QUORUM_DB_POOL_SIZE"], !size.isEmpty {
+            guard let value = Int(size), (1...1000).contains(value) else {
+                throw ConfigurationError("QUORUM_DB_POOL_SIZE '\(size)' must be a whole number from 1 to 1000")
+            }
+            configuration.databaseOptions.poolSize = value
+        }
+        if let sync = environment["QUORUM_SQLITE_SYNCHRONOUS"], !sync.isEmpty {
+            guard ["FULL", "NORMAL"].contains(sync.uppercased()) else {
+                throw ConfigurationError("QUORUM_SQLITE_SYNCHRONOUS '\(sync)' must be FULL or NORMAL")
+            }
+            configuration.databaseOptions.sqliteSynchronous = sync.uppercased()
+        }
+        if let level = environment["QUORUM_LOG_LEVEL"], !level.isEmpty {
+            guard let value = Logger.Level(rawValue: level.lowercased()) else {
+                throw ConfigurationError("QUORUM_LOG_LEVEL '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            configuration.logLevel = value
+        }
+        configuration.siteName = environment["QUORUM_SITE_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? configuration.siteName
+        configuration.dataDirectory = environment["QUORUM_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? configuration.dataDirectory
+        configuration.themeDirectory = environment["QUORUM_THEME_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.siteURL = environment["QUORUM_SITE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "http://\(configuration.host):\(configuration.port)"
+        try configuration.validate()
+        return configuration
+    }
+
+    static func parseListen(_ listen: String) throws -> (String, Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (0...65535).contains(port)
+        else {
+            throw ConfigurationError("QUORUM_LISTEN '\(listen)' must be HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+
+    /// Checks what can be checked without touching the network or the disk.
+    public func validate() throws {
+        guard (0...65535).contains(port) else { throw ConfigurationError("port \(port) is not between 0 and 65535") }
+        guard let url = URL(string: siteURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw ConfigurationError("QUORUM_SITE_URL '\(siteURL)' must be an http:// or https:// URL")
+        }
+    }
+
+    /// The site URL without a trailing slash, for building absolute links.
+    public var siteBase: String { siteURL.hasSuffix("/") ? String(siteURL.dropLast()) : siteURL }
+}

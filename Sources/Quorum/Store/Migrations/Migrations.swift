@@ -1,0 +1,6 @@
+/// Every migration Quorum ships, in order. Add new ones at the end with the next number; never edit a shipped one.
+public enum Migrations {
+    public static let all: [Migration] = [
+        foundation001,
+    ]
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Quorum
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Copy a SQLite site to a file while it is serving (PostgreSQL: explains pg_dump)."
+    )
+
+    @OptionGroup var site: SiteOptions
+
+    @Option(help: "The file to write; it must not exist yet.")
+    var to: String
+
+    func run() async throws {
+        let configuration = try site.configuration()
+        let database = try await Database.open(configuration.database, options: configuration.databaseOptions, logger: Logs.make(level: .warning))
+        do {
+            let bytes = try await Backup.copy(database, to: to)
+            print("backed up \(configuration.database) to \(to) (\(bytes) bytes)")
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+    }
+}

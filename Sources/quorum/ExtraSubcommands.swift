@@ -1,0 +1,4 @@
+import ArgumentParser
+
+/// Commands that live in their own files and modules, listed here so the root command stays short.
+let extraSubcommands: [any ParsableCommand.Type] = []

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Quorum
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending database migrations and print what was applied."
+    )
+
+    @OptionGroup var site: SiteOptions
+
+    func run() async throws {
+        let configuration = try site.configuration()
+        let database = try await Database.open(configuration.database, options: configuration.databaseOptions, logger: Logs.make(level: .warning))
+        do {
+            let applied = try await Migrator(database: database).migrate()
+            if applied.isEmpty {
+                print("The database at \(configuration.database) is up to date; nothing to apply.")
+            } else {
+                for migration in applied { print("applied \(migration.version) \(migration.name)") }
+                print("\(applied.count) migration(s) applied to \(configuration.database).")
+            }
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+    }
+}
