@@ -97,7 +97,7 @@ extension Engine {
         var counted: [(index: Int, rel: Reliability, factor: Double)] = []
         for review in ordered {
             let record = reviewers.first { $0.reviewerID == review.reviewerID }
-            let rel = record.map { settings.reliability(of: $0) }
+            let rel = record.map { reliability(of: $0) }
             var account = ReviewAccount(
                 reviewID: review.id, reviewerID: review.reviewerID, vote: review.civility, status: .counted,
                 logOdds: 0, undiscountedLogOdds: 0, reviewerAccuracy: rel?.accuracy ?? 0, note: "")

@@ -143,18 +143,18 @@ struct BatchFit {
         let savedFactors = factor
         if !settings.bridging { factor = factor.map { _ in 0 } }
         expectation()
-        let needsAxis = settings.bridging && (savedFactors.map(abs).max() ?? 0) < 0.3
         for iteration in 0..<8 {
             maximiseReliability()
             maximiseEvidence()
             if settings.bridging {
-                if iteration == 0 && needsAxis { seedAxis() }
+                if iteration == 0 { seedAxis(from: savedFactors) }
                 maximiseFactors()
                 maximiseSidePrior()
             }
             expectation()
         }
         maximiseReliability()
+        learnNewReviewers()
         fitAuthorKinds()
         fitQuality()
     }
@@ -163,7 +163,7 @@ struct BatchFit {
         rel = records.indices.map { i in
             var r = records[i]
             r.outcomes = outcomes[i]
-            return settings.reliability(of: r)
+            return Engine(settings: settings, model: model).reliability(of: r)
         }
     }
 
@@ -258,23 +258,18 @@ struct BatchFit {
         model.selfUncivilGivenCivil = min(max(cu / cn, 0.0005), 0.5)
     }
 
-    /// Finds the axis of disagreement from scratch: a rank-one factorisation of what the votes leave
-    /// unexplained by the classes (vote minus expected vote), by alternating least squares.
-    mutating func seedAxis() {
+    /// Finds the axis of disagreement: a rank-one factorisation of what the votes leave unexplained by the
+    /// classes (vote minus expected vote), by alternating least squares, started from the previous factors
+    /// (or from an arbitrary direction the first time). Its comment positions start the EM of the factors.
+    mutating func seedAxis(from previous: [Double]) {
         let G = grid.count
-        var fc = (0..<commentCount).map { c in unitInterval(mix64(UInt64(bitPattern: commentIDs[c]))) * 2 - 1 }
-        var fu = [Double](repeating: 0, count: records.count)
+        let warm = (previous.map(abs).max() ?? 0) >= 0.3
+        var fu = records.indices.map { u in
+            warm ? previous[u] : unitInterval(mix64(UInt64(bitPattern: records[u].reviewerID) ^ 0x5EED)) * 2 - 1
+        }
+        var fc = [Double](repeating: 0, count: commentCount)
         let lambda = 2.0
         for _ in 0..<15 {
-            var num = [Double](repeating: 0, count: records.count), den = num
-            for c in 0..<commentCount {
-                for k in voteStart[c]..<voteStart[c + 1] {
-                    let r = (voteUncivil[k] ? 1.0 : -1.0) - (2 * q1[c] - 1)
-                    num[voteReviewer[k]] += r * fc[c]
-                    den[voteReviewer[k]] += fc[c] * fc[c]
-                }
-            }
-            for u in fu.indices { fu[u] = num[u] / (den[u] + lambda) }
             for c in 0..<commentCount {
                 var n = 0.0, d = lambda
                 for k in voteStart[c]..<voteStart[c + 1] {
@@ -284,6 +279,18 @@ struct BatchFit {
                 }
                 fc[c] = n / d
             }
+            var num = [Double](repeating: 0, count: records.count), den = num
+            for c in 0..<commentCount {
+                for k in voteStart[c]..<voteStart[c + 1] {
+                    let r = (voteUncivil[k] ? 1.0 : -1.0) - (2 * q1[c] - 1)
+                    num[voteReviewer[k]] += r * fc[c]
+                    den[voteReviewer[k]] += fc[c] * fc[c]
+                }
+            }
+            for u in fu.indices { fu[u] = num[u] / (den[u] + lambda) }
+            // Keep the scale fixed (the product is what matters); only the direction is being found.
+            let norm = (fu.reduce(0) { $0 + $1 * $1 } / Double(max(fu.count, 1))).squareRoot()
+            if norm > 1e-9 { for u in fu.indices { fu[u] /= norm } }
         }
         let magnitudes = fc.map(abs).sorted()
         let scale = max(magnitudes[min(magnitudes.count - 1, magnitudes.count * 9 / 10)], 1e-6)
@@ -339,6 +346,26 @@ struct BatchFit {
             }
             factor[u] = max(min(f, 8), -8)
         }
+    }
+
+    /// What reviewers on probation turned out to be, pooled: the starting reliability of the next new reviewer.
+    /// Accounts that keep being replaced (banned trolls coming back) pull it down, as they should.
+    mutating func learnNewReviewers() {
+        var total = ClassCounts()
+        for i in records.indices where touched[i] && records[i].reviewsGiven <= settings.probationReviews {
+            let o = outcomes[i], a = records[i].audits
+            total.civilAgreed += o.civilAgreed + a.civilAgreed
+            total.civilDisagreed += o.civilDisagreed + a.civilDisagreed
+            total.uncivilAgreed += o.uncivilAgreed + a.uncivilAgreed
+            total.uncivilDisagreed += o.uncivilDisagreed + a.uncivilDisagreed
+        }
+        let pseudo = 20.0
+        let sens = (total.uncivilAgreed + pseudo * model.newReviewerSensitivity)
+            / (total.uncivilAgreed + total.uncivilDisagreed + pseudo)
+        let spec = (total.civilAgreed + pseudo * model.newReviewerSpecificity)
+            / (total.civilAgreed + total.civilDisagreed + pseudo)
+        model.newReviewerSensitivity = min(max(sens, 0.55), 0.9)
+        model.newReviewerSpecificity = min(max(spec, 0.6), 0.95)
     }
 
     mutating func maximiseSidePrior() {

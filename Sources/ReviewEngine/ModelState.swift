@@ -19,6 +19,10 @@ public struct ModelState: Sendable, Codable, Hashable {
     public var sidePrior: [Double] = [0.1, 0.15, 0.5, 0.15, 0.1]
     /// Mean quality rating (μ of the quality model).
     public var qualityMean: Double = 0.5
+    /// What reviewers on probation (fewer than `Settings.probationReviews` reviews) have turned out to catch
+    /// and pass: the starting point of every new reviewer's reliability.
+    public var newReviewerSensitivity: Double = 0.7
+    public var newReviewerSpecificity: Double = 0.85
     /// Share of settled comments that were uncivil in the last refit.
     public var uncivilShare: Double = 0.08
     /// Settled comments the last refit used (0: defaults only).
