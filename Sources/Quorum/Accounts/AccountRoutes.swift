@@ -160,10 +160,7 @@ struct AccountRoutes {
 }
 
 /// A page that needs a signed-in reader sends others to the sign-in page, and back afterwards.
-struct RedirectToSignIn: Error, HTTPResponseError {
+/// (``ErrorMiddleware`` turns it into the redirect, or a 401 for the JSON API.)
+struct RedirectToSignIn: Error {
     let next: String
-    var status: HTTPResponse.Status { .seeOther }
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        .seeOther("/signin?next=\(next)")
-    }
 }
