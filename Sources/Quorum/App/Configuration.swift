@@ -18,6 +18,10 @@ public struct QuorumConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Apply pending migrations when serving starts.
     public var migrateOnStart: Bool
+    /// The largest image upload accepted, in bytes (larger ones are refused with 413).
+    public var maxUploadBytes: Int = 10 * 1024 * 1024
+    /// How often the scheduler looks for scheduled articles that are due.
+    public var schedulerInterval: Duration = .seconds(5)
 
     public init(
         database: DatabaseLocation = .sqlite(path: "./quorum.sqlite"),
@@ -54,6 +58,7 @@ public struct QuorumConfiguration: Sendable {
         ("QUORUM_LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
         ("QUORUM_DB_POOL_SIZE", "database connections per instance (default 8)"),
         ("QUORUM_SQLITE_SYNCHRONOUS", "FULL (default, fsync every commit) or NORMAL"),
+        ("QUORUM_MAX_UPLOAD_BYTES", "largest image upload in bytes (default 10485760)"),
     ]
 
     /// Reads the `QUORUM_*` variables over the defaults. Any value that cannot be used is a ``ConfigurationError``.
@@ -78,6 +83,12 @@ public struct QuorumConfiguration: Sendable {
                 throw ConfigurationError("QUORUM_SQLITE_SYNCHRONOUS '\(sync)' must be FULL or NORMAL")
             }
             configuration.databaseOptions.sqliteSynchronous = sync.uppercased()
+        }
+        if let size = environment["QUORUM_MAX_UPLOAD_BYTES"], !size.isEmpty {
+            guard let value = Int(size), value >= 1024 else {
+                throw ConfigurationError("QUORUM_MAX_UPLOAD_BYTES '\(size)' must be a whole number of bytes, at least 1024")
+            }
+            configuration.maxUploadBytes = value
         }
         if let level = environment["QUORUM_LOG_LEVEL"], !level.isEmpty {
             guard let value = Logger.Level(rawValue: level.lowercased()) else {
