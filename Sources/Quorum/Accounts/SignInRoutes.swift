@@ -142,7 +142,7 @@ struct SignInRoutes {
         if let user = context.user {
             body["user"] = ["id": user.id, "displayName": user.displayName, "email": user.email, "roles": user.roles.sorted().map(\.rawValue)]
         }
-        var response = try JSONResponse.make(body)
+        var response = try JSONResponse.object(body)
         if let cookie { response.setCookie(cookie) }
         return response
     }
@@ -151,14 +151,14 @@ struct SignInRoutes {
         let body = try await JSONResponse.decode(SignInRequestBody.self, from: request, context: context)
         let requested = try await site.signIn.request(email: body.email, ip: context.remoteIP, next: body.next ?? "/")
         site.mail.wake()
-        return try JSONResponse.make(["request": requested.id], status: .accepted)
+        return try JSONResponse.object(["request": requested.id], status: .accepted)
     }
 
     private func apiRedeem(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let body = try await JSONResponse.decode(CodeBody.self, from: request, context: context)
         let signedIn = try await site.signIn.redeemCode(requestID: body.request, code: body.code, userAgent: request.headers[.userAgent] ?? "")
         try await endSession(context)
-        var response = try JSONResponse.make([
+        var response = try JSONResponse.object([
             "user": ["id": signedIn.user.id, "displayName": signedIn.user.displayName, "email": signedIn.user.email],
             "csrfToken": signedIn.session.csrfToken,
         ])
@@ -167,9 +167,9 @@ struct SignInRoutes {
     }
 }
 
-/// Small JSON helpers for routes answering with dictionaries.
-enum JSONResponse {
-    static func make(_ object: Any, status: HTTPResponse.Status = .ok) throws -> Response {
+/// JSON helpers for routes answering with dictionaries and reading small typed bodies.
+extension JSONResponse {
+    static func object(_ object: Any, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return Response(
             status: status,

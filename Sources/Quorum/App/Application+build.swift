@@ -5,18 +5,50 @@ import NIOCore
 /// Builds the web application for an open store. The caller owns the database: it opens it (and migrates)
 /// before, and closes it after the application has stopped.
 ///
-/// `configureRouter` lets an embedding program or a test add routes next to Quorum's own.
-/// `mailTransport` replaces where email goes (tests); by default it is the configured SMTP server, or a folder.
+/// `configureRouter` lets an embedding program or a test add routes next to Quorum's own. `clock` is the time
+/// publishing reads (tests move it forward instead of sleeping); `bus` carries page-cache invalidations
+/// between instances (one process: the default in-process bus). `mailTransport` replaces where email goes
+/// (tests); by default it is the configured SMTP server, or a folder.
 public func buildApplication(
     configuration: QuorumConfiguration,
     database: Database,
     logger: Logger,
+    clock: SiteClock = .system,
+    bus: any InvalidationBus = LocalInvalidationBus(),
     mailTransport: (any MailTransport)? = nil,
     configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
 ) throws -> some ApplicationProtocol {
+    let built = try buildRouter(
+        configuration: configuration, database: database, logger: logger, clock: clock, bus: bus, configureRouter: configureRouter
+    )
+    let transport = mailTransport ?? MailTransports.make(configuration: configuration, logger: logger)
+    return Application(
+        router: built.router,
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: nil
+        ),
+        services: [
+            PublishingScheduler(service: built.publishing.service, interval: configuration.schedulerInterval, logger: logger),
+            MailDelivery(database: database, transport: transport, signal: built.site.mail, logger: logger),
+        ],
+        logger: logger
+    )
+}
+
+/// The router with every route of the site, and the features behind it.
+func buildRouter(
+    configuration: QuorumConfiguration,
+    database: Database,
+    logger: Logger,
+    clock: SiteClock = .system,
+    bus: any InvalidationBus = LocalInvalidationBus(),
+    configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
+) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing) {
     Telemetry.bootstrap()
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
+    let publishing = Publishing(site: site, bus: bus, now: clock.now)
 
     let router = Router(context: QuorumContext.self)
     router.add(middleware: MetricsMiddleware())
@@ -26,33 +58,14 @@ public func buildApplication(
     router.add(middleware: CSRFMiddleware(siteOrigin: CSRFMiddleware.origin(of: configuration.siteURL) ?? configuration.siteBase))
     OperationsRoutes(site: site).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
-    HomeRoutes(site: site).addRoutes(to: router)
     SignInRoutes(site: site).addRoutes(to: router)
     AccountRoutes(site: site).addRoutes(to: router)
     AdminUserRoutes(site: site).addRoutes(to: router)
+    ReaderRoutes(publishing: publishing).addRoutes(to: router)
+    ImageRoutes(publishing: publishing).addRoutes(to: router)
+    PublicAPIRoutes(publishing: publishing).addRoutes(to: router)
+    AdminAPIRoutes(publishing: publishing).addRoutes(to: router)
+    AdminPageRoutes(publishing: publishing).addRoutes(to: router)
     configureRouter?(router)
-
-    let transport = mailTransport ?? MailTransports.make(configuration: configuration, logger: logger)
-    let delivery = MailDelivery(database: database, transport: transport, signal: site.mail, logger: logger)
-
-    return Application(
-        router: router,
-        configuration: .init(
-            address: .hostname(configuration.host, port: configuration.port),
-            serverName: nil
-        ),
-        services: [delivery],
-        logger: logger
-    )
-}
-
-/// The front page.
-struct HomeRoutes {
-    let site: Site
-
-    func addRoutes(to router: Router<QuorumContext>) {
-        router.get("/") { _, _ in
-            try site.pages.html("home", ["message": "Independent journalism, moderated by its readers."])
-        }
-    }
+    return (router, site, publishing)
 }

@@ -43,6 +43,10 @@ public struct QuorumConfiguration: Sendable {
             self.insecureSkipVerify = insecureSkipVerify
         }
     }
+    /// The largest image upload accepted, in bytes (larger ones are refused with 413).
+    public var maxUploadBytes: Int = 10 * 1024 * 1024
+    /// How often the scheduler looks for scheduled articles that are due.
+    public var schedulerInterval: Duration = .seconds(5)
 
     public init(
         database: DatabaseLocation = .sqlite(path: "./quorum.sqlite"),
@@ -89,6 +93,7 @@ public struct QuorumConfiguration: Sendable {
         ("QUORUM_SMTP_SECURITY", "starttls (default), tls (implicit, port 465) or none"),
         ("QUORUM_SMTP_USERNAME", "SMTP AUTH user (PLAIN or LOGIN)"),
         ("QUORUM_SMTP_PASSWORD", "SMTP AUTH password"),
+        ("QUORUM_MAX_UPLOAD_BYTES", "largest image upload in bytes (default 10485760)"),
     ]
 
     /// Reads the `QUORUM_*` variables over the defaults. Any value that cannot be used is a ``ConfigurationError``.
@@ -113,6 +118,12 @@ public struct QuorumConfiguration: Sendable {
                 throw ConfigurationError("QUORUM_SQLITE_SYNCHRONOUS '\(sync)' must be FULL or NORMAL")
             }
             configuration.databaseOptions.sqliteSynchronous = sync.uppercased()
+        }
+        if let size = environment["QUORUM_MAX_UPLOAD_BYTES"], !size.isEmpty {
+            guard let value = Int(size), value >= 1024 else {
+                throw ConfigurationError("QUORUM_MAX_UPLOAD_BYTES '\(size)' must be a whole number of bytes, at least 1024")
+            }
+            configuration.maxUploadBytes = value
         }
         if let level = environment["QUORUM_LOG_LEVEL"], !level.isEmpty {
             guard let value = Logger.Level(rawValue: level.lowercased()) else {

@@ -2,6 +2,7 @@
 public enum Migrations {
     public static let all: [Migration] = [
         foundation001,
+        publishing002,
         accounts003,
     ]
 }

@@ -1,0 +1,192 @@
+import Foundation
+import Hummingbird
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// What a cached page depends on. A change names the tags it touches and every page carrying one of them
+/// is dropped; nothing else is. Tags travel between instances as their `name` (see ``InvalidationBus``).
+public enum CacheTag: Hashable, Sendable {
+    /// One article's page (later also changed by its comments).
+    case article(String)
+    case section(String)
+    case tag(String)
+    case author(String)
+    /// The front page.
+    case front
+    /// Feeds and sitemaps, which list recent articles of every section.
+    case feeds
+    /// Every page (they all show the section navigation): sections added or renamed.
+    case site
+
+    public var name: String {
+        switch self {
+        case .article(let slug): "article:\(slug)"
+        case .section(let slug): "section:\(slug)"
+        case .tag(let slug): "tag:\(slug)"
+        case .author(let slug): "author:\(slug)"
+        case .front: "front"
+        case .feeds: "feeds"
+        case .site: "site"
+        }
+    }
+
+    public init?(name: String) {
+        if name == "front" { self = .front; return }
+        if name == "feeds" { self = .feeds; return }
+        if name == "site" { self = .site; return }
+        guard let colon = name.firstIndex(of: ":") else { return nil }
+        let value = String(name[name.index(after: colon)...])
+        switch name[..<colon] {
+        case "article": self = .article(value)
+        case "section": self = .section(value)
+        case "tag": self = .tag(value)
+        case "author": self = .author(value)
+        default: return nil
+        }
+    }
+
+    /// Every page an article appears on, at the moment `article` describes it.
+    public static func pages(showing article: Article, now: Timestamp) -> Set<CacheTag> {
+        var tags: Set<CacheTag> = [.article(article.slug)]
+        guard article.isLive(at: now) else { return tags }
+        tags.formUnion([.front, .feeds, .section(article.section.slug)])
+        tags.formUnion(article.tags.map { .tag($0.slug) })
+        tags.formUnion(article.authors.map { .author($0.slug) })
+        return tags
+    }
+}
+
+/// Carries invalidations to every instance of the site. One instance: ``LocalInvalidationBus``. Several
+/// instances on PostgreSQL: an implementation that `NOTIFY`s the tag names on a channel and `LISTEN`s for
+/// them, handing what arrives to the same receivers.
+public protocol InvalidationBus: Sendable {
+    /// Announces that pages carrying any of `tags` are stale, to every instance including this one.
+    func publish(_ tags: Set<CacheTag>) async
+    /// Registers a receiver for announcements (each instance's page cache subscribes once).
+    func subscribe(_ receiver: @escaping @Sendable (Set<CacheTag>) -> Void)
+}
+
+/// Delivers invalidations within this process, synchronously, before `publish` returns.
+public final class LocalInvalidationBus: InvalidationBus {
+    private let receivers = NIOLockedValueBox<[@Sendable (Set<CacheTag>) -> Void]>([])
+    public init() {}
+    public func publish(_ tags: Set<CacheTag>) async {
+        for receiver in receivers.withLockedValue({ $0 }) { receiver(tags) }
+    }
+    public func subscribe(_ receiver: @escaping @Sendable (Set<CacheTag>) -> Void) {
+        receivers.withLockedValue { $0.append(receiver) }
+    }
+}
+
+/// A rendered page ready to send: the body and all headers computed once, when it was rendered.
+public struct CachedPage: Sendable {
+    public let body: ByteBuffer
+    public let etag: String
+    public let lastModified: String
+    public let headers: HTTPFields
+    public let notModifiedHeaders: HTTPFields
+
+    public init(html: String, contentType: String = "text/html; charset=utf-8", lastModified: Timestamp, cacheControl: String) {
+        self.body = ByteBuffer(string: html)
+        self.etag = "\"\(ContentHash.short(html.utf8))\""
+        self.lastModified = HTTPDate.format(lastModified)
+        self.notModifiedHeaders = [.eTag: etag, .lastModified: self.lastModified, .cacheControl: cacheControl]
+        var headers = notModifiedHeaders
+        headers[.contentType] = contentType
+        self.headers = headers
+    }
+
+    /// 304 when the client already has this version (`If-None-Match`, or failing that `If-Modified-Since`).
+    public func response(to request: Request) -> Response {
+        if let match = request.headers[.ifNoneMatch] {
+            if match == etag || match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag }) {
+                return Response(status: .notModified, headers: notModifiedHeaders)
+            }
+        } else if let since = request.headers[.ifModifiedSince], since == lastModified {
+            return Response(status: .notModified, headers: notModifiedHeaders)
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+}
+
+/// Rendered reader pages kept in memory, keyed by address, each tagged with what it shows.
+///
+/// A page rendered while an invalidation happens is not stored (the generation check), so a page can never
+/// outlive the change that made it stale.
+public final class PageCache: Sendable {
+    struct State {
+        var pages: [String: (page: CachedPage, tags: Set<CacheTag>)] = [:]
+        var byTag: [CacheTag: Set<String>] = [:]
+        var generation: UInt64 = 0
+    }
+    private let state = NIOLockedValueBox(State())
+    public let capacity: Int
+    public static let cacheControl = "public, max-age=60"
+
+    public init(bus: any InvalidationBus, capacity: Int = 5_000) {
+        self.capacity = capacity
+        bus.subscribe { [weak self] tags in self?.drop(tags) }
+    }
+
+    public func page(_ key: String) -> CachedPage? {
+        state.withLockedValue { $0.pages[key]?.page }
+    }
+
+    public var generation: UInt64 { state.withLockedValue { $0.generation } }
+    public var count: Int { state.withLockedValue { $0.pages.count } }
+
+    /// Stores a page rendered when the cache was at `generation`; dropped if anything was invalidated since.
+    public func store(_ key: String, _ page: CachedPage, tags: Set<CacheTag>, renderedAt generation: UInt64) {
+        state.withLockedValue { state in
+            guard state.generation == generation else { return }
+            if state.pages.count >= capacity, state.pages[key] == nil {
+                // Simple and bounded: start over rather than track recency on the hot path.
+                state.pages.removeAll(keepingCapacity: true)
+                state.byTag.removeAll(keepingCapacity: true)
+            }
+            state.pages[key] = (page, tags)
+            for tag in tags { state.byTag[tag, default: []].insert(key) }
+        }
+    }
+
+    /// Removes every page carrying any of `tags` (called by the bus).
+    public func drop(_ tags: Set<CacheTag>) {
+        state.withLockedValue { state in
+            state.generation &+= 1
+            for tag in tags {
+                for key in state.byTag.removeValue(forKey: tag) ?? [] {
+                    if let removed = state.pages.removeValue(forKey: key) {
+                        for other in removed.tags where other != tag { state.byTag[other]?.remove(key) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Answers from the cache, or renders, stores and answers.
+    public func serve(
+        _ request: Request, key: String, tags: Set<CacheTag>, contentType: String = "text/html; charset=utf-8",
+        render: () async throws -> (text: String, lastModified: Timestamp)
+    ) async throws -> Response {
+        if let page = page(key) { return page.response(to: request) }
+        let generation = self.generation
+        let rendered = try await render()
+        let page = CachedPage(html: rendered.text, contentType: contentType, lastModified: rendered.lastModified, cacheControl: Self.cacheControl)
+        store(key, page, tags: tags.union([.site]), renderedAt: generation)
+        return page.response(to: request)
+    }
+}
+
+/// HTTP dates (RFC 9110 IMF-fixdate), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+public enum HTTPDate {
+    static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    public static func format(_ timestamp: Timestamp) -> String {
+        var seconds = time_t(timestamp.milliseconds / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+}
