@@ -105,12 +105,13 @@ extension Engine {
                 : "about \(needed) review(s) from a decision, waiting \(waited)")
     }
 
-    /// Lower is sooner: whole reviews still needed; comments past half the maximum wait jump a step ahead,
-    /// and already published comments wait behind pending ones.
+    /// Lower is sooner: whole reviews still needed (spending reviews where they finish a decision), and
+    /// already published comments behind pending ones. Age only breaks ties: under a shortage, serving the
+    /// oldest first would make every comment wait, while a comment that peers cannot settle in time goes to
+    /// moderators anyway.
     func priority(of c: QueueCandidate, now: Date) -> Int {
         var p = Int(max(c.reviewsStillNeeded - 1e-9, 0).rounded(.up))
-        if now.timeIntervalSince(c.submittedAt) >= settings.maximumWait / 2 { p -= 1 }
-        if c.alreadyPublished { p += 2 }
+        if c.alreadyPublished { p += 1000 }
         return p
     }
 

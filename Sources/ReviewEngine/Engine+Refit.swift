@@ -9,12 +9,20 @@ public struct SettledComment: Sendable, Codable, Hashable {
     public var moderatorVerdict: CivilityVote?
     /// The author-record term of its last decision (`Decision.explanation.authorLogOdds`).
     public var authorLogOdds: Double
+    /// The author's published and rejected comments when it was submitted (`AuthorRecord` at that time).
+    public var authorPublished: Int
+    public var authorRejected: Int
 
-    public init(comment: CommentUnderReview, reviews: [Review], moderatorVerdict: CivilityVote?, authorLogOdds: Double) {
+    public init(
+        comment: CommentUnderReview, reviews: [Review], moderatorVerdict: CivilityVote?, authorLogOdds: Double,
+        authorPublished: Int, authorRejected: Int
+    ) {
         self.comment = comment
         self.reviews = reviews
         self.moderatorVerdict = moderatorVerdict
         self.authorLogOdds = authorLogOdds
+        self.authorPublished = authorPublished
+        self.authorRejected = authorRejected
     }
 }
 
@@ -70,6 +78,7 @@ struct BatchFit {
     var verdict: [CivilityVote?] = []
     var commentIDs: [CommentID] = []
     var authors: [UserID] = []
+    var authorBucket: [Int] = []
     var q1: [Double] = []
     /// Joint posterior over (class, side), 2·G per comment: [civil g0..gG-1, uncivil g0..gG-1].
     var joint: [Double] = []
@@ -120,6 +129,7 @@ struct BatchFit {
             verdict.append(s.moderatorVerdict)
             commentIDs.append(s.comment.id)
             authors.append(s.comment.authorID)
+            authorBucket.append(ModelState.authorBucket(published: s.authorPublished, rejected: s.authorRejected))
         }
         voteStart.append(voteReviewer.count)
         q1 = [Double](repeating: model.uncivilShare, count: history.count)
@@ -156,6 +166,7 @@ struct BatchFit {
         maximiseReliability()
         learnNewReviewers()
         fitAuthorKinds()
+        fitAuthorTable()
         fitQuality()
     }
 
@@ -386,7 +397,7 @@ struct BatchFit {
             total[authors[c], default: 0] += 1
         }
         guard total.count >= 50 else { return }
-        let keys = Array(total.keys)
+        let keys = total.keys.sorted()  // a fixed order keeps refits bit-for-bit reproducible
         var share = model.abusiveAuthorShare, r1 = model.abusiveAuthorRate, r0 = model.regularAuthorRate
         for _ in 0..<30 {
             var s1 = 1.0, n1 = 0.0, u1 = 1.0, t1 = 2.0, u0 = 0.5, t0 = 25.0
@@ -409,6 +420,23 @@ struct BatchFit {
         model.abusiveAuthorShare = share
         model.abusiveAuthorRate = r1
         model.regularAuthorRate = r0
+    }
+
+    /// How often comments turned out uncivil for each kind of author record (published and rejected counts
+    /// at submission), shrunk towards the two-kinds model where a bucket has few comments.
+    mutating func fitAuthorTable() {
+        var uncivil = [Double](repeating: 0, count: ModelState.authorBucketCount)
+        var total = uncivil
+        for c in 0..<commentCount {
+            uncivil[authorBucket[c]] += q1[c]
+            total[authorBucket[c]] += 1
+        }
+        let k = 30.0
+        model.authorRateTable = (0..<ModelState.authorBucketCount).map { b in
+            let (p, r) = ModelState.representative(bucket: b)
+            let parent = model.mixtureAuthorRate(published: p, rejected: r)
+            return min(max((uncivil[b] + k * parent) / (total[b] + k), 0.0005), 0.99)
+        }
     }
 
     /// The quality model, as Community Notes fits helpfulness: rating ≈ μ + reviewer bias + comment intercept

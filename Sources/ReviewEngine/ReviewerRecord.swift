@@ -98,11 +98,15 @@ public struct Reliability: Sendable, Codable, Hashable {
     /// Positive: quick to call things uncivil; negative: lets things through.
     public var bias: Double { (logit(sensitivity) - logit(specificity)) / 2 }
 
-    /// Log-likelihood ratio (uncivil : civil) carried by a vote when the comment's side does not matter.
+    /// How much of a full vote the reviewer's record earns: judged / (judged + `Settings.provenAfterJudged`).
+    public var proven: Double
+
+    /// Log-likelihood ratio (uncivil : civil) carried by a vote when the comment's side does not matter,
+    /// scaled by `proven`.
     public func weight(of vote: CivilityVote) -> Double {
         switch vote {
-        case .uncivil: log(sensitivity / (1 - specificity))
-        case .civil: log((1 - sensitivity) / specificity)
+        case .uncivil: proven * log(sensitivity / (1 - specificity))
+        case .civil: proven * log((1 - sensitivity) / specificity)
         }
     }
 }
@@ -111,8 +115,8 @@ extension Engine {
     /// The Beta-posterior reliability of a reviewer: what new reviewers have turned out to be (learned by
     /// `refit`; new accounts include returning trolls, so this is modest) plus the reviewer's own record.
     /// One accuracy, one lean: the specificity (civil comments passed) is estimated first, because civil
-    /// comments are plentiful; the sensitivity (uncivil comments caught) starts from that same accuracy, shifted
-    /// by the lean new reviewers show, and moves with the reviewer's own uncivil outcomes and audits. A reviewer
+    /// comments are plentiful; the sensitivity (uncivil comments caught) starts from that same accuracy (shifted
+    /// by `Settings.assumedLean`) and moves with the reviewer's own uncivil outcomes and audits. A reviewer
     /// who passes civil comments well is thus assumed to catch uncivil ones too, until their record says
     /// otherwise (approvers of abuse fail uncivil audits, which weigh `Settings.auditWeight`).
     public func reliability(of record: ReviewerRecord) -> Reliability {
@@ -121,14 +125,14 @@ extension Engine {
         let specA = model.newReviewerSpecificity * specK + o.civilAgreed + w * a.civilAgreed
         let specN = specK + o.civilAgreed + o.civilDisagreed + w * (a.civilAgreed + a.civilDisagreed)
         let spec = specA / specN
-        let lean = logit(model.newReviewerSensitivity) - logit(model.newReviewerSpecificity)
-        let sensPrior = sigmoid(logit(spec) + lean)
+        let sensPrior = sigmoid(logit(spec) + settings.assumedLean)
         let sensA = sensPrior * sensK + o.uncivilAgreed + w * a.uncivilAgreed
         let sensN = sensK + o.uncivilAgreed + o.uncivilDisagreed + w * (a.uncivilAgreed + a.uncivilDisagreed)
         let clamp = { (p: Double) in min(max(p, 0.01), 0.995) }
         return Reliability(
             sensitivity: clamp(sensA / sensN), specificity: clamp(spec),
-            judged: o.total + w * a.total, randomEvidence: randomVoterEvidence(of: record))
+            judged: o.total + w * a.total, randomEvidence: randomVoterEvidence(of: record),
+            proven: (o.total + w * a.total) / (o.total + w * a.total + settings.provenAfterJudged))
     }
 
     /// The sequential test for random voting: the log-likelihood ratio of the reviewer's judged votes under

@@ -12,7 +12,7 @@ public struct Settings: Sendable, Codable, Hashable {
     /// Reviews that must count (non-zero weight) before peers alone may publish or withhold.
     public var minimumReviews: Int = 1
     /// After this many counted reviews without a decision, peers could not agree: a moderator decides.
-    public var maximumReviews: Int = 6
+    public var maximumReviews: Int = 5
     /// Nothing waits forever: after this long a pending comment goes to moderators (trusted authors: published).
     public var maximumWait: TimeInterval = 12 * 3600
 
@@ -22,6 +22,13 @@ public struct Settings: Sendable, Codable, Hashable {
     /// worth: low, so that new reviewers are soon judged on their own record.
     public var newReviewerSensitivityStrength: Double = 3
     public var newReviewerSpecificityStrength: Double = 4
+    /// The lean (in log-odds) assumed between a reviewer's sensitivity and specificity until their own uncivil
+    /// outcomes and audits say otherwise; 0 is Dawid–Skene's one accuracy per reviewer.
+    public var assumedLean: Double = -0.3
+    /// New accounts count little until proven: a vote's weight is scaled by judged / (judged + this), where
+    /// judged is the reviewer's judged reviews (audits weighted). This is what keeps freshly registered
+    /// accounts (a banned troll's new account, a sock puppet) from outvoting reviewers with a record.
+    public var provenAfterJudged: Double = 3
     /// How many ordinary outcomes one audit is worth: audits are moderator-confirmed, so they count strongly.
     public var auditWeight: Double = 3
     /// Below this accuracy (with at least `minimumJudgedReviews`) a reviewer is warned.

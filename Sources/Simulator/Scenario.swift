@@ -172,6 +172,10 @@ public struct SettingsOverrides: Sendable, Codable {
     public var trustAfterPublished: Int?
     public var muteBelowAccuracy: Double?
     public var warnBelowAccuracy: Double?
+    public var provenAfterJudged: Double?
+    public var auditShareOnProbation: Double?
+    public var trustedHoldAbove: Double?
+    public var assumedLean: Double?
 
     public init() {}
 
@@ -188,6 +192,10 @@ public struct SettingsOverrides: Sendable, Codable {
         if let v = trustAfterPublished { s.trustAfterPublished = v }
         if let v = muteBelowAccuracy { s.muteBelowAccuracy = v }
         if let v = warnBelowAccuracy { s.warnBelowAccuracy = v }
+        if let v = provenAfterJudged { s.provenAfterJudged = v }
+        if let v = auditShareOnProbation { s.auditShareOnProbation = v }
+        if let v = trustedHoldAbove { s.trustedHoldAbove = v }
+        if let v = assumedLean { s.assumedLean = v }
         return s
     }
 }

@@ -28,6 +28,8 @@ struct SimComment {
     var seenByModerator = false
     var lastP = 0.0
     var authorLogOdds = 0.0
+    var authorPublished = 0
+    var authorRejected = 0
     /// The rule that published or withheld it (the last one that acted).
     var rule = "pending"
 }
@@ -283,6 +285,8 @@ final class Run {
             preScreen: 1 / (1 + exp(-x)), selfRating: selfRating)
         comments.append(c)
         let index = comments.count - 1
+        comments[index].authorPublished = authors[Int(p.account)].published
+        comments[index].authorRejected = authors[Int(p.account)].rejected
         submissionOrder.append(index)
         queuePosition[c.id] = queue.count
         queue.append(QueueCandidate(
@@ -304,7 +308,7 @@ final class Run {
             let d = engine.decide(underReview(c), reviews: comments[c].reviews, author: authors[Int(comments[c].authorID)],
                                   reviewers: records, now: date)
             comments[c].lastP = d.probabilityUncivil
-            if trace > 0 && d.explanation.countedReviews >= 2 && d.verdict == .needsMoreReviews && comments[c].id % Int64(trace) == 0 {
+            if trace > 0 && !comments[c].uncivil && d.rule == .peersCouldNotAgree && comments[c].id % Int64(trace) == 0 {
                 var line = "[\(comments[c].uncivil ? "UNCIVIL" : "civil") v\(comments[c].viewpoint) t=\(Int(now))] \(d.explanation.summary)\n"
                 for e in d.explanation.evidence { line += "   \(e.note) (\(e.logOdds))\n" }
                 for r in d.explanation.reviews { line += "   \(community.persons[accountPerson[Int(r.reviewerID)]].kind) \(r.vote) \(r.note)\n" }
@@ -418,7 +422,8 @@ final class Run {
         let history = window.map { c in
             SettledComment(comment: underReview(c), reviews: comments[c].reviews,
                            moderatorVerdict: comments[c].seenByModerator ? (comments[c].uncivil ? .uncivil : .civil) : nil,
-                           authorLogOdds: comments[c].authorLogOdds)
+                           authorLogOdds: comments[c].authorLogOdds, authorPublished: comments[c].authorPublished,
+                           authorRejected: comments[c].authorRejected)
         }
         let result = engine.refit(history, reviewers: reviewers, now: date)
         engine.model = result.model
