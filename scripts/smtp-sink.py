@@ -7,7 +7,7 @@ Python's email package (decoded subject, addresses, text and HTML parts with "\n
 defects), so tests can check what a real mail reader would see.
 
     python3 scripts/smtp-sink.py --port 0 --dir /tmp/mail [--starttls | --implicit-tls] [--auth USER:PASS]
-        [--auth-mechanisms PLAIN,LOGIN] [--reject-rcpt ADDRESS]... [--fail-data CODE]
+        [--auth-mechanisms PLAIN,LOGIN] [--reject-rcpt ADDRESS]... [--fail-data CODE] [--no-ehlo]
 
 With --port 0 the system picks a free port. Once listening the sink prints one line on stdout:
 
@@ -18,7 +18,8 @@ With --port 0 the system picks a free port. Once listening the sink prints one l
 same certificate for TLS from the first byte. --auth requires
 AUTH (PLAIN or LOGIN, restricted with --auth-mechanisms) before MAIL; AUTH is only accepted
 after STARTTLS when --starttls is given. --reject-rcpt answers 550 for that recipient;
---fail-data CODE answers CODE (e.g. 451 or 554) at the end of DATA instead of accepting.
+--fail-data CODE answers CODE (e.g. 451 or 554) at the end of DATA instead of accepting;
+--no-ehlo refuses EHLO so the client must fall back to HELO. --host binds another address.
 
 Requires: pip install aiosmtpd (cryptography, or the openssl command, for --starttls).
 """
@@ -118,13 +119,20 @@ class Authenticator:
 
 
 class Sink:
-    def __init__(self, directory, reject_rcpt, fail_data, implicit_tls):
+    def __init__(self, directory, reject_rcpt, fail_data, implicit_tls, no_ehlo):
         self.directory = directory
+        self.no_ehlo = no_ehlo
         self.implicit_tls = implicit_tls
         self.reject_rcpt = {address.lower() for address in reject_rcpt}
         self.fail_data = fail_data
         self.count = 0
         self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        if self.no_ehlo:
+            return ["502 5.5.1 EHLO not implemented, use HELO"]
+        session.host_name = hostname  # with this hook defined, aiosmtpd leaves it to the handler
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject_rcpt:
@@ -200,7 +208,7 @@ async def serve(args):
     if args.auth_mechanisms:
         allowed = {m.strip().upper() for m in args.auth_mechanisms.split(",")}
         excluded = [m for m in ("PLAIN", "LOGIN") if m not in allowed]
-    handler = Sink(args.dir, args.reject_rcpt, args.fail_data, args.implicit_tls)
+    handler = Sink(args.dir, args.reject_rcpt, args.fail_data, args.implicit_tls, args.no_ehlo)
     loop = asyncio.get_running_loop()
 
     def factory():
@@ -240,6 +248,7 @@ def main():
     parser.add_argument("--auth", metavar="USER:PASS", help="require AUTH with these credentials")
     parser.add_argument("--auth-mechanisms", metavar="LIST", help="offer only these, e.g. LOGIN or PLAIN,LOGIN")
     parser.add_argument("--reject-rcpt", action="append", default=[], metavar="ADDRESS", help="answer 550 for this recipient")
+    parser.add_argument("--no-ehlo", action="store_true", help="refuse EHLO with 502 (an old server that only speaks HELO)")
     parser.add_argument("--fail-data", metavar="CODE", help="answer CODE (4xx or 5xx) at the end of DATA")
     args = parser.parse_args()
     if args.starttls and args.implicit_tls:

@@ -436,6 +436,37 @@ struct SMTPClientTests {
         #expect(try sink.onlyMessage().auth?.mechanism == "PLAIN")
     }
 
+    /// An address of this machine that is not loopback, if it has one.
+    static let nonLoopbackIPv4: String? = (try? System.enumerateDevices())?
+        .compactMap { device -> String? in
+            guard case .v4? = device.address, let ip = device.address?.ipAddress, !ip.hasPrefix("127.") else { return nil }
+            return ip
+        }.first
+
+    @Test(.enabled(if: nonLoopbackIPv4 != nil, "needs a non-loopback IPv4 address"))
+    func credentialsAreNeverSentInPlainTextToAnotherHost() async throws {
+        let ip = try #require(Self.nonLoopbackIPv4)
+        let sink = try await SMTPSink.start(.init(auth: "desk:s3cret-pass", host: ip))
+        defer { sink.stop() }
+        let smtp = SMTPClient(configuration: SMTPConfiguration(
+            host: ip, port: sink.port, security: .none, username: "desk", password: "s3cret-pass", timeout: .seconds(10)
+        ))
+        let error = await smtpError { try await smtp.send(message().envelope(messageID: "remote@q", date: date)) }
+        guard case .credentialsRequireEncryption? = error else {
+            Issue.record("expected credentialsRequireEncryption, got \(String(describing: error))")
+            return
+        }
+        #expect(error?.isPermanent == true)
+        #expect(try sink.messages().isEmpty)
+    }
+
+    @Test func heloWhenEHLOIsRefused() async throws {
+        let sink = try await SMTPSink.start(.init(noEHLO: true))
+        defer { sink.stop() }
+        try await client(sink).send(message().envelope(messageID: "helo@q", date: date))
+        #expect(try sink.onlyMessage().helo == "quorum.test")
+    }
+
     @Test func serverRequiringAuthWithoutCredentials() async throws {
         let sink = try await SMTPSink.start(.init(auth: "desk:s3cret-pass"))
         defer { sink.stop() }
@@ -528,7 +559,7 @@ struct SMTPClientTests {
     @Test func logsCarryNoSecretsOrContent() async throws {
         let sink = try await SMTPSink.start(.init(startTLS: true, auth: "desk:s3cret-pass"))
         defer { sink.stop() }
-        let (logger, store) = CapturingLogHandler.logger()
+        let (logger, store) = SMTPTestLogHandler.logger()
         let body = "Your code is 987654 and your link is https://quorum.example/signin/tok-abcdef"
         try await client(sink, security: .startTLS, username: "desk", password: "s3cret-pass", logger: logger)
             .send(message(text: body).envelope(messageID: "logs@q", date: date))
@@ -549,10 +580,10 @@ struct SMTPClientTests {
 
 // MARK: - Decoders for the checks above
 
-struct DecodeError: Error {}
+private struct DecodeError: Error {}
 
 /// Decodes quoted-printable (soft breaks removed, =XX turned into bytes) and returns UTF-8 text.
-func decodeQuotedPrintable(_ text: String) throws -> String {
+private func decodeQuotedPrintable(_ text: String) throws -> String {
     let bytes = Array(text.utf8)
     var out: [UInt8] = []
     var index = 0
@@ -577,7 +608,7 @@ func decodeQuotedPrintable(_ text: String) throws -> String {
 }
 
 /// Decodes a run of "=?utf-8?B?...?=" words separated by spaces (the spaces between words are dropped).
-func decodeEncodedWords(_ text: String) throws -> String {
+private func decodeEncodedWords(_ text: String) throws -> String {
     var bytes: [UInt8] = []
     for word in text.split(separator: " ") {
         guard word.hasPrefix("=?utf-8?B?"), word.hasSuffix("?="),

@@ -15,6 +15,8 @@ final class SMTPSink: @unchecked Sendable {
         var authMechanisms: String? = nil  // "LOGIN", "PLAIN,LOGIN"
         var rejectRecipients: [String] = []
         var failData: Int? = nil
+        var noEHLO = false
+        var host = "127.0.0.1"
     }
 
     /// One received message, as the sink wrote it.
@@ -84,13 +86,14 @@ final class SMTPSink: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
 
-        var arguments = [script, "--port", "0", "--dir", base.appendingPathComponent("mail").path]
+        var arguments = [script, "--host", options.host, "--port", "0", "--dir", base.appendingPathComponent("mail").path]
         if options.startTLS { arguments.append("--starttls") }
         if options.implicitTLS { arguments.append("--implicit-tls") }
         if let auth = options.auth { arguments += ["--auth", auth] }
         if let mechanisms = options.authMechanisms { arguments += ["--auth-mechanisms", mechanisms] }
         for recipient in options.rejectRecipients { arguments += ["--reject-rcpt", recipient] }
         if let code = options.failData { arguments += ["--fail-data", String(code)] }
+        if options.noEHLO { arguments.append("--no-ehlo") }
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -174,7 +177,7 @@ final class SMTPSink: @unchecked Sendable {
 }
 
 /// Collects every log line (message and metadata) so tests can check what never appears in logs.
-struct CapturingLogHandler: LogHandler {
+struct SMTPTestLogHandler: LogHandler {
     final class Store: @unchecked Sendable {
         private let lock = NSLock()
         private var _lines: [String] = []
@@ -205,7 +208,7 @@ struct CapturingLogHandler: LogHandler {
 
     static func logger() -> (Logger, Store) {
         let store = Store()
-        var logger = Logger(label: "quorum.smtp.test") { _ in CapturingLogHandler(store: store) }
+        var logger = Logger(label: "quorum.smtp.test") { _ in SMTPTestLogHandler(store: store) }
         logger.logLevel = .trace
         return (logger, store)
     }
