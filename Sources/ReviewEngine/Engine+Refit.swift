@@ -153,7 +153,7 @@ struct BatchFit {
         let savedFactors = factor
         if !settings.bridging { factor = factor.map { _ in 0 } }
         expectation()
-        for iteration in 0..<8 {
+        for iteration in 0..<6 {
             maximiseReliability()
             maximiseEvidence()
             if settings.bridging {

@@ -55,7 +55,7 @@ public struct Scenario: Sendable, Codable {
     /// Minutes until a moderator looks at a withheld comment.
     public var moderatorDelayMinutes = 60.0
     /// Refit the engine after this many settled comments, over at most `refitWindow` of the latest.
-    public var refitEvery = 2_000
+    public var refitEvery = 5_000
     public var refitWindow = 20_000
 
     /// An abuse wave: from `waveStartDay` for `waveDays`, this share of comments come from trolls.
