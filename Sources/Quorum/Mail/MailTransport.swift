@@ -34,10 +34,56 @@ public struct FolderMailTransport: MailTransport {
     }
 }
 
+/// Delivers through an SMTP server with ``SMTPClient``.
+public struct SMTPMailTransport: MailTransport {
+    public let client: SMTPClient
+    public let from: MailAddress
+    /// The domain of Message-IDs: the sender's.
+    let domain: String
+
+    public init(configuration: SMTPConfiguration, from: String, logger: Logger) {
+        self.client = SMTPClient(configuration: configuration, logger: logger)
+        self.from = Self.parse(from)
+        self.domain = self.from.address.split(separator: "@").last.map(String.init) ?? "localhost"
+    }
+
+    public func deliver(_ mail: OutgoingMail, id: Int64) async throws {
+        let message = MailMessage(from: from, to: MailAddress(mail.to), subject: mail.subject, textBody: mail.text, htmlBody: mail.html,
+                                  headers: [(name: "Auto-Submitted", value: "auto-generated")])
+        try await client.send(message.envelope(messageID: MailMessage.makeMessageID(domain: domain)))
+    }
+
+    /// `The Daily Quorum <news@example.com>` or a bare address.
+    static func parse(_ text: String) -> MailAddress {
+        guard let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close else {
+            return MailAddress(text.trimmingCharacters(in: .whitespaces))
+        }
+        let name = text[..<open].trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\"")))
+        return MailAddress(String(text[text.index(after: open)..<close]), name: name.isEmpty ? nil : name)
+    }
+}
+
+extension SMTPError: PermanentMailFailure {}
+
 public enum MailTransports {
     /// The configured SMTP server, or with none configured, files under `<data>/mail/`.
     public static func make(configuration: QuorumConfiguration, logger: Logger) -> any MailTransport {
-        FolderMailTransport(
+        if let smtp = configuration.smtp {
+            let security: SMTPConfiguration.Security = switch smtp.security {
+            case .none: .none
+            case .starttls: .startTLS
+            case .tls: .implicitTLS
+            }
+            let host = URL(string: configuration.siteURL)?.host ?? "localhost"
+            return SMTPMailTransport(
+                configuration: SMTPConfiguration(
+                    host: smtp.host, port: smtp.port, security: security, username: smtp.username, password: smtp.password,
+                    heloName: host, trust: smtp.insecureSkipVerify ? .insecureNoVerify : .system
+                ),
+                from: configuration.mailFrom, logger: logger
+            )
+        }
+        return FolderMailTransport(
             folder: (configuration.dataDirectory as NSString).appendingPathComponent("mail"), from: configuration.mailFrom, logger: logger
         )
     }
