@@ -31,6 +31,7 @@ public func buildApplication(
         services: [
             PublishingScheduler(service: built.publishing.service, interval: configuration.schedulerInterval, logger: logger),
             MailDelivery(database: database, transport: transport, signal: built.site.mail, logger: logger),
+            CommentSweeper(comments: built.comments, interval: .seconds(60)),
         ],
         logger: logger
     )
@@ -44,11 +45,12 @@ func buildRouter(
     clock: SiteClock = .system,
     bus: any InvalidationBus = LocalInvalidationBus(),
     configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
-) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing) {
+) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing, comments: CommentService) {
     Telemetry.bootstrap()
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
     let publishing = Publishing(site: site, bus: bus, now: clock.now)
+    let comments = CommentService(site: site, bus: bus, screen: NoScreen(), events: CommentEvents(), now: clock.now)
 
     let router = Router(context: QuorumContext.self)
     router.add(middleware: MetricsMiddleware())
@@ -66,6 +68,8 @@ func buildRouter(
     PublicAPIRoutes(publishing: publishing).addRoutes(to: router)
     AdminAPIRoutes(publishing: publishing).addRoutes(to: router)
     AdminPageRoutes(publishing: publishing).addRoutes(to: router)
+    CommentRoutes(comments: comments).addRoutes(to: router)
+    ModerationRoutes(comments: comments).addRoutes(to: router)
     configureRouter?(router)
-    return (router, site, publishing)
+    return (router, site, publishing, comments)
 }

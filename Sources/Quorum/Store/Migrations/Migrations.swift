@@ -4,5 +4,6 @@ public enum Migrations {
         foundation001,
         publishing002,
         accounts003,
+        comments004,
     ]
 }
