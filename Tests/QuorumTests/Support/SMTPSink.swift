@@ -17,6 +17,8 @@ final class SMTPSink: @unchecked Sendable {
         var failData: Int? = nil
         var noEHLO = false
         var host = "127.0.0.1"
+        /// 0: the system picks a free port.
+        var port = 0
     }
 
     /// One received message, as the sink wrote it.
@@ -86,7 +88,7 @@ final class SMTPSink: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
 
-        var arguments = [script, "--host", options.host, "--port", "0", "--dir", base.appendingPathComponent("mail").path]
+        var arguments = [script, "--host", options.host, "--port", String(options.port), "--dir", base.appendingPathComponent("mail").path]
         if options.startTLS { arguments.append("--starttls") }
         if options.implicitTLS { arguments.append("--implicit-tls") }
         if let auth = options.auth { arguments += ["--auth", auth] }
