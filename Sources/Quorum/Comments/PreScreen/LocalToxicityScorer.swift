@@ -2,7 +2,7 @@ import Foundation
 
 /// Quorum's built-in toxicity scorer: a logistic regression over word, word-pair and character n-gram
 /// features, trained by `scripts/train-toxicity.py` on the labelled comments in `scripts/toxicity-data`.
-/// Offline, no downloads, about a millisecond a comment. See docs/toxicity.md for what it measures and
+/// Offline, no downloads, no I/O: the weights are compiled in. See docs/toxicity.md for what it measures and
 /// where it fails: it is a first filter that sends comments to humans, never a judge.
 public struct LocalToxicityScorer: ToxicityScorer {
     public init() {}
@@ -20,7 +20,8 @@ public struct LocalToxicityScorer: ToxicityScorer {
         guard !feats.isEmpty else { return 1 / (1 + exp(-LocalToxicityModel.bias)) }
         let weights = Self.weights
         var sum = 0.0
-        for f in feats {
+        // In sorted order, as the training script sums: the same text always gets the same bits.
+        for f in feats.sorted() {
             if let w = weights[f] { sum += w }
         }
         let z = LocalToxicityModel.bias + sum / Double(feats.count).squareRoot()
