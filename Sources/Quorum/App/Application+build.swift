@@ -50,7 +50,7 @@ func buildRouter(
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
     let publishing = Publishing(site: site, bus: bus, now: clock.now)
-    let comments = CommentService(site: site, bus: bus, screen: NoScreen(), events: CommentEvents(), now: clock.now)
+    let comments = CommentService(site: site, bus: bus, screen: SitePreScreen(settings: site.settings, logger: logger), events: CommentEvents(), now: clock.now)
 
     let router = Router(context: QuorumContext.self)
     router.add(middleware: MetricsMiddleware())
@@ -70,6 +70,7 @@ func buildRouter(
     AdminPageRoutes(publishing: publishing).addRoutes(to: router)
     CommentRoutes(comments: comments).addRoutes(to: router)
     ModerationRoutes(comments: comments).addRoutes(to: router)
+    CommentAPIRoutes(comments: comments).addRoutes(to: router)
     configureRouter?(router)
     return (router, site, publishing, comments)
 }
