@@ -195,6 +195,43 @@ struct CommentRouteTests {
         }
     }
 
+    @Test(arguments: TestDatabases.kinds)
+    func adminsTuneCommentSettingsAndThePreScreenUsesThem(kind: DatabaseKind) async throws {
+        try await Self.withSite(kind) { browser, mail, test, article in
+            _ = try await UserStore(database: test.database).create(email: "chief@example.com", displayName: "Chief", roles: [.admin])
+            let reader = Browser(browser.client)
+            try await LiveServer.signIn(reader, mail, email: "reader@example.com")
+            #expect(try await reader.get("/admin/comments").status == .forbidden)
+            try await LiveServer.signIn(browser, mail, email: "chief@example.com")
+            let page = try await browser.get("/admin/comments")
+            #expect(page.status == .ok)
+            var fields = [
+                "maximumLength": "500", "closeAfterDays": "", "bannedWords": "grotnak\nflibber", "suspectWords": "harbourmaster",
+                "maxLinks": "1", "minSeconds": "0", "holdThreshold": "0.95", "publishAtMost": "0.01", "withholdAtLeast": "0.7",
+                "maximumWaitHours": "6", "auditShare": "0.05",
+            ]
+            fields["publishAtMost"] = "2"
+            #expect(try await browser.post("/admin/comments", fields).status == .badRequest)
+            fields["publishAtMost"] = "0.01"
+            try await browser.get("/admin/comments")
+            #expect(try await browser.post("/admin/comments", fields).status == .seeOther)
+            let engine = try JSONDecoder().decode(ReviewEngine.Settings.self, from: Data((try await SettingsStore(database: test.database).get("review_engine_settings") ?? "").utf8))
+            #expect(engine.maximumWait == 6 * 3600)
+            #expect(engine.withholdAtLeast == 0.7)
+
+            try await reader.get("/articles/\(article.slug)/comments/new")
+            let banned = try await reader.post("/articles/\(article.slug)/comments", ["body": "What a grotnak idea."])
+            #expect(banned.status == .badRequest)
+            #expect(banned.text.contains("banned word"))
+            #expect(!banned.text.contains("grotnak"), "the word is not echoed back")
+            let long = try await reader.post("/articles/\(article.slug)/comments", ["body": String(repeating: "word ", count: 120)])
+            #expect(long.status == .badRequest)
+            let links = try await reader.post("/articles/\(article.slug)/comments", ["body": "See https://a.example.com and https://b.example.com"])
+            #expect(links.status == .badRequest)
+            #expect(try await reader.post("/articles/\(article.slug)/comments", ["body": "Ask the harbourmaster."]).status == .seeOther)
+        }
+    }
+
     @Test func liveUpdatesArriveAsServerSentEvents() async throws {
         try await Self.withSite(.sqlite) { browser, mail, test, article in
             _ = try await UserStore(database: test.database).create(email: "mod@example.com", displayName: "Mod", roles: [.moderator])
