@@ -372,6 +372,23 @@ struct CommentFlowTests {
         }
     }
 
+    @Test(arguments: TestDatabases.kinds)
+    func demoCommentsMakeATwentyCommentThread(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { test in
+            let f = try await CommentFixture.make(test)
+            #expect(try await DemoComments.load(into: test.database, articleSlug: f.article.slug) == 22)
+            #expect(try await DemoComments.load(into: test.database, articleSlug: f.article.slug) == 0, "loading twice adds nothing")
+            let thread = try await f.comments.thread(articleID: f.article.id, sort: .best)
+            #expect(thread.total == 20)
+            #expect(thread.comments.first?.comment.isPick == true)
+            #expect(thread.comments.flatMap(\.replies).count == 2)
+            // A new reader has something to review.
+            let visitor = try await f.reader("visitor")
+            let draft = try await f.comments.write(articleID: f.article.id, author: visitor, body: "Hello from the demo.")
+            #expect(try await f.comments.currentTask(reviewer: visitor, forComment: draft.id) != nil)
+        }
+    }
+
     @Test func liveEventsReachListenersOfThatArticleOnly() async throws {
         try await TestDatabases.withDatabase(.sqlite) { test in
             let f = try await CommentFixture.make(test)
