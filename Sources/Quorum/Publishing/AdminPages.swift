@@ -127,7 +127,7 @@ struct AdminPageRoutes {
         admin.post("articles/new") { request, context in
             try context.requireRole(.editor)
             let form = try await FormFields.read(request)
-            try Self.checkCSRF(form, context)
+            try Self.checkCSRF(form, context.identity)
             do {
                 let article = try await publishing.service.create(form.articleInput)
                 return Response.redirect(to: SiteURL.adminEdit(article.id).path + "?saved=1", type: .normal)
@@ -145,7 +145,7 @@ struct AdminPageRoutes {
             try context.requireRole(.editor)
             let article = try await article(context)
             let form = try await FormFields.read(request)
-            try Self.checkCSRF(form, context)
+            try Self.checkCSRF(form, context.identity)
             do {
                 _ = try await publishing.service.update(id: article.id, form.articleInput)
                 return Response.redirect(to: SiteURL.adminEdit(article.id).path + "?saved=1", type: .normal)
@@ -157,13 +157,13 @@ struct AdminPageRoutes {
             try context.requireRole(.editor)
             let article = try await article(context)
             let form = try await FormFields.read(request)
-            try Self.checkCSRF(form, context)
+            try Self.checkCSRF(form, context.identity)
             return try await preview(article, form.articleInput)
         }
         admin.post(RouterPath(SiteURL.Pattern.adminPublish.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
             try context.requireRole(.editor)
             let article = try await article(context)
-            try Self.checkCSRF(try await FormFields.read(request), context)
+            try Self.checkCSRF(try await FormFields.read(request), context.identity)
             _ = try await publishing.service.publish(id: article.id)
             return Response.redirect(to: SiteURL.adminEdit(article.id).path + "?done=Published.", type: .normal)
         }
@@ -171,7 +171,7 @@ struct AdminPageRoutes {
             try context.requireRole(.editor)
             let article = try await article(context)
             let form = try await FormFields.read(request)
-            try Self.checkCSRF(form, context)
+            try Self.checkCSRF(form, context.identity)
             // datetime-local has no zone; the form says the time is UTC.
             guard let date = ISOTime.parse(form["publishAt"] + (form["publishAt"].count == 16 ? ":00Z" : "Z")) ?? ISOTime.parse(form["publishAt"]) else {
                 return try await self.form(article, input: nil, context: context, error: .invalid(field: "publishAt", "must be a date and time"))
@@ -187,7 +187,7 @@ struct AdminPageRoutes {
             try context.requireRole(.editor)
             let article = try await article(context)
             let form = try await FormFields.read(request)
-            try Self.checkCSRF(form, context)
+            try Self.checkCSRF(form, context.identity)
             do {
                 _ = try await publishing.service.addCorrection(articleID: article.id, note: form["note"])
             } catch let error as PublishingError {
@@ -198,8 +198,8 @@ struct AdminPageRoutes {
     }
 
     /// A form posted from a browser session must carry that session's CSRF token.
-    static func checkCSRF(_ form: FormFields, _ context: QuorumContext) throws {
-        guard let expected = context.identity?.csrfToken else { return }
+    static func checkCSRF(_ form: FormFields, _ identity: Identity?) throws {
+        guard let expected = identity?.csrfToken else { return }
         guard !expected.isEmpty, form["csrf"] == expected else {
             throw RequestError(.forbidden, code: "csrf", "The form expired or did not come from this site. Reload the page and try again.")
         }
