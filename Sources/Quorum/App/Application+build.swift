@@ -45,6 +45,7 @@ func buildRouter(
     let publishing = Publishing(site: site, bus: bus, now: clock.now)
 
     let router = Router(context: QuorumContext.self)
+    router.add(middleware: PageCacheFastPath(cache: publishing.cache))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(pages: site.pages))
     OperationsRoutes(site: site).addRoutes(to: router)
