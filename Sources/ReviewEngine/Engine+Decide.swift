@@ -97,7 +97,7 @@ extension Engine {
         var counted: [(index: Int, rel: Reliability, factor: Double)] = []
         for review in ordered {
             let record = reviewers.first { $0.reviewerID == review.reviewerID }
-            let rel = record.map { settings.reliability(of: $0) }
+            let rel = record.map { reliability(of: $0) }
             var account = ReviewAccount(
                 reviewID: review.id, reviewerID: review.reviewerID, vote: review.civility, status: .counted,
                 logOdds: 0, undiscountedLogOdds: 0, reviewerAccuracy: rel?.accuracy ?? 0, note: "")
@@ -154,7 +154,7 @@ extension Engine {
             if c.factor == 0 {
                 a.logOdds = a.undiscountedLogOdds
                 a.note = "counted: accuracy \(Format.percent(c.rel.accuracy)) on \(Format.fixed(c.rel.judged, 0)) judged "
-                    + "reviews, \(Format.signed(a.logOdds))"
+                    + "reviews (\(Format.percent(c.rel.proven)) proven), \(Format.signed(a.logOdds))"
             } else {
                 var w = 0.0
                 for (gi, g) in grid.enumerated() {
@@ -162,6 +162,7 @@ extension Engine {
                     let l0 = voteProbability(a.vote, uncivil: false, rel: c.rel, factor: c.factor, side: g)
                     w += sideWeights[gi] * (log(l1) - log(l0))
                 }
+                w *= c.rel.proven
                 a.logOdds = w
                 a.note = "counted: accuracy \(Format.percent(c.rel.accuracy)) on \(Format.fixed(c.rel.judged, 0)) judged "
                     + "reviews; their votes follow side \(Format.fixed(c.factor, 2)) and this comment sits at "

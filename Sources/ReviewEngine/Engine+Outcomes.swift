@@ -72,12 +72,12 @@ extension Engine {
             guard review.reviewerID != authorID, !updates.contains(where: { $0.reviewerID == review.reviewerID }),
                   var record = reviewers.first(where: { $0.reviewerID == review.reviewerID })
             else { continue }
-            let before = settings.reliability(of: record).accuracy
+            let before = reliability(of: record).accuracy
             record.outcomes.add(vote: review.civility, pUncivil: p)
             let (updated, sanctions) = reviewStanding(record, now: now)
             updates.append(ReliabilityUpdate(
                 reviewerID: review.reviewerID, accuracyBefore: before,
-                accuracyAfter: settings.reliability(of: updated).accuracy, record: updated, sanctions: sanctions))
+                accuracyAfter: reliability(of: updated).accuracy, record: updated, sanctions: sanctions))
         }
         return updates
     }
@@ -86,31 +86,34 @@ extension Engine {
     /// `Settings.auditWeight` outcomes; failing them while muted leads to escalating review bans.
     public func grade(audit: Review, verdict: CivilityVote, reviewer: ReviewerRecord, now: Date) -> ReliabilityUpdate {
         var record = reviewer
-        let before = settings.reliability(of: record).accuracy
+        let before = reliability(of: record).accuracy
         record.audits.add(vote: audit.civility, pUncivil: verdict == .uncivil ? 1 : 0)
         var sanctions: [Sanction] = []
         let failed = audit.civility != verdict
         let standing = reviewStanding(record, now: now)
         var updated = standing.0
         sanctions += standing.1
-        if failed && updated.standing == .muted {
-            updated.auditFailuresWhileMuted += 1
-            if updated.auditFailuresWhileMuted >= settings.auditFailuresForBan {
+        if updated.standing == .muted {
+            if failed { updated.auditFailuresWhileMuted += 1 } else { updated.auditPassesWhileMuted += 1 }
+            if failed && updated.auditFailuresWhileMuted >= settings.auditFailuresForBan
+                && updated.auditFailuresWhileMuted >= updated.auditPassesWhileMuted
+            {
                 let days = settings.reviewBanDays.isEmpty
                     ? 0 : settings.reviewBanDays[min(updated.reviewBans, settings.reviewBanDays.count - 1)]
                 let until = now.addingTimeInterval(days * 86400)
                 updated.reviewBans += 1
                 updated.reviewBannedUntil = until
                 updated.auditFailuresWhileMuted = 0
+                updated.auditPassesWhileMuted = 0
                 sanctions.append(Sanction(
                     userID: updated.reviewerID, kind: .reviewBan, until: until,
-                    reason: "failed \(settings.auditFailuresForBan) audits while votes did not count "
+                    reason: "failed \(settings.auditFailuresForBan) or more audits, and passed no more, while votes did not count "
                         + "(ban \(updated.reviewBans): \(Format.fixed(days, 0)) days)"))
             }
         }
         return ReliabilityUpdate(
             reviewerID: reviewer.reviewerID, accuracyBefore: before,
-            accuracyAfter: settings.reliability(of: updated).accuracy, record: updated, sanctions: sanctions)
+            accuracyAfter: reliability(of: updated).accuracy, record: updated, sanctions: sanctions)
     }
 
     /// Counts a review as given (call once per review, audits included). Bookkeeping only.
@@ -120,38 +123,51 @@ extension Engine {
         return r
     }
 
-    /// Warn, mute or unmute according to the reviewer's current accuracy (with hysteresis: a muted reviewer
-    /// counts again only at the warning bar, not just above the mute bar).
+    /// Warn, mute or unmute according to the reviewer's record. Votes stop counting when either
+    /// - the random-voter test says they vote like a coin (`Settings.muteOnRandomEvidence`), or
+    /// - their accuracy, once judged on enough reviews, is below `Settings.muteBelowAccuracy` (this catches
+    ///   one-sided reviewers, such as approvers of abuse, that agree with most outcomes).
+    /// They count again only when both recover (the test at `unmuteOnRandomEvidence`, accuracy at the
+    /// warning bar), so a reviewer does not flicker in and out.
     public func reviewStanding(_ reviewer: ReviewerRecord, now: Date) -> (ReviewerRecord, [Sanction]) {
         var r = reviewer
         var sanctions: [Sanction] = []
         if let until = r.reviewBannedUntil, now >= until { r.reviewBannedUntil = nil }
-        let rel = settings.reliability(of: r)
+        let rel = reliability(of: r)
         let acc = rel.accuracy
         let s = settings
+        let judged = rel.judged >= s.minimumJudgedReviews
+        let likeACoin = rel.randomEvidence >= s.muteOnRandomEvidence
+        let belowBar = judged && acc < s.muteBelowAccuracy
+        let why = likeACoin
+            ? "votes look random (evidence \(Format.fixed(rel.randomEvidence, 1)) ≥ \(Format.fixed(s.muteOnRandomEvidence, 1)))"
+            : "accuracy \(Format.percent(acc)) below \(Format.percent(s.muteBelowAccuracy))"
         switch r.standing {
         case .good, .warned:
-            if acc < s.muteBelowAccuracy {
+            if likeACoin || belowBar {
                 if r.standing == .good {
                     r.warnings += 1
-                    sanctions.append(Sanction(userID: r.reviewerID, kind: .reviewerWarned, until: nil,
-                                              reason: "accuracy \(Format.percent(acc)) below \(Format.percent(s.warnBelowAccuracy))"))
+                    sanctions.append(Sanction(userID: r.reviewerID, kind: .reviewerWarned, until: nil, reason: why))
                 }
                 r.standing = .muted
                 r.mutedSinceReview = r.reviewsGiven
                 r.auditFailuresWhileMuted = 0
-                sanctions.append(Sanction(userID: r.reviewerID, kind: .votesStopCounting, until: nil,
-                                          reason: "accuracy \(Format.percent(acc)) below \(Format.percent(s.muteBelowAccuracy))"))
-            } else if r.standing == .good && acc < s.warnBelowAccuracy && rel.judged >= s.minimumJudgedReviews {
+                r.auditPassesWhileMuted = 0
+                sanctions.append(Sanction(userID: r.reviewerID, kind: .votesStopCounting, until: nil, reason: why))
+            } else if r.standing == .good
+                && (rel.randomEvidence >= s.warnOnRandomEvidence || (judged && acc < s.warnBelowAccuracy))
+            {
                 r.standing = .warned
                 r.warnings += 1
-                sanctions.append(Sanction(userID: r.reviewerID, kind: .reviewerWarned, until: nil,
-                                          reason: "accuracy \(Format.percent(acc)) below \(Format.percent(s.warnBelowAccuracy))"))
-            } else if r.standing == .warned && acc >= s.warnBelowAccuracy {
+                sanctions.append(Sanction(
+                    userID: r.reviewerID, kind: .reviewerWarned, until: nil,
+                    reason: "votes often go against outcomes (accuracy \(Format.percent(acc)), random-voter evidence "
+                        + "\(Format.fixed(rel.randomEvidence, 1)))"))
+            } else if r.standing == .warned && acc >= s.warnBelowAccuracy && rel.randomEvidence < s.warnOnRandomEvidence {
                 r.standing = .good
             }
         case .muted:
-            if acc >= s.warnBelowAccuracy {
+            if rel.randomEvidence <= s.unmuteOnRandomEvidence && acc >= s.warnBelowAccuracy {
                 r.standing = .good
                 r.mutedSinceReview = nil
                 sanctions.append(Sanction(userID: r.reviewerID, kind: .votesCountAgain, until: nil,
@@ -203,7 +219,7 @@ extension Engine {
         if let last = author.lastRejectionAt, now.timeIntervalSince(last) < settings.trustCleanWindow { return .regular }
         if let reviewer {
             if reviewer.standing != .good || reviewer.isBanned(at: now) { return .regular }
-            let rel = settings.reliability(of: reviewer)
+            let rel = reliability(of: reviewer)
             if rel.judged >= settings.minimumJudgedReviews && rel.accuracy < settings.trustMinimumAccuracy {
                 return .regular
             }

@@ -58,11 +58,20 @@ public struct QueuePick: Sendable, Codable, Hashable {
     /// Hide the author even more carefully (a veteran whose voice reviewers may recognise).
     public var anonymiseAuthor: Bool
     public var reason: String
+
+    public init(commentID: CommentID, authorID: UserID, articleID: ArticleID, isAudit: Bool, anonymiseAuthor: Bool, reason: String) {
+        self.commentID = commentID
+        self.authorID = authorID
+        self.articleID = articleID
+        self.isAudit = isAudit
+        self.anonymiseAuthor = anonymiseAuthor
+        self.reason = reason
+    }
 }
 
 extension Engine {
-    /// Chooses what `reviewer` reviews next: about `Settings.auditShare` audits (more for a reviewer under
-    /// watch), otherwise the pending comment closest to a decision, oldest among equals, avoiding the articles
+    /// Chooses what `reviewer` reviews next: about `Settings.auditShare` audits (more for a new reviewer on
+    /// probation and for one whose votes do not count), otherwise the pending comment closest to a decision, oldest among equals, avoiding the articles
     /// and authors of `recentPicks`; never the reviewer's own comment or one they reviewed. Returns nil when
     /// the reviewer is banned or nothing is left to review.
     ///
@@ -74,8 +83,8 @@ extension Engine {
         if reviewer.isBanned(at: now) { return nil }
         let me = reviewer.reviewerID
         let roll = unitInterval(mix64(entropy))
-        let watched = reviewer.standing != .good
-        let auditShare = watched ? settings.auditShareUnderWatch : settings.auditShare
+        let auditShare = reviewer.standing == .muted ? settings.auditShareUnderWatch
+            : reviewer.reviewsGiven < settings.probationReviews ? settings.auditShareOnProbation : settings.auditShare
         if roll < auditShare, let audit = chooseAudit(for: me, from: audits, entropy: mix64(entropy ^ 0xA0D1)) {
             return audit
         }
@@ -96,12 +105,13 @@ extension Engine {
                 : "about \(needed) review(s) from a decision, waiting \(waited)")
     }
 
-    /// Lower is sooner: whole reviews still needed; comments past half the maximum wait jump a step ahead,
-    /// and already published comments wait behind pending ones.
+    /// Lower is sooner: whole reviews still needed (spending reviews where they finish a decision), and
+    /// already published comments behind pending ones. Age only breaks ties: under a shortage, serving the
+    /// oldest first would make every comment wait, while a comment that peers cannot settle in time goes to
+    /// moderators anyway.
     func priority(of c: QueueCandidate, now: Date) -> Int {
         var p = Int(max(c.reviewsStillNeeded - 1e-9, 0).rounded(.up))
-        if now.timeIntervalSince(c.submittedAt) >= settings.maximumWait / 2 { p -= 1 }
-        if c.alreadyPublished { p += 2 }
+        if c.alreadyPublished { p += 1000 }
         return p
     }
 

@@ -9,12 +9,20 @@ public struct SettledComment: Sendable, Codable, Hashable {
     public var moderatorVerdict: CivilityVote?
     /// The author-record term of its last decision (`Decision.explanation.authorLogOdds`).
     public var authorLogOdds: Double
+    /// The author's published and rejected comments when it was submitted (`AuthorRecord` at that time).
+    public var authorPublished: Int
+    public var authorRejected: Int
 
-    public init(comment: CommentUnderReview, reviews: [Review], moderatorVerdict: CivilityVote?, authorLogOdds: Double) {
+    public init(
+        comment: CommentUnderReview, reviews: [Review], moderatorVerdict: CivilityVote?, authorLogOdds: Double,
+        authorPublished: Int, authorRejected: Int
+    ) {
         self.comment = comment
         self.reviews = reviews
         self.moderatorVerdict = moderatorVerdict
         self.authorLogOdds = authorLogOdds
+        self.authorPublished = authorPublished
+        self.authorRejected = authorRejected
     }
 }
 
@@ -70,6 +78,7 @@ struct BatchFit {
     var verdict: [CivilityVote?] = []
     var commentIDs: [CommentID] = []
     var authors: [UserID] = []
+    var authorBucket: [Int] = []
     var q1: [Double] = []
     /// Joint posterior over (class, side), 2·G per comment: [civil g0..gG-1, uncivil g0..gG-1].
     var joint: [Double] = []
@@ -120,6 +129,7 @@ struct BatchFit {
             verdict.append(s.moderatorVerdict)
             commentIDs.append(s.comment.id)
             authors.append(s.comment.authorID)
+            authorBucket.append(ModelState.authorBucket(published: s.authorPublished, rejected: s.authorRejected))
         }
         voteStart.append(voteReviewer.count)
         q1 = [Double](repeating: model.uncivilShare, count: history.count)
@@ -143,19 +153,20 @@ struct BatchFit {
         let savedFactors = factor
         if !settings.bridging { factor = factor.map { _ in 0 } }
         expectation()
-        let needsAxis = settings.bridging && (savedFactors.map(abs).max() ?? 0) < 0.3
         for iteration in 0..<8 {
             maximiseReliability()
             maximiseEvidence()
             if settings.bridging {
-                if iteration == 0 && needsAxis { seedAxis() }
+                if iteration == 0 { seedAxis(from: savedFactors) }
                 maximiseFactors()
                 maximiseSidePrior()
             }
             expectation()
         }
         maximiseReliability()
+        learnNewReviewers()
         fitAuthorKinds()
+        fitAuthorTable()
         fitQuality()
     }
 
@@ -163,7 +174,7 @@ struct BatchFit {
         rel = records.indices.map { i in
             var r = records[i]
             r.outcomes = outcomes[i]
-            return settings.reliability(of: r)
+            return Engine(settings: settings, model: model).reliability(of: r)
         }
     }
 
@@ -258,23 +269,18 @@ struct BatchFit {
         model.selfUncivilGivenCivil = min(max(cu / cn, 0.0005), 0.5)
     }
 
-    /// Finds the axis of disagreement from scratch: a rank-one factorisation of what the votes leave
-    /// unexplained by the classes (vote minus expected vote), by alternating least squares.
-    mutating func seedAxis() {
+    /// Finds the axis of disagreement: a rank-one factorisation of what the votes leave unexplained by the
+    /// classes (vote minus expected vote), by alternating least squares, started from the previous factors
+    /// (or from an arbitrary direction the first time). Its comment positions start the EM of the factors.
+    mutating func seedAxis(from previous: [Double]) {
         let G = grid.count
-        var fc = (0..<commentCount).map { c in unitInterval(mix64(UInt64(bitPattern: commentIDs[c]))) * 2 - 1 }
-        var fu = [Double](repeating: 0, count: records.count)
+        let warm = (previous.map(abs).max() ?? 0) >= 0.3
+        var fu = records.indices.map { u in
+            warm ? previous[u] : unitInterval(mix64(UInt64(bitPattern: records[u].reviewerID) ^ 0x5EED)) * 2 - 1
+        }
+        var fc = [Double](repeating: 0, count: commentCount)
         let lambda = 2.0
         for _ in 0..<15 {
-            var num = [Double](repeating: 0, count: records.count), den = num
-            for c in 0..<commentCount {
-                for k in voteStart[c]..<voteStart[c + 1] {
-                    let r = (voteUncivil[k] ? 1.0 : -1.0) - (2 * q1[c] - 1)
-                    num[voteReviewer[k]] += r * fc[c]
-                    den[voteReviewer[k]] += fc[c] * fc[c]
-                }
-            }
-            for u in fu.indices { fu[u] = num[u] / (den[u] + lambda) }
             for c in 0..<commentCount {
                 var n = 0.0, d = lambda
                 for k in voteStart[c]..<voteStart[c + 1] {
@@ -284,6 +290,18 @@ struct BatchFit {
                 }
                 fc[c] = n / d
             }
+            var num = [Double](repeating: 0, count: records.count), den = num
+            for c in 0..<commentCount {
+                for k in voteStart[c]..<voteStart[c + 1] {
+                    let r = (voteUncivil[k] ? 1.0 : -1.0) - (2 * q1[c] - 1)
+                    num[voteReviewer[k]] += r * fc[c]
+                    den[voteReviewer[k]] += fc[c] * fc[c]
+                }
+            }
+            for u in fu.indices { fu[u] = num[u] / (den[u] + lambda) }
+            // Keep the scale fixed (the product is what matters); only the direction is being found.
+            let norm = (fu.reduce(0) { $0 + $1 * $1 } / Double(max(fu.count, 1))).squareRoot()
+            if norm > 1e-9 { for u in fu.indices { fu[u] /= norm } }
         }
         let magnitudes = fc.map(abs).sorted()
         let scale = max(magnitudes[min(magnitudes.count - 1, magnitudes.count * 9 / 10)], 1e-6)
@@ -341,6 +359,26 @@ struct BatchFit {
         }
     }
 
+    /// What reviewers on probation turned out to be, pooled: the starting reliability of the next new reviewer.
+    /// Accounts that keep being replaced (banned trolls coming back) pull it down, as they should.
+    mutating func learnNewReviewers() {
+        var total = ClassCounts()
+        for i in records.indices where touched[i] && records[i].reviewsGiven <= settings.probationReviews {
+            let o = outcomes[i], a = records[i].audits
+            total.civilAgreed += o.civilAgreed + a.civilAgreed
+            total.civilDisagreed += o.civilDisagreed + a.civilDisagreed
+            total.uncivilAgreed += o.uncivilAgreed + a.uncivilAgreed
+            total.uncivilDisagreed += o.uncivilDisagreed + a.uncivilDisagreed
+        }
+        let pseudo = 20.0
+        let sens = (total.uncivilAgreed + pseudo * model.newReviewerSensitivity)
+            / (total.uncivilAgreed + total.uncivilDisagreed + pseudo)
+        let spec = (total.civilAgreed + pseudo * model.newReviewerSpecificity)
+            / (total.civilAgreed + total.civilDisagreed + pseudo)
+        model.newReviewerSensitivity = min(max(sens, 0.55), 0.9)
+        model.newReviewerSpecificity = min(max(spec, 0.6), 0.95)
+    }
+
     mutating func maximiseSidePrior() {
         let G = grid.count
         var counts = [Double](repeating: 1, count: G)
@@ -359,7 +397,7 @@ struct BatchFit {
             total[authors[c], default: 0] += 1
         }
         guard total.count >= 50 else { return }
-        let keys = Array(total.keys)
+        let keys = total.keys.sorted()  // a fixed order keeps refits bit-for-bit reproducible
         var share = model.abusiveAuthorShare, r1 = model.abusiveAuthorRate, r0 = model.regularAuthorRate
         for _ in 0..<30 {
             var s1 = 1.0, n1 = 0.0, u1 = 1.0, t1 = 2.0, u0 = 0.5, t0 = 25.0
@@ -382,6 +420,23 @@ struct BatchFit {
         model.abusiveAuthorShare = share
         model.abusiveAuthorRate = r1
         model.regularAuthorRate = r0
+    }
+
+    /// How often comments turned out uncivil for each kind of author record (published and rejected counts
+    /// at submission), shrunk towards the two-kinds model where a bucket has few comments.
+    mutating func fitAuthorTable() {
+        var uncivil = [Double](repeating: 0, count: ModelState.authorBucketCount)
+        var total = uncivil
+        for c in 0..<commentCount {
+            uncivil[authorBucket[c]] += q1[c]
+            total[authorBucket[c]] += 1
+        }
+        let k = 30.0
+        model.authorRateTable = (0..<ModelState.authorBucketCount).map { b in
+            let (p, r) = ModelState.representative(bucket: b)
+            let parent = model.mixtureAuthorRate(published: p, rejected: r)
+            return min(max((uncivil[b] + k * parent) / (total[b] + k), 0.0005), 0.99)
+        }
     }
 
     /// The quality model, as Community Notes fits helpfulness: rating ≈ μ + reviewer bias + comment intercept

@@ -19,6 +19,10 @@ public struct ModelState: Sendable, Codable, Hashable {
     public var sidePrior: [Double] = [0.1, 0.15, 0.5, 0.15, 0.1]
     /// Mean quality rating (μ of the quality model).
     public var qualityMean: Double = 0.5
+    /// What reviewers on probation (fewer than `Settings.probationReviews` reviews) have turned out to catch
+    /// and pass: the starting point of every new reviewer's reliability.
+    public var newReviewerSensitivity: Double = 0.7
+    public var newReviewerSpecificity: Double = 0.85
     /// Share of settled comments that were uncivil in the last refit.
     public var uncivilShare: Double = 0.08
     /// Settled comments the last refit used (0: defaults only).
@@ -31,8 +35,34 @@ public struct ModelState: Sendable, Codable, Hashable {
         abusiveAuthorShare * abusiveAuthorRate + (1 - abusiveAuthorShare) * regularAuthorRate
     }
 
-    /// The chance that this author's next comment is uncivil, given how many were published and rejected.
+    /// Learned share of uncivil comments per author-record bucket (see `authorBucket`); empty until refitted.
+    public var authorRateTable: [Double] = []
+
+    static let publishedEdges = [0, 1, 3, 6, 11, 21, 51]
+    static let authorBucketCount = publishedEdges.count * 3
+
+    /// Buckets: rejected 0, 1, 2+ × published 0, 1–2, 3–5, 6–10, 11–20, 21–50, 51+.
+    public static func authorBucket(published: Int, rejected: Int) -> Int {
+        let p = (publishedEdges.lastIndex { published >= $0 }) ?? 0
+        return min(rejected, 2) * publishedEdges.count + p
+    }
+
+    static func representative(bucket: Int) -> (published: Int, rejected: Int) {
+        let r = bucket / publishedEdges.count, p = bucket % publishedEdges.count
+        let low = publishedEdges[p], high = p + 1 < publishedEdges.count ? publishedEdges[p + 1] - 1 : low * 2
+        return ((low + high) / 2, r)
+    }
+
+    /// The chance that this author's next comment is uncivil, given how many were published and rejected:
+    /// what comments by authors with such a record turned out to be, once refitted.
     public func authorRate(published: Int, rejected: Int) -> Double {
+        let b = ModelState.authorBucket(published: published, rejected: rejected)
+        if b < authorRateTable.count { return authorRateTable[b] }
+        return mixtureAuthorRate(published: published, rejected: rejected)
+    }
+
+    /// The two-kinds model: the prior before the table is learned, and what sparse buckets shrink towards.
+    public func mixtureAuthorRate(published: Int, rejected: Int) -> Double {
         let p = Double(published), r = Double(rejected)
         let logAbusive = log(abusiveAuthorShare) + r * log(abusiveAuthorRate) + p * log1p(-abusiveAuthorRate)
         let logRegular = log1p(-abusiveAuthorShare) + r * log(regularAuthorRate) + p * log1p(-regularAuthorRate)

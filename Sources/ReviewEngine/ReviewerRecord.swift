@@ -58,8 +58,10 @@ public struct ReviewerRecord: Sendable, Codable, Hashable {
     public var standing: Standing = .good
     /// Warnings given so far.
     public var warnings: Int = 0
-    /// Audits failed since the reviewer was last muted or banned (a ban needs `Settings.auditFailuresForBan`).
+    /// Audits failed and passed since the reviewer was last muted or banned (a ban needs
+    /// `Settings.auditFailuresForBan` failures and no more passes than failures).
     public var auditFailuresWhileMuted: Int = 0
+    public var auditPassesWhileMuted: Int = 0
     /// Review bans served so far; the next one is longer.
     public var reviewBans: Int = 0
     public var reviewBannedUntil: Date?
@@ -87,6 +89,8 @@ public struct Reliability: Sendable, Codable, Hashable {
     public var specificity: Double
     /// Outcomes and audits the estimate rests on (audits counted with their weight).
     public var judged: Double
+    /// The sequential test for random voting (see `Engine.randomVoterEvidence(of:)`).
+    public var randomEvidence: Double
 
     /// How well the reviewer separates civil from uncivil, lean removed: σ of `accuracyLogit`.
     public var accuracy: Double { sigmoid(accuracyLogit) }
@@ -94,28 +98,51 @@ public struct Reliability: Sendable, Codable, Hashable {
     /// Positive: quick to call things uncivil; negative: lets things through.
     public var bias: Double { (logit(sensitivity) - logit(specificity)) / 2 }
 
-    /// Log-likelihood ratio (uncivil : civil) carried by a vote when the comment's side does not matter.
+    /// How much of a full vote the reviewer's record earns: judged / (judged + `Settings.provenAfterJudged`).
+    public var proven: Double
+
+    /// Log-likelihood ratio (uncivil : civil) carried by a vote when the comment's side does not matter,
+    /// scaled by `proven`.
     public func weight(of vote: CivilityVote) -> Double {
         switch vote {
-        case .uncivil: log(sensitivity / (1 - specificity))
-        case .civil: log((1 - sensitivity) / specificity)
+        case .uncivil: proven * log(sensitivity / (1 - specificity))
+        case .civil: proven * log((1 - sensitivity) / specificity)
         }
     }
 }
 
-extension Settings {
-    /// The Beta-posterior reliability of a reviewer: the new-reviewer assumption plus their record.
+extension Engine {
+    /// The Beta-posterior reliability of a reviewer: what new reviewers have turned out to be (learned by
+    /// `refit`; new accounts include returning trolls, so this is modest) plus the reviewer's own record.
+    /// One accuracy, one lean: the specificity (civil comments passed) is estimated first, because civil
+    /// comments are plentiful; the sensitivity (uncivil comments caught) starts from that same accuracy (shifted
+    /// by `Settings.assumedLean`) and moves with the reviewer's own uncivil outcomes and audits. A reviewer
+    /// who passes civil comments well is thus assumed to catch uncivil ones too, until their record says
+    /// otherwise (approvers of abuse fail uncivil audits, which weigh `Settings.auditWeight`).
     public func reliability(of record: ReviewerRecord) -> Reliability {
-        let o = record.outcomes, a = record.audits, w = auditWeight
-        let sensA = newReviewerSensitivity * newReviewerSensitivityStrength + o.uncivilAgreed + w * a.uncivilAgreed
-        let sensN = newReviewerSensitivityStrength + o.uncivilAgreed + o.uncivilDisagreed
-            + w * (a.uncivilAgreed + a.uncivilDisagreed)
-        let specA = newReviewerSpecificity * newReviewerSpecificityStrength + o.civilAgreed + w * a.civilAgreed
-        let specN = newReviewerSpecificityStrength + o.civilAgreed + o.civilDisagreed
-            + w * (a.civilAgreed + a.civilDisagreed)
+        let o = record.outcomes, a = record.audits, w = settings.auditWeight
+        let sensK = settings.newReviewerSensitivityStrength, specK = settings.newReviewerSpecificityStrength
+        let specA = model.newReviewerSpecificity * specK + o.civilAgreed + w * a.civilAgreed
+        let specN = specK + o.civilAgreed + o.civilDisagreed + w * (a.civilAgreed + a.civilDisagreed)
+        let spec = specA / specN
+        let sensPrior = sigmoid(logit(spec) + settings.assumedLean)
+        let sensA = sensPrior * sensK + o.uncivilAgreed + w * a.uncivilAgreed
+        let sensN = sensK + o.uncivilAgreed + o.uncivilDisagreed + w * (a.uncivilAgreed + a.uncivilDisagreed)
         let clamp = { (p: Double) in min(max(p, 0.01), 0.995) }
         return Reliability(
-            sensitivity: clamp(sensA / sensN), specificity: clamp(specA / specN),
-            judged: o.total + w * a.total)
+            sensitivity: clamp(sensA / sensN), specificity: clamp(spec),
+            judged: o.total + w * a.total, randomEvidence: randomVoterEvidence(of: record),
+            proven: (o.total + w * a.total) / (o.total + w * a.total + settings.provenAfterJudged))
+    }
+
+    /// The sequential test for random voting: the log-likelihood ratio of the reviewer's judged votes under
+    /// "votes like a coin" against "votes with `Settings.competentAccuracy`". Positive values favour the coin.
+    /// Audits count once here (their certainty already makes them informative).
+    public func randomVoterEvidence(of record: ReviewerRecord) -> Double {
+        let o = record.outcomes, a = record.audits
+        let agreed = o.civilAgreed + o.uncivilAgreed + a.civilAgreed + a.uncivilAgreed
+        let disagreed = o.civilDisagreed + o.uncivilDisagreed + a.civilDisagreed + a.uncivilDisagreed
+        let c = settings.competentAccuracy
+        return agreed * log(0.5 / c) + disagreed * log(0.5 / (1 - c))
     }
 }

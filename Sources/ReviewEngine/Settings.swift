@@ -12,28 +12,39 @@ public struct Settings: Sendable, Codable, Hashable {
     /// Reviews that must count (non-zero weight) before peers alone may publish or withhold.
     public var minimumReviews: Int = 1
     /// After this many counted reviews without a decision, peers could not agree: a moderator decides.
-    public var maximumReviews: Int = 6
+    public var maximumReviews: Int = 5
     /// Nothing waits forever: after this long a pending comment goes to moderators (trusted authors: published).
     public var maximumWait: TimeInterval = 12 * 3600
 
     // MARK: Reviewer reliability
 
-    /// What a reviewer with no record is assumed to catch: the share of uncivil comments they call uncivil.
-    public var newReviewerSensitivity: Double = 0.65
-    /// How many observations that assumption is worth (low: new reviewers are soon judged on their record).
+    /// How many observations the new-reviewer assumption (`ModelState.newReviewerSensitivity`, learned) is
+    /// worth: low, so that new reviewers are soon judged on their own record.
     public var newReviewerSensitivityStrength: Double = 3
-    /// What a reviewer with no record is assumed to pass: the share of civil comments they call civil.
-    public var newReviewerSpecificity: Double = 0.8
-    public var newReviewerSpecificityStrength: Double = 6
+    public var newReviewerSpecificityStrength: Double = 4
+    /// The lean (in log-odds) assumed between a reviewer's sensitivity and specificity until their own uncivil
+    /// outcomes and audits say otherwise; 0 is Dawid–Skene's one accuracy per reviewer.
+    public var assumedLean: Double = -0.3
+    /// New accounts count little until proven: a vote's weight is scaled by judged / (judged + this), where
+    /// judged is the reviewer's judged reviews (audits weighted). This is what keeps freshly registered
+    /// accounts (a banned troll's new account, a sock puppet) from outvoting reviewers with a record.
+    public var provenAfterJudged: Double = 3
     /// How many ordinary outcomes one audit is worth: audits are moderator-confirmed, so they count strongly.
     public var auditWeight: Double = 3
     /// Below this accuracy (with at least `minimumJudgedReviews`) a reviewer is warned.
     public var warnBelowAccuracy: Double = 0.75
     /// Below this accuracy a reviewer's votes stop counting; they count again at `warnBelowAccuracy`.
-    public var muteBelowAccuracy: Double = 0.68
+    public var muteBelowAccuracy: Double = 0.7
+    /// The accuracy the random-voter test compares a coin against.
+    public var competentAccuracy: Double = 0.9
+    /// Random-voter evidence (log-likelihood ratio) at which votes stop counting, at which a warning is given,
+    /// and at or below which a muted reviewer's votes count again.
+    public var muteOnRandomEvidence: Double = 3
+    public var warnOnRandomEvidence: Double = 1.5
+    public var unmuteOnRandomEvidence: Double = -2
     /// Judged reviews (outcomes and audits) before a warning can be given.
-    public var minimumJudgedReviews: Double = 5
-    /// Audits failed while muted that earn a review ban.
+    public var minimumJudgedReviews: Double = 8
+    /// Audits failed while muted that earn a review ban (if no more were passed meanwhile).
     public var auditFailuresForBan: Int = 2
     /// Review bans escalate through these lengths, in days; the last repeats.
     public var reviewBanDays: [Double] = [2, 7, 30]
@@ -51,8 +62,12 @@ public struct Settings: Sendable, Codable, Hashable {
 
     /// Share of picks that are audits (comments with a moderator-confirmed verdict).
     public var auditShare: Double = 0.05
-    /// Share of picks that are audits for a reviewer who is warned or whose votes do not count.
-    public var auditShareUnderWatch: Double = 0.5
+    /// Share of picks that are audits for a reviewer whose votes do not count: their reviews of pending
+    /// comments would carry no weight, while audits let them earn their way back (or confirm a ban).
+    public var auditShareUnderWatch: Double = 1
+    /// Share of picks that are audits during a new reviewer's first `probationReviews` reviews.
+    public var auditShareOnProbation: Double = 0.1
+    public var probationReviews: Int = 20
     /// Authors with at least this many published comments are anonymised in the review queue.
     public var veteranAfterPublished: Int = 20
     /// The vote weight (in log-odds) the queue assumes when estimating how many reviews a comment still needs.

@@ -92,6 +92,30 @@ struct CommandLineTests {
         #expect(log.contains("stopped"))
     }
 
+    /// The README's first command: a demo site on SQLite with nothing configured, serving the front page.
+    @Test func demoServesTheFrontPage() async throws {
+        let port = try QuorumProcess.freePort()
+        let process = try QuorumProcess.start(
+            ["demo", "--port", "\(port)", "--folder", folder + "/demo"], directory: folder, log: folder + "/demo.log"
+        )
+        defer { if process.isRunning { process.terminate() } }
+        try await QuorumProcess.waitUntilServing("http://127.0.0.1:\(port)/")
+        let log = try String(contentsOfFile: folder + "/demo.log", encoding: .utf8)
+        #expect(log.contains("Quorum demo is running at http://127.0.0.1:\(port)/"))
+        #expect(log.contains("admin@demo.quorum.test"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/demo/quorum.sqlite"))
+        kill(process.processIdentifier, SIGTERM)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(process.terminationStatus == 0)
+        // A second start reuses the site.
+        let again = try QuorumProcess.start(
+            ["demo", "--port", "\(port)", "--folder", folder + "/demo"], directory: folder, log: folder + "/demo2.log"
+        )
+        defer { if again.isRunning { again.terminate() } }
+        try await QuorumProcess.waitUntilServing("http://127.0.0.1:\(port)/")
+        #expect(try String(contentsOfFile: folder + "/demo2.log", encoding: .utf8).contains("already loaded"))
+    }
+
     @Test func backupWhileServing() async throws {
         let port = try QuorumProcess.freePort()
         let url = "sqlite://\(folder)/live.sqlite"

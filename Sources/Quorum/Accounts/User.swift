@@ -9,11 +9,40 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
     }
 }
 
+/// Whether a user may take part, and why not.
+public struct UserStatus: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case active, suspended, banned, deleted
+    }
+    public var kind: Kind
+    public var reason: String?
+    /// When a suspension ends.
+    public var until: Timestamp?
+
+    public static let active = UserStatus(kind: .active)
+
+    public init(kind: Kind, reason: String? = nil, until: Timestamp? = nil) {
+        self.kind = kind
+        self.reason = reason
+        self.until = until
+    }
+
+    init(rawValue: String, reason: String?, until: Timestamp?) {
+        self.init(kind: Kind(rawValue: rawValue) ?? .active, reason: reason, until: until)
+    }
+
+    /// The status in force at `now`: a suspension that has ended counts as active.
+    public func effective(at now: Timestamp) -> UserStatus {
+        if kind == .suspended, let until, until <= now { return .active }
+        return self
+    }
+}
+
 public struct User: Sendable, Codable, Equatable {
     public var id: Int64
     public var email: String
     public var displayName: String
-    public var status: String
+    public var status: UserStatus
     public var roles: Set<Role>
     public var createdAt: Timestamp
 

@@ -7,30 +7,36 @@ import NIOCore
 ///
 /// `configureRouter` lets an embedding program or a test add routes next to Quorum's own. `clock` is the time
 /// publishing reads (tests move it forward instead of sleeping); `bus` carries page-cache invalidations
-/// between instances (one process: the default in-process bus).
+/// between instances (one process: the default in-process bus). `mailTransport` replaces where email goes
+/// (tests); by default it is the configured SMTP server, or a folder.
 public func buildApplication(
     configuration: QuorumConfiguration,
     database: Database,
     logger: Logger,
     clock: SiteClock = .system,
     bus: any InvalidationBus = LocalInvalidationBus(),
+    mailTransport: (any MailTransport)? = nil,
     configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
 ) throws -> some ApplicationProtocol {
-    let (router, publishing) = try buildRouter(
+    let built = try buildRouter(
         configuration: configuration, database: database, logger: logger, clock: clock, bus: bus, configureRouter: configureRouter
     )
+    let transport = mailTransport ?? MailTransports.make(configuration: configuration, logger: logger)
     return Application(
-        router: router,
+        router: built.router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil
         ),
-        services: [PublishingScheduler(service: publishing.service, interval: configuration.schedulerInterval, logger: logger)],
+        services: [
+            PublishingScheduler(service: built.publishing.service, interval: configuration.schedulerInterval, logger: logger),
+            MailDelivery(database: database, transport: transport, signal: built.site.mail, logger: logger),
+        ],
         logger: logger
     )
 }
 
-/// The router with every route of the site, and the publishing feature behind it.
+/// The router with every route of the site, and the features behind it.
 func buildRouter(
     configuration: QuorumConfiguration,
     database: Database,
@@ -38,7 +44,7 @@ func buildRouter(
     clock: SiteClock = .system,
     bus: any InvalidationBus = LocalInvalidationBus(),
     configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
-) throws -> (Router<QuorumContext>, Publishing) {
+) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing) {
     Telemetry.bootstrap()
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
@@ -48,13 +54,19 @@ func buildRouter(
     router.add(middleware: PageCacheFastPath(cache: publishing.cache))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(pages: site.pages))
+    router.add(middleware: SessionMiddleware(sessions: site.sessions, secureCookies: site.secureCookies))
+    router.add(middleware: PostRateLimitMiddleware(limiter: site.limiter, settings: site.settings))
+    router.add(middleware: CSRFMiddleware(siteOrigin: CSRFMiddleware.origin(of: configuration.siteURL) ?? configuration.siteBase))
     OperationsRoutes(site: site).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
+    SignInRoutes(site: site).addRoutes(to: router)
+    AccountRoutes(site: site).addRoutes(to: router)
+    AdminUserRoutes(site: site).addRoutes(to: router)
     ReaderRoutes(publishing: publishing).addRoutes(to: router)
     ImageRoutes(publishing: publishing).addRoutes(to: router)
     PublicAPIRoutes(publishing: publishing).addRoutes(to: router)
     AdminAPIRoutes(publishing: publishing).addRoutes(to: router)
     AdminPageRoutes(publishing: publishing).addRoutes(to: router)
     configureRouter?(router)
-    return (router, publishing)
+    return (router, site, publishing)
 }

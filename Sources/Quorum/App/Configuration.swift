@@ -18,6 +18,31 @@ public struct QuorumConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Apply pending migrations when serving starts.
     public var migrateOnStart: Bool
+    /// The sender of every email, e.g. `The Daily Quorum <news@example.com>`.
+    public var mailFrom: String
+    /// Where email goes; nil writes messages to `<data>/mail/` and the log instead (the demo).
+    public var smtp: SMTPSettings?
+
+    /// How to reach the SMTP server.
+    public struct SMTPSettings: Sendable, Equatable {
+        public enum Security: String, Sendable { case none, starttls, tls }
+        public var host: String
+        public var port: Int
+        public var security: Security
+        public var username: String?
+        public var password: String?
+        /// Accept any certificate (only for a test server on loopback).
+        public var insecureSkipVerify: Bool
+
+        public init(host: String, port: Int = 587, security: Security = .starttls, username: String? = nil, password: String? = nil, insecureSkipVerify: Bool = false) {
+            self.host = host
+            self.port = port
+            self.security = security
+            self.username = username
+            self.password = password
+            self.insecureSkipVerify = insecureSkipVerify
+        }
+    }
     /// The largest image upload accepted, in bytes (larger ones are refused with 413).
     public var maxUploadBytes: Int = 10 * 1024 * 1024
     /// How often the scheduler looks for scheduled articles that are due.
@@ -33,7 +58,9 @@ public struct QuorumConfiguration: Sendable {
         dataDirectory: String = "./quorum-data",
         themeDirectory: String? = nil,
         logLevel: Logger.Level = .info,
-        migrateOnStart: Bool = true
+        migrateOnStart: Bool = true,
+        mailFrom: String? = nil,
+        smtp: SMTPSettings? = nil
     ) {
         self.database = database
         self.databaseOptions = databaseOptions
@@ -45,6 +72,8 @@ public struct QuorumConfiguration: Sendable {
         self.themeDirectory = themeDirectory
         self.logLevel = logLevel
         self.migrateOnStart = migrateOnStart
+        self.mailFrom = mailFrom ?? "\(siteName) <noreply@\(host == "0.0.0.0" ? "localhost" : host)>"
+        self.smtp = smtp
     }
 
     /// The variables Quorum reads, with what each means; the README's table is made from the same facts.
@@ -58,6 +87,12 @@ public struct QuorumConfiguration: Sendable {
         ("QUORUM_LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
         ("QUORUM_DB_POOL_SIZE", "database connections per instance (default 8)"),
         ("QUORUM_SQLITE_SYNCHRONOUS", "FULL (default, fsync every commit) or NORMAL"),
+        ("QUORUM_MAIL_FROM", "sender of every email (default SITE_NAME <noreply@HOST>)"),
+        ("QUORUM_SMTP_HOST", "SMTP server; unset: emails go to DATA_DIR/mail/ and the log"),
+        ("QUORUM_SMTP_PORT", "SMTP port (default 587)"),
+        ("QUORUM_SMTP_SECURITY", "starttls (default), tls (implicit, port 465) or none"),
+        ("QUORUM_SMTP_USERNAME", "SMTP AUTH user (PLAIN or LOGIN)"),
+        ("QUORUM_SMTP_PASSWORD", "SMTP AUTH password"),
         ("QUORUM_MAX_UPLOAD_BYTES", "largest image upload in bytes (default 10485760)"),
     ]
 
@@ -99,8 +134,28 @@ public struct QuorumConfiguration: Sendable {
         configuration.siteName = environment["QUORUM_SITE_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? configuration.siteName
         configuration.dataDirectory = environment["QUORUM_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? configuration.dataDirectory
         configuration.themeDirectory = environment["QUORUM_THEME_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        if let host = environment["QUORUM_SMTP_HOST"], !host.isEmpty {
+            var smtp = SMTPSettings(host: host)
+            if let port = environment["QUORUM_SMTP_PORT"], !port.isEmpty {
+                guard let value = Int(port), (1...65535).contains(value) else {
+                    throw ConfigurationError("QUORUM_SMTP_PORT '\(port)' must be a port number")
+                }
+                smtp.port = value
+            }
+            if let security = environment["QUORUM_SMTP_SECURITY"], !security.isEmpty {
+                guard let value = SMTPSettings.Security(rawValue: security.lowercased()) else {
+                    throw ConfigurationError("QUORUM_SMTP_SECURITY '\(security)' must be starttls, tls or none")
+                }
+                smtp.security = value
+            }
+            smtp.username = environment["QUORUM_SMTP_USERNAME"].flatMap { $0.isEmpty ? nil : $0 }
+            smtp.password = environment["QUORUM_SMTP_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+            configuration.smtp = smtp
+        }
         configuration.siteURL = environment["QUORUM_SITE_URL"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "http://\(configuration.host):\(configuration.port)"
+        configuration.mailFrom = environment["QUORUM_MAIL_FROM"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "\(configuration.siteName) <noreply@\(URL(string: configuration.siteURL)?.host ?? "localhost")>"
         try configuration.validate()
         return configuration
     }

@@ -11,6 +11,11 @@ struct ErrorMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let redirect as RedirectToSignIn {
+            if request.uri.path.hasPrefix("/api/") {
+                return Self.json(status: .unauthorized, code: "unauthenticated", message: "Please sign in first.")
+            }
+            return .seeOther("/signin?next=\(redirect.next)")
         } catch {
             let (status, code, message) = Self.describe(error)
             if status.code >= 500 {

@@ -6,9 +6,16 @@ public struct QuorumContext: RequestContext {
     /// Who is making the request: set by the session middleware from the session cookie, or by the
     /// admin-API middleware from a bearer token. Nil for anonymous readers.
     public var identity: Identity?
+    /// For a visitor who is not signed in: the CSRF token from their `quorum_csrf` cookie, if they have one.
+    public var anonymousCSRF: String?
+    /// Hash of the session id, to mark "this device" in the session list.
+    public var sessionIDHash: String?
+    /// The peer's IP address (the connection's; a proxy in front should be configured to pass it through).
+    public let remoteIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteIP = source.channel.remoteAddress?.ipAddress
     }
 
     /// Uploads (images) are larger than Hummingbird's 2 MiB default; each route still checks its own limit.

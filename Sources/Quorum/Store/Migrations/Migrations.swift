@@ -3,5 +3,6 @@ public enum Migrations {
     public static let all: [Migration] = [
         foundation001,
         publishing002,
+        accounts003,
     ]
 }

@@ -1,0 +1,137 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Names and attributes of the cookies Quorum sets.
+public enum Cookies {
+    public static let session = "quorum_session"
+    /// For visitors who are not signed in: the token their forms must echo (double-submit).
+    public static let anonymousCSRF = "quorum_csrf"
+
+    static func session(_ id: String, secure: Bool) -> Cookie {
+        Cookie(name: session, value: id, maxAge: Int(SessionStore.lifetime), path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    static func clearSession(secure: Bool) -> Cookie {
+        Cookie(name: session, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    static func anonymousCSRF(_ token: String, secure: Bool) -> Cookie {
+        Cookie(name: anonymousCSRF, value: token, maxAge: 86_400, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+}
+
+/// Resolves the session cookie into `context.identity`. A cookie for a session that no longer exists is cleared.
+struct SessionMiddleware: RouterMiddleware {
+    typealias Context = QuorumContext
+    let sessions: SessionStore
+    let secureCookies: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.anonymousCSRF = request.cookies[Cookies.anonymousCSRF]?.value
+        guard let id = request.cookies[Cookies.session]?.value, !id.isEmpty else {
+            return try await next(request, context)
+        }
+        guard let resolved = try await sessions.resolve(id) else {
+            var response = try await next(request, context)
+            response.setCookie(Cookies.clearSession(secure: secureCookies))
+            return response
+        }
+        context.identity = Identity(user: resolved.user, source: .session(id: id, csrfToken: resolved.csrfToken))
+        context.sessionIDHash = resolved.idHash
+        return try await next(request, context)
+    }
+}
+
+/// Refuses state-changing requests that did not come from Quorum's own pages: the Origin (or Referer) must be
+/// this site, and the request must carry the CSRF token — the session's, or for visitors who are not signed in,
+/// the one in their `quorum_csrf` cookie — in the form field `csrf` or the `X-CSRF-Token` header.
+/// Admin API requests authenticated by a bearer token carry no cookies and are exempt.
+struct CSRFMiddleware: RouterMiddleware {
+    typealias Context = QuorumContext
+    let siteOrigin: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard ![.get, .head, .options].contains(request.method) else { return try await next(request, context) }
+        if request.uri.path.hasPrefix("/api/admin/"), request.headers[.authorization]?.lowercased().hasPrefix("bearer ") == true,
+           request.cookies[Cookies.session] == nil
+        {
+            return try await next(request, context)
+        }
+        try checkOrigin(request)
+        var request = request
+        let expected = context.identity?.csrfToken ?? context.anonymousCSRF
+        var provided = request.headers[Self.tokenHeader]
+        if provided == nil {
+            let contentType = request.headers[.contentType]?.lowercased() ?? ""
+            if contentType.hasPrefix("application/x-www-form-urlencoded") {
+                provided = try await Form.read(&request)["csrf"]
+            } else if contentType.hasPrefix("multipart/form-data") {
+                let body = try await request.collectBody(upTo: context.maxUploadSize)
+                provided = MultipartField.value(named: "csrf", in: body, contentType: contentType)
+            }
+        }
+        guard let expected, let provided, Secrets.constantTimeEquals(expected, provided) else {
+            throw RequestError(.forbidden, code: "csrf", "This form has expired or did not come from this site. Please reload the page and try again.")
+        }
+        return try await next(request, context)
+    }
+
+    /// Browsers send Origin (or at least Referer) with cross-site POSTs; when present it must be this site,
+    /// or the host the request was addressed to (an instance reached by its own address). Clients that send
+    /// neither are not browsers acting for someone else; the token check still applies to them.
+    private func checkOrigin(_ request: Request) throws {
+        let claimed: String?
+        if let origin = request.headers[.origin] {
+            claimed = origin
+        } else if let referer = request.headers[.referer] {
+            claimed = Self.origin(of: referer)
+        } else {
+            return
+        }
+        let host = request.head.authority
+        let allowed = [siteOrigin] + (host.map { ["http://\($0)", "https://\($0)"] } ?? [])
+        guard let claimed, allowed.contains(claimed) else { throw Self.crossSite }
+    }
+
+    static let tokenHeader = HTTPField.Name("X-CSRF-Token")!
+    static let crossSite = RequestError(.forbidden, code: "cross_site", "Requests from other sites are refused.")
+
+    static func origin(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+    }
+}
+
+/// Finds one small text field in a multipart body without parsing the files in it.
+enum MultipartField {
+    static func value(named name: String, in body: ByteBuffer, contentType: String) -> String? {
+        guard let boundaryRange = contentType.range(of: "boundary=") else { return nil }
+        let boundary = contentType[boundaryRange.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+        let bytes = Array(body.readableBytesView)
+        let text = String(decoding: bytes, as: UTF8.self)
+        for part in text.components(separatedBy: "--" + boundary) {
+            guard part.contains("name=\"\(name)\""), let split = part.range(of: "\r\n\r\n") else { continue }
+            return String(part[split.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return nil
+    }
+}
+
+/// A ceiling on POSTs per address across all instances, against floods; feature limits are tighter.
+struct PostRateLimitMiddleware: RouterMiddleware {
+    typealias Context = QuorumContext
+    let limiter: RateLimiter
+    let settings: SettingsStore
+    static let limit = RateLimiter.Limit("post-ip", count: 300, per: 60)
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.method == .post || request.method == .put || request.method == .patch || request.method == .delete,
+           let ip = context.remoteIP
+        {
+            try await limiter.hit(Self.limit, key: Secrets.keyedHash(ip, key: try await settings.secretKey()))
+        }
+        return try await next(request, context)
+    }
+}
