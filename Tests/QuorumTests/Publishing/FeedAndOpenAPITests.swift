@@ -73,7 +73,7 @@ struct FeedAndOpenAPITests {
     /// Every route under /api is described, and every described path and method is routed.
     @Test func theOpenAPIDocumentMatchesTheRouter() async throws {
         try await TestDatabases.withDatabase(.sqlite) { test in
-            let (router, _) = try buildRouter(configuration: LiveServer.configuration(for: test), database: test.database, logger: TestDatabases.logger)
+            let router = try buildRouter(configuration: LiveServer.configuration(for: test), database: test.database, logger: TestDatabases.logger).router
             let routed = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" }.filter { $0.contains(" /api/") })
             let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPI.document(serverURL: "http://x"))) as? [String: Any])
             #expect(document["openapi"] as? String == "3.1.0")

@@ -31,25 +31,33 @@ struct SchedulerAndAdminPageTests {
         }
     }
 
-    /// Admin pages need an editor: here identified by an API token (sessions come with sign-in).
+    /// An editor signs in by emailed code, then writes, previews, schedules, publishes and corrects through
+    /// the forms, each carrying the session's CSRF token.
     @Test(arguments: TestDatabases.kinds)
     func editorsWriteAndPublishThroughTheAdminPages(kind: DatabaseKind) async throws {
-        try await LiveServer.run(kind) { client, test in
+        try await LiveServer.withBrowser(kind) { browser, mail, test in
             let store = try await Fixtures.newsroom(test.database)
-            let token = try await Fixtures.token(test.database)
-            #expect(try await client.send("/admin/articles").status == .unauthorized)
-            let readerToken = try await Fixtures.token(test.database, roles: [.reader], email: "r@example.com")
-            #expect(try await client.send("/admin/articles", token: readerToken).status == .forbidden)
+            #expect(try await browser.get("/admin/articles").status == .unauthorized)
+            _ = try await UserStore(database: test.database).create(email: "reader@example.com", displayName: "R", roles: [.reader])
+            _ = try await UserStore(database: test.database).create(email: "editor@example.com", displayName: "Ed", roles: [.editor])
+            // A bearer token does not open the pages: they are for signed-in editors.
+            let token = try await APITokenStore(database: test.database).create(email: "editor@example.com", name: "t").token
+            #expect(try await browser.get("/admin/articles", headers: [.authorization: "Bearer \(token)"]).status == .unauthorized)
 
-            let form = try await client.send("/admin/articles/new", token: token)
+            try await LiveServer.signIn(browser, mail, email: "editor@example.com")
+            let form = try await browser.get("/admin/articles/new")
             #expect(form.status == .ok)
-            for field in ["name=\"headline\"", "name=\"slug\"", "name=\"body\"", "name=\"heroCredit\"", "name=\"wireCredit\"", "<option value=\"world\""] {
+            for field in ["name=\"headline\"", "name=\"slug\"", "name=\"body\"", "name=\"heroCredit\"", "name=\"wireCredit\"", "<option value=\"world\"", "name=\"csrf\""] {
                 #expect(form.text.contains(field), "\(field)")
             }
-            let urlencoded: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-            let body = "headline=Harbour+%26+town&slug=harbour-town&standfirst=S&section=science&authors=ana-ruiz%2C+ben-okafor&tags=Sea%2C+Town"
-                + "&heroURL=%2Fimages%2F0123456789abcdef.png&heroAlt=Alt&heroCaption=Cap&heroCredit=Photo%3A+A+%2F+B&wireCredit=Reporting+by+X&body=Hello+*world*&commentsOpen=1"
-            let created = try await client.send("/admin/articles/new", .post, token: token, headers: urlencoded, body: ByteBuffer(string: body))
+            var fields = [
+                "headline": "Harbour & town", "slug": "harbour-town", "standfirst": "S", "section": "science",
+                "authors": "ana-ruiz, ben-okafor", "tags": "Sea, Town", "heroURL": "/images/0123456789abcdef.png", "heroAlt": "Alt",
+                "heroCaption": "Cap", "heroCredit": "Photo: A / B", "wireCredit": "Reporting by X", "body": "Hello *world*", "commentsOpen": "1",
+            ]
+            #expect(try await browser.post("/admin/articles/new", fields, csrf: .some(nil)).status == .forbidden, "no CSRF token, no article")
+            #expect(try await store.article(slug: "harbour-town") == nil)
+            let created = try await browser.post("/admin/articles/new", fields)
             #expect(created.status == .seeOther)
             let location = try #require(created.headers[.location])
             let article = try #require(try await store.article(slug: "harbour-town"))
@@ -59,48 +67,42 @@ struct SchedulerAndAdminPageTests {
             #expect(article.section.slug == "science")
             #expect(article.commentsOpen && !article.allowEmbeds)
 
-            let edit = try await client.send(location, token: token)
+            let edit = try await browser.get(location)
             #expect(edit.text.contains("Saved."))
             #expect(edit.text.contains("value=\"Harbour &amp; town\""))
-            let duplicate = try await client.send("/admin/articles/new", .post, token: token, headers: urlencoded, body: ByteBuffer(string: body))
+            let duplicate = try await browser.post("/admin/articles/new", fields)
             #expect(duplicate.status == .conflict)
             #expect(duplicate.text.contains("already exists"))
 
-            let preview = try await client.send("/admin/articles/\(article.id)/preview", .post, token: token, headers: urlencoded,
-                                                body: ByteBuffer(string: body.replacingOccurrences(of: "Hello+*world*", with: "Previewed+text")))
+            var previewFields = fields
+            previewFields["body"] = "Previewed text"
+            let preview = try await browser.post("/admin/articles/\(article.id)/preview", previewFields)
             #expect(preview.status == .ok)
             #expect(preview.text.contains("Previewed text"))
             #expect(preview.text.contains("Preview: readers do not see this version yet."))
             #expect(try await store.article(id: article.id)?.body == "Hello *world*", "a preview saves nothing")
 
-            let list = try await client.send("/admin/articles", token: token)
+            let list = try await browser.get("/admin/articles")
             #expect(list.text.contains("Harbour &amp; town"))
             #expect(list.text.contains("draft"))
 
-            let scheduled = try await client.send("/admin/articles/\(article.id)/schedule", .post, token: token, headers: urlencoded,
-                                                  body: ByteBuffer(string: "publishAt=2099-01-01T09%3A00"))
-            #expect(scheduled.status == .seeOther)
+            _ = try await browser.get(location)
+            #expect(try await browser.post("/admin/articles/\(article.id)/schedule", ["publishAt": "2099-01-01T09:00"]).status == .seeOther)
             #expect(try await store.article(id: article.id)?.publishAt == Timestamp(ISOTime.parse("2099-01-01T09:00:00Z")!))
+            #expect(try await browser.post("/admin/articles/\(article.id)/publish").status == .seeOther)
+            #expect(try await browser.get("/article/harbour-town").status == .ok)
+            _ = try await browser.get(location)
+            #expect(try await browser.post("/admin/articles/\(article.id)/corrections", ["note": "Corrected a date."]).status == .seeOther)
+            #expect(try await browser.get("/article/harbour-town").text.contains("Corrected a date."))
+            _ = try await browser.get(location)
+            fields["headline"] = "Harbour and town"
+            #expect(try await browser.post("/admin/articles/\(article.id)/edit", fields).status == .seeOther)
+            #expect(try await browser.get("/article/harbour-town").text.contains("Harbour and town"))
 
-            #expect(try await client.send("/admin/articles/\(article.id)/publish", .post, token: token, headers: urlencoded, body: ByteBuffer(string: "")).status == .seeOther)
-            #expect(try await client.send("/article/harbour-town").status == .ok)
-            let correction = try await client.send("/admin/articles/\(article.id)/corrections", .post, token: token, headers: urlencoded, body: ByteBuffer(string: "note=Corrected+a+date."))
-            #expect(correction.status == .seeOther)
-            #expect(try await client.send("/article/harbour-town").text.contains("Corrected a date."))
-
-            let saved = try await client.send("/admin/articles/\(article.id)/edit", .post, token: token, headers: urlencoded,
-                                              body: ByteBuffer(string: body.replacingOccurrences(of: "Harbour+%26+town", with: "Harbour+and+town")))
-            #expect(saved.status == .seeOther)
-            #expect(try await client.send("/article/harbour-town").text.contains("Harbour and town"))
+            // Readers who are signed in get 403, not the pages.
+            let reader = Browser(browser.client)
+            try await LiveServer.signIn(reader, mail, email: "reader@example.com")
+            #expect(try await reader.get("/admin/articles").status == .forbidden)
         }
-    }
-
-    @Test func formsPostedWithASessionMustCarryItsCSRFToken() throws {
-        let user = User(id: 1, email: "e@example.com", displayName: "E", status: "active", roles: [.editor], createdAt: .now)
-        let session = Identity(user: user, source: .session(id: "s", csrfToken: "secret-token"))
-        #expect(throws: RequestError.self) { try AdminPageRoutes.checkCSRF(FormFields("headline=x"), session) }
-        #expect(throws: RequestError.self) { try AdminPageRoutes.checkCSRF(FormFields("csrf=wrong"), session) }
-        try AdminPageRoutes.checkCSRF(FormFields("csrf=secret-token&headline=x"), session)
-        try AdminPageRoutes.checkCSRF(FormFields("headline=x"), Identity(user: user, source: .apiToken(id: 1)))
     }
 }
