@@ -168,3 +168,24 @@ struct ReaderRouteTests {
         }
     }
 }
+
+@Suite("Theme overrides for publishing")
+struct PublishingThemeTests {
+    /// A publisher replaces the article template and the stylesheet by file name; the rest stays default.
+    @Test func theArticleTemplateAndAssetsAreOverriddenByName() async throws {
+        let folder = TestDatabases.folder + "/" + TestDatabases.uniqueName("theme")
+        try FileManager.default.createDirectory(atPath: folder + "/assets", withIntermediateDirectories: true)
+        try "{{<base}}{{$content}}<article class=\"ours\"><h1>{{headline}}</h1>{{#hero}}<p class=\"credit\">{{credit}}</p>{{/hero}}{{{bodyHTML}}}</article>{{/content}}{{/base}}"
+            .write(toFile: folder + "/article.mustache", atomically: true, encoding: .utf8)
+        try "body { background: papayawhip; }".write(toFile: folder + "/assets/site.css", atomically: true, encoding: .utf8)
+        try await LiveServer.run(.sqlite, adjust: { $0.themeDirectory = folder }) { client, test in
+            let store = try await Fixtures.newsroom(test.database)
+            try await Fixtures.published(store, Fixtures.input("themed", headline: "Themed <page>"), at: Timestamp.now.adding(seconds: -5))
+            let page = try await client.send("/article/themed").text
+            #expect(page.contains("<article class=\"ours\"><h1>Themed &lt;page&gt;</h1><p class=\"credit\">Photo: Harbour Wire / Ana Ruiz</p><p>Body text.</p></article>"))
+            #expect(page.contains("class=\"masthead\""), "base.mustache still comes from the default theme")
+            #expect(try await client.send("/assets/site.css").text == "body { background: papayawhip; }")
+            #expect(try await client.send("/section/world").text.contains("class=\"listing-header\""), "other templates are the default ones")
+        }
+    }
+}
