@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// A row of the editors' article list.
 public struct AdminArticleRow: Sendable {
@@ -76,8 +77,11 @@ struct FormFields {
     }
 
     static func read(_ request: Request) async throws -> FormFields {
-        let buffer = try await request.body.collect(upTo: 2 << 20)
-        return FormFields(String(buffer: buffer))
+        do {
+            return FormFields(String(buffer: try await request.body.collect(upTo: 2 << 20)))
+        } catch is NIOTooManyBytesError {
+            throw PublishingError.tooLarge(limit: 2 << 20)
+        }
     }
 
     subscript(_ name: String) -> String { values[name] ?? "" }
