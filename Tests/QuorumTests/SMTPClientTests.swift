@@ -239,7 +239,7 @@ struct SMTPPiecesTests {
 
 // MARK: - Against a real SMTP server
 
-@Suite("SMTP client against aiosmtpd")
+@Suite("SMTP client against aiosmtpd", .serialized)
 struct SMTPClientTests {
     let date = Date(timeIntervalSince1970: 1_751_360_703)
 

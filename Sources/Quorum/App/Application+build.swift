@@ -57,6 +57,7 @@ func buildRouter(
     let comments = CommentService(site: site, bus: bus, screen: screen, events: CommentEvents(), now: clock.now)
 
     let router = Router(context: QuorumContext.self)
+    router.add(middleware: PageCacheFastPath(cache: publishing.cache))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(pages: site.pages))
     router.add(middleware: SessionMiddleware(sessions: site.sessions, secureCookies: site.secureCookies))

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// An article as the JSON APIs show it.
 public struct ArticleJSON: Codable, Sendable {
@@ -77,7 +78,12 @@ struct JSONFields {
 
     /// Parses a request body; anything but a JSON object is a 400 saying so.
     static func parse(_ request: Request, limit: Int = 1 << 20) async throws -> JSONFields {
-        let buffer = try await request.body.collect(upTo: limit)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw PublishingError.tooLarge(limit: limit)
+        }
         let data = Data(buffer.readableBytesView)
         let object: Any
         do {

@@ -205,9 +205,12 @@ public struct ArticleStore: Sendable {
             for row in due {
                 let id = try row.decode(column: "id", as: Int64.self)
                 let at = try row.decode(column: "publish_at", as: Int64.self)
-                try await db.update("articles").set("status", to: "published").set("published_at", to: at)
-                    .set("publish_at", to: SQLLiteral.null).where("id", .equal, id).run()
-                if let article = try await Self.article(db, id: id) { published.append(article) }
+                // Conditional on still being scheduled, so that of several instances running the scheduler only
+                // one reports (and invalidates) each article.
+                let changed = try await db.update("articles").set("status", to: "published").set("published_at", to: at)
+                    .set("publish_at", to: SQLLiteral.null).where("id", .equal, id).where("status", .equal, "scheduled")
+                    .returning("id").first()
+                if changed != nil, let article = try await Self.article(db, id: id) { published.append(article) }
             }
             return published
         }

@@ -9,10 +9,10 @@ enum OpenAPI {
             "info": [
                 "title": "Quorum API",
                 "version": "1",
-                "description": "Public articles API and the editors' admin API. Admin endpoints need `Authorization: Bearer <token>` (create one with `quorum token create`) for a user with the editor or admin role.",
+                "description": "Public articles API, sign-in for readers, reader-moderated comments, and the editors' admin API. Admin endpoints need `Authorization: Bearer <token>` (create one with `quorum token create`) for a user with the editor or admin role.",
             ],
             "servers": [["url": serverURL]],
-            "paths": paths,
+            "paths": paths.merging(commentPaths) { $1 },
             "components": components,
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted])) ?? Data()
@@ -35,6 +35,9 @@ enum OpenAPI {
         ["name": name, "in": "path", "required": true, "schema": ["type": type]]
     }
     static let security: [[String: [String]]] = [["bearer": []]]
+    static var csrfHeader: [String: Any] {
+        ["name": "X-CSRF-Token", "in": "header", "required": true, "description": "from GET /api/v1/session", "schema": ["type": "string"]]
+    }
 
     static func admin(_ summary: String, body: [String: Any]? = nil, response: (String, [String: Any]), status: String = "200", id: Bool = false) -> [String: Any] {
         var operation: [String: Any] = ["summary": summary, "tags": ["admin"], "security": security]
@@ -65,6 +68,28 @@ enum OpenAPI {
             "/api/v1/sections": ["get": [
                 "summary": "The sections", "tags": ["public"],
                 "responses": ["200": ok("Sections", ["type": "object", "properties": ["sections": ["type": "array", "items": ref("Section")]]])],
+            ]],
+            "/api/v1/session": ["get": [
+                "summary": "Who is signed in, and the CSRF token to send as X-CSRF-Token with every POST", "tags": ["accounts"],
+                "responses": ["200": ok("The session", ["type": "object", "properties": ["csrfToken": ["type": "string"], "user": ["type": "object"]]])],
+            ]],
+            "/api/v1/signin": ["post": [
+                "summary": "Email a one-time sign-in code and link", "tags": ["accounts"],
+                "parameters": [csrfHeader],
+                "requestBody": ["required": true, "content": json(["type": "object", "required": ["email"], "properties": ["email": ["type": "string"], "next": ["type": "string"]]])],
+                "responses": ["202": ok("Requested; the id goes with the code", ["type": "object", "properties": ["request": ["type": "string"]]]),
+                              "400": ["description": "Malformed body", "content": json(ref("Error"))], "429": ["description": "Too many requests", "content": json(ref("Error"))]],
+            ]],
+            "/api/v1/signin/code": ["post": [
+                "summary": "Redeem the emailed code; sets the session cookie", "tags": ["accounts"],
+                "parameters": [csrfHeader],
+                "requestBody": ["required": true, "content": json(["type": "object", "required": ["request", "code"], "properties": ["request": ["type": "string"], "code": ["type": "string"]]])],
+                "responses": ["200": ok("Signed in", ["type": "object", "properties": ["csrfToken": ["type": "string"], "user": ["type": "object"]]]),
+                              "400": ["description": "Wrong or expired code", "content": json(ref("Error"))]],
+            ]],
+            "/api/v1/signout": ["post": [
+                "summary": "End the session", "tags": ["accounts"], "parameters": [csrfHeader],
+                "responses": ["200": ok("Signed out", ["type": "object", "properties": ["status": ["type": "string"]]])],
             ]],
             "/api/openapi.json": ["get": [
                 "summary": "This document", "tags": ["public"],
@@ -152,6 +177,7 @@ enum OpenAPI {
                         "commentsOpen": ["type": "boolean"], "allowEmbeds": ["type": "boolean"],
                     ],
                 ],
+                "Comment": commentSchema,
                 "ArticleList": ["type": "object", "properties": ["articles": ["type": "array", "items": ref("Article")], "page": ["type": "integer"], "next": ["type": ["string", "null"]]]],
             ],
         ]

@@ -17,6 +17,7 @@ enum LiveServer {
     static func run<R: Sendable>(
         _ kind: DatabaseKind,
         adjust: (inout QuorumConfiguration) -> Void = { _ in },
+        clock: SiteClock = .system,
         configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> R
     ) async throws -> R {
@@ -24,7 +25,8 @@ enum LiveServer {
             var configuration = configuration(for: test)
             adjust(&configuration)
             let app = try buildApplication(
-                configuration: configuration, database: test.database, logger: TestDatabases.logger, configureRouter: configureRouter
+                configuration: configuration, database: test.database, logger: TestDatabases.logger, clock: clock,
+                configureRouter: configureRouter
             )
             return try await app.test(.live) { client in try await body(client, test) }
         }

@@ -104,7 +104,7 @@ final class SMTPSink: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: stderr)
         try process.run()
 
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {
             let output = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
             if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("SMTP-SINK READY ") }),

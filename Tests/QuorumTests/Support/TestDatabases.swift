@@ -131,7 +131,22 @@ actor Templates {
         return try await Database.open(.postgres(location), options: .init(poolSize: 2), logger: TestDatabases.logger)
     }
 
+    /// CREATE and DROP DATABASE wait their turn here rather than in the small admin pool, whose requests time
+    /// out after 10 s when many tests start at once.
+    private let adminTurn = WriteGate()
+
     func createPostgres(name: String, fromTemplate: Bool) async throws {
+        await adminTurn.enter()
+        do {
+            try await createPostgresNow(name: name, fromTemplate: fromTemplate)
+            await adminTurn.leave()
+        } catch {
+            await adminTurn.leave()
+            throw error
+        }
+    }
+
+    private func createPostgresNow(name: String, fromTemplate: Bool) async throws {
         let admin = try await adminDatabase()
         if fromTemplate {
             let template = try await postgresTemplateName()
@@ -142,8 +157,15 @@ actor Templates {
     }
 
     func dropPostgres(name: String) async throws {
-        let admin = try await adminDatabase()
-        try await admin.read { db in try await db.raw("DROP DATABASE IF EXISTS \(ident: name) WITH (FORCE)").run() }
+        await adminTurn.enter()
+        do {
+            let admin = try await adminDatabase()
+            try await admin.read { db in try await db.raw("DROP DATABASE IF EXISTS \(ident: name) WITH (FORCE)").run() }
+            await adminTurn.leave()
+        } catch {
+            await adminTurn.leave()
+            throw error
+        }
     }
 
     private func postgresTemplateName() async throws -> String {
