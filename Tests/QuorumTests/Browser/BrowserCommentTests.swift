@@ -102,6 +102,7 @@ struct BrowserCommentTests {
                     for author in authors { names.append(try await anonymous.text(author)) }
                     #expect(names.contains("Alice"))
                     #expect(try await anonymous.text("#thread").contains(Self.commentText))
+                    #expect(try await anonymous.text("#thread .count") == "4 comments")
                     try await anonymous.execute("document.querySelector('#thread .comment-list').lastElementChild.scrollIntoView()")
                     try await shots.save(anonymous, "signed-out-comments")
                     print("Browser: the article page \(onArticle ? "shows" : "does not show") the thread; its comments page does")

@@ -90,6 +90,7 @@ struct BrowserXSSTests {
                         #expect(state["scripts"] as? Int == 0, "script elements on \(page)")
                         #expect(state["handlers"] as? Int == 0, "elements with on… attributes on \(page)")
                         guard page.contains("/comments") else { continue }
+                        #expect(try await browser.text("#thread .count") == "\(Self.payloads.count) comments")
                         #expect(state["injected"] as? Int == 0, "elements made from comment text on \(page)")
                         let text = state["text"] as? String ?? ""
                         for payload in Self.payloads {
