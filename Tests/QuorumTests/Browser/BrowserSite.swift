@@ -14,6 +14,7 @@ struct BrowserSite: Sendable {
         prepare: (CommentFixture) async throws -> Void,
         _ body: (BrowserSite) async throws -> R
     ) async throws -> R {
+        try BrowserTools.check()
         let test = try await TestDatabases.fresh(.sqlite)
         guard case .sqlite(let path) = test.location else { fatalError("a SQLite test database") }
         var server: Process?
