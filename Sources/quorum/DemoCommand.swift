@@ -35,7 +35,8 @@ struct DemoCommand: AsyncParsableCommand {
             print("""
 
             Quorum demo is running at \(base)/
-              Demo admin account: \(DemoContent.adminEmail)
+              Sign in as the demo admin at \(base)/signin with \(DemoContent.adminEmail): with no SMTP
+              server configured, the email with the sign-in code is written to \(demo.dataDirectory)/mail/.
               Stop with Ctrl-C.
 
             """)

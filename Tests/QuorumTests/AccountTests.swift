@@ -280,6 +280,20 @@ struct AccountTests {
         }
     }
 
+    @Test func cookiesAreSecureWhenTheSiteIsServedOverHTTPS() async throws {
+        try await LiveServer.withBrowser(.sqlite, adjust: { $0.siteURL = "https://localhost" }) { browser, mail, _ in
+            let secure = Browser(browser.client, origin: "https://localhost")
+            let page = try await secure.get("/signin")
+            #expect(page.headers[values: .setCookie].allSatisfy { $0.contains("Secure") })
+            try await LiveServer.signIn(secure, mail, email: "tls@example.com")
+            let account = try await secure.get("/account")
+            #expect(account.status == .ok)
+            _ = try await secure.post("/account/name", ["name": "TLS"])
+            let again = try await secure.get("/account")
+            #expect(again.text.contains("TLS"))
+        }
+    }
+
     @Test func redirectsAfterSignInStayOnThisSite() {
         #expect(SignInService.safeRedirect("/articles/x?y=1") == "/articles/x?y=1")
         for hostile in ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "", "/x\r\nSet-Cookie: a=b"] {

@@ -347,6 +347,48 @@ struct CommentFlowTests {
         }
     }
 
+    @Test(arguments: TestDatabases.kinds)
+    func batchRefitLearnsFromSettledComments(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { test in
+            let f = try await CommentFixture.make(test)
+            #expect(try await f.comments.refit() == 0, "nothing settled, nothing to learn")
+            let moderator = try await f.reader("mod", roles: [.moderator])
+            let reviewers = [try await f.reader("r1"), try await f.reader("r2"), try await f.reader("r3")]
+            for i in 0..<6 {
+                let comment = try await f.submitted("Comment \(i) for the batch.", by: try await f.reader("w\(i)"))
+                let uncivil = i == 5
+                for reviewer in reviewers { try await f.review(comment.id, by: reviewer, uncivil ? .uncivil : .civil) }
+                if try await f.status(comment.id) != .published {
+                    try await f.comments.moderate(commentID: comment.id, moderator: moderator, uncivil ? .rejectUncivil(reason: "insult") : .approve)
+                }
+            }
+            #expect(try await f.comments.refit() == 6)
+            let model = try #require(try await f.site.settings.get("review_engine_model"))
+            let decoded = try JSONDecoder().decode(ModelState.self, from: Data(model.utf8))
+            #expect(decoded.refittedOn == 6)
+            #expect(try await f.comments.engine().model.refittedOn == 6, "later decisions use the refitted model")
+            let records = try await test.database.read { db in try await CommentRows.reviewerRecords(reviewers.map(\.id), on: db) }
+            #expect(records.allSatisfy { $0.outcomes.total > 5 }, "every reviewer was judged on the batch")
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func demoCommentsMakeATwentyCommentThread(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { test in
+            let f = try await CommentFixture.make(test)
+            #expect(try await DemoComments.load(into: test.database, articleSlug: f.article.slug) == 22)
+            #expect(try await DemoComments.load(into: test.database, articleSlug: f.article.slug) == 0, "loading twice adds nothing")
+            let thread = try await f.comments.thread(articleID: f.article.id, sort: .best)
+            #expect(thread.total == 20)
+            #expect(thread.comments.first?.comment.isPick == true)
+            #expect(thread.comments.flatMap(\.replies).count == 2)
+            // A new reader has something to review.
+            let visitor = try await f.reader("visitor")
+            let draft = try await f.comments.write(articleID: f.article.id, author: visitor, body: "Hello from the demo.")
+            #expect(try await f.comments.currentTask(reviewer: visitor, forComment: draft.id) != nil)
+        }
+    }
+
     @Test func liveEventsReachListenersOfThatArticleOnly() async throws {
         try await TestDatabases.withDatabase(.sqlite) { test in
             let f = try await CommentFixture.make(test)

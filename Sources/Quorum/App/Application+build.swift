@@ -50,7 +50,11 @@ func buildRouter(
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
     let publishing = Publishing(site: site, bus: bus, now: clock.now)
-    let comments = CommentService(site: site, bus: bus, screen: SitePreScreen(settings: site.settings, logger: logger), events: CommentEvents(), now: clock.now)
+    let scorer: any ToxicityScorer = configuration.perspective.map {
+        FallbackToxicityScorer(primary: PerspectiveScorer(apiKey: $0.apiKey, endpoint: $0.endpoint), fallback: LocalToxicityScorer(), logger: logger)
+    } ?? LocalToxicityScorer()
+    let screen = SitePreScreen(settings: site.settings, scorer: scorer, logger: logger)
+    let comments = CommentService(site: site, bus: bus, screen: screen, events: CommentEvents(), now: clock.now)
 
     let router = Router(context: QuorumContext.self)
     router.add(middleware: MetricsMiddleware())
@@ -71,6 +75,7 @@ func buildRouter(
     CommentRoutes(comments: comments).addRoutes(to: router)
     ModerationRoutes(comments: comments).addRoutes(to: router)
     CommentAPIRoutes(comments: comments).addRoutes(to: router)
+    CommentSettingsRoutes(comments: comments).addRoutes(to: router)
     configureRouter?(router)
     return (router, site, publishing, comments)
 }

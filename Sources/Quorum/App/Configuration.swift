@@ -22,6 +22,8 @@ public struct QuorumConfiguration: Sendable {
     public var mailFrom: String
     /// Where email goes; nil writes messages to `<data>/mail/` and the log instead (the demo).
     public var smtp: SMTPSettings?
+    /// A Perspective-compatible toxicity service for the comment pre-screen; nil uses the built-in local scorer.
+    public var perspective: (apiKey: String, endpoint: String)?
 
     /// How to reach the SMTP server.
     public struct SMTPSettings: Sendable, Equatable {
@@ -93,6 +95,8 @@ public struct QuorumConfiguration: Sendable {
         ("QUORUM_SMTP_SECURITY", "starttls (default), tls (implicit, port 465) or none"),
         ("QUORUM_SMTP_USERNAME", "SMTP AUTH user (PLAIN or LOGIN)"),
         ("QUORUM_SMTP_PASSWORD", "SMTP AUTH password"),
+        ("QUORUM_PERSPECTIVE_API_KEY", "use a Perspective-compatible toxicity service in the comment pre-screen (local scorer if it fails)"),
+        ("QUORUM_PERSPECTIVE_URL", "its comments:analyze endpoint (default Google's)"),
         ("QUORUM_MAX_UPLOAD_BYTES", "largest image upload in bytes (default 10485760)"),
     ]
 
@@ -151,6 +155,9 @@ public struct QuorumConfiguration: Sendable {
             smtp.username = environment["QUORUM_SMTP_USERNAME"].flatMap { $0.isEmpty ? nil : $0 }
             smtp.password = environment["QUORUM_SMTP_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
             configuration.smtp = smtp
+        }
+        if let key = environment["QUORUM_PERSPECTIVE_API_KEY"], !key.isEmpty {
+            configuration.perspective = (key, environment["QUORUM_PERSPECTIVE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? PerspectiveScorer.defaultEndpoint)
         }
         configuration.siteURL = environment["QUORUM_SITE_URL"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "http://\(configuration.host):\(configuration.port)"

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import ReviewEngine
+import ServiceLifecycle
 
 /// The comment pages. Every step works as a plain form; the article page's small script only makes it inline.
 struct CommentRoutes {
@@ -154,7 +155,12 @@ struct CommentRoutes {
                 beat.cancel()
             }
             try await writer.write(ByteBuffer(string: "retry: 5000\n: listening\n\n"))
-            for await chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
+            // A stream never ends by itself: on shutdown it is closed so the server can stop (browsers reconnect).
+            try await withGracefulShutdownHandler {
+                for await chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
+            } onGracefulShutdown: {
+                input.finish()
+            }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [

@@ -23,6 +23,7 @@ extension CommentService {
             .set("probability_uncivil", to: decision.probabilityUncivil)
             .set("reviews_still_needed", to: decision.reviewsStillNeeded)
             .set("decision", to: decision.explanation.summary)
+            .set("author_log_odds", to: decision.explanation.authorLogOdds)
             .set("quality", to: quality.isFinite ? quality : 0)
             .where("id", .equal, comment.id).run()
 

@@ -74,6 +74,7 @@ extension CommentService {
 
     /// A moderator's verdict is the truth reviewers are judged against, and moves the author's record.
     func settleByModerator(_ comment: Comment, verdict: CivilityVote, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws {
+        try await db.update("comments").set("moderator_verdict", to: verdict.rawValue).where("id", .equal, comment.id).run()
         let reviews = try await CommentRows.reviews(of: comment.id, on: db)
         let reviewers = try await CommentRows.reviewerRecords(reviews.map(\.reviewerID), on: db)
         try await settle(comment, reviews: reviews, reviewers: reviewers, outcome: .moderatorVerdict(verdict), engine: engine, now: now, on: db)

@@ -27,7 +27,9 @@ extension CommentService {
             guard let current = try await CommentRows.find(commentID, on: db, lock: true),
                   current.status == .draft || current.status == .rejected
             else { throw CommentError.wrongStep }
+            let record = try await CommentRows.authorRecord(author.id, on: db)
             var update = db.update("comments").set("self_rating", to: selfRating.rawValue).set("submitted_at", to: now.milliseconds)
+                .set("author_published", to: record.published).set("author_rejected", to: record.rejected)
                 .set("status", to: CommentStatus.pending.rawValue).set("decided_by", to: SQLLiteral.null).set("decided_at", to: SQLLiteral.null)
                 .set("moderation_reason", to: SQLLiteral.null)
             if body != current.body { update = update.set("body", to: body).set("edited_at", to: now.milliseconds) }

@@ -104,20 +104,28 @@ struct ModerationRoutes {
     }
 }
 
-/// Decides pending comments that waited too long, on every instance (decisions are idempotent under the row lock).
+/// Decides pending comments that waited too long (every `interval`, on every instance: decisions are
+/// idempotent under the row lock), and refits the review engine's model every `refitEvery`.
 public struct CommentSweeper: Service {
     let comments: CommentService
     let interval: Duration
+    var refitEvery: Duration = .seconds(3600)
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
+            var sinceRefit: Duration = .zero
             while true {
                 do {
                     try await comments.sweep()
+                    if sinceRefit >= refitEvery {
+                        sinceRefit = .zero
+                        try await comments.refit()
+                    }
                 } catch {
                     comments.logger.error("comment sweep failed", metadata: ["error": "\(String(describing: error))"])
                 }
                 try await Task.sleep(for: interval)
+                sinceRefit += interval
             }
         }
     }

@@ -134,5 +134,7 @@ extension LiveServer {
         try await browser.get(location)
         let redeemed = try await browser.post("/signin/code", ["request": Browser.firstMatch(#"request=([^&]+)"#, in: location) ?? "", "code": message.signInCode ?? ""])
         guard redeemed.status == .seeOther else { throw RequestError.badRequest("code refused: \(String(buffer: redeemed.body))") }
+        let cookie = redeemed.headers[values: .setCookie].first { $0.hasPrefix("quorum_session=") } ?? ""
+        if browser.origin.hasPrefix("https://") && !cookie.contains("Secure") { throw RequestError.badRequest("session cookie not Secure over https") }
     }
 }

@@ -29,7 +29,11 @@ extension Migrations {
             quality DOUBLE PRECISION NOT NULL DEFAULT 0,
             flags_open BIGINT NOT NULL DEFAULT 0,
             reviews_required BIGINT NOT NULL DEFAULT 3,
-            reviews_still_needed DOUBLE PRECISION
+            reviews_still_needed DOUBLE PRECISION,
+            author_log_odds DOUBLE PRECISION,
+            author_published BIGINT NOT NULL DEFAULT 0,
+            author_rejected BIGINT NOT NULL DEFAULT 0,
+            moderator_verdict TEXT
         )
         """,
         "CREATE INDEX comments_article ON comments (article_id, status, published_at)",

@@ -1,0 +1,295 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOConcurrencyHelpers
+import ReviewEngine
+import SQLKit
+import Testing
+@testable import Quorum
+
+@Suite("Comments: pages, API and moderation over HTTP")
+struct CommentRouteTests {
+    /// Runs the site with one published article and hands the test a browser, the mail and the database.
+    static func withSite(_ kind: DatabaseKind, _ body: @escaping @Sendable (Browser, CapturedMail, TestDatabase, Article) async throws -> Void) async throws {
+        try await LiveServer.withBrowser(kind) { browser, mail, test in
+            let store = ArticleStore(database: test.database)
+            _ = try await store.createSection(slug: "news", name: "News")
+            let draft = try await store.create(ArticleInput(slug: "harbour-vote", headline: "Council votes on the harbour", body: "Text.", section: "news"))
+            let article = try await store.publish(id: draft.id, now: Timestamp.now.adding(seconds: -60))
+            try await body(browser, mail, test, article)
+        }
+    }
+
+    static func seedPublished(_ text: String, by name: String, on test: TestDatabase, article: Article) async throws -> Int64 {
+        let user = try await UserStore(database: test.database).create(email: "\(TestDatabases.uniqueName("writer"))@example.com", displayName: name, roles: [])
+        return try await test.database.transaction { db in
+            try await db.insert(into: "comments")
+                .columns("article_id", "author_id", "body", "status", "created_at", "submitted_at", "published_at", "decided_by")
+                .values(SQLBind(article.id), SQLBind(user.id), SQLBind(text), SQLBind("published"), SQLBind(Timestamp.now.milliseconds),
+                        SQLBind(Timestamp.now.milliseconds), SQLBind(Timestamp.now.milliseconds), SQLBind("peers"))
+                .returning("id").first(decodingColumn: "id", as: Int64.self)!
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func theWholeFlowWorksAsPlainForms(kind: DatabaseKind) async throws {
+        try await Self.withSite(kind) { browser, mail, test, article in
+            // Signed out: writing sends the reader to sign in and back.
+            let signedOut = try await browser.get("/articles/\(article.slug)/comments/new")
+            #expect(signedOut.headers[.location] == "/signin?next=/articles/\(article.slug)/comments/new")
+
+            let others = ["x", "y", "z"]
+            for name in others {
+                let user = try await UserStore(database: test.database).create(email: "\(name)@example.com", displayName: name, roles: [])
+                try await test.database.transaction { db in
+                    try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at")
+                        .values(SQLBind(article.id), SQLBind(user.id), SQLBind("Pending view by \(name)."), SQLBind("pending"),
+                                SQLBind(Timestamp.now.milliseconds), SQLBind(Timestamp.now.milliseconds)).run()
+                }
+            }
+            try await LiveServer.signIn(browser, mail, email: "a@example.com", next: "/articles/\(article.slug)/comments/new")
+            let form = try await browser.get("/articles/\(article.slug)/comments/new")
+            #expect(form.status == .ok)
+            #expect(form.text.contains("Review three comments"))
+            let written = try await browser.post("/articles/\(article.slug)/comments", ["body": "The harbour plan <b>costs</b> too much."])
+            #expect(written.status == .seeOther)
+            let reviewPath = try #require(written.headers[.location])
+            #expect(reviewPath.hasSuffix("/review"))
+            let id = try #require(Int64(reviewPath.split(separator: "/")[1]))
+            for step in 1...3 {
+                let page = try await browser.get(reviewPath)
+                #expect(page.status == .ok)
+                #expect(page.text.contains("Review comment \(step) of 3"))
+                #expect(page.text.contains("Pending view by"))
+                #expect(!page.text.contains(">x<") && !page.text.contains("by x</"), "the author's name is hidden")
+                let task = try #require(Browser.firstMatch(#"name="task" value="(\d+)""#, in: page.text))
+                #expect(try await browser.post(reviewPath, ["task": task, "quality": "good"]).status == .badRequest, "both questions must be answered")
+                #expect(try await browser.post(reviewPath, ["task": task, "quality": "good", "civil": "civil", "flag": "spam"]).status == .seeOther)
+            }
+            let afterReviews = try await browser.get(reviewPath)
+            #expect(afterReviews.headers[.location] == "/comments/\(id)/rate")
+            let rate = try await browser.get("/comments/\(id)/rate")
+            #expect(rate.text.contains("The harbour plan &lt;b&gt;costs&lt;/b&gt; too much."))
+            let submitted = try await browser.post("/comments/\(id)/rate", ["civil": "civil", "body": "The harbour plan costs too much."])
+            #expect(submitted.headers[.location] == "/comments/\(id)")
+            let status = try await browser.get("/comments/\(id)")
+            #expect(status.text.contains("Waiting for review"))
+            // No one else sees it.
+            let stranger = Browser(browser.client)
+            #expect(try await stranger.get("/comments/\(id)").status == .notFound)
+            #expect(!(try await stranger.get("/articles/\(article.slug)/comments").text.contains("costs too much")))
+            #expect(try await stranger.get("/api/v1/comments/\(id)").status == .notFound)
+            let mine = try await browser.get("/api/v1/articles/\(article.slug)/comments")
+            #expect(((try mine.json()["mine"]) as? [[String: Any]])?.first?["status"] as? String == "pending")
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func hostileTextIsShownAsText(kind: DatabaseKind) async throws {
+        try await Self.withSite(kind) { browser, _, test, article in
+            let payloads = [
+                "<script>window.__xss=1</script>", "<img src=x onerror=alert(1)>", "\"><svg onload=alert(1)>",
+                "<a href=\"javascript:alert(1)\">x</a>", "' OR 1=1; DROP TABLE comments; --",
+            ]
+            for (i, payload) in payloads.enumerated() {
+                _ = try await Self.seedPublished(payload, by: "<b>name\(i)</b>", on: test, article: article)
+            }
+            let page = try await browser.get("/articles/\(article.slug)/comments")
+            #expect(page.status == .ok)
+            for forbidden in ["<script>window", "<img src=x", "<svg onload", "<a href=\"javascript:", "<b>name"] {
+                #expect(!page.text.contains(forbidden), "\(forbidden) was not escaped")
+            }
+            #expect(page.text.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"))
+            #expect(page.text.contains("&lt;b&gt;name0&lt;/b&gt;"))
+            let count = try await test.database.read { db in try await db.select().column("id").from("comments").all().count }
+            #expect(count == payloads.count, "the SQL-looking comment is stored as text, nothing dropped")
+            let api = try await browser.get("/api/v1/articles/\(article.slug)/comments")
+            let bodies = (try api.json()["comments"] as? [[String: Any]])?.compactMap { $0["body"] as? String } ?? []
+            #expect(Set(bodies) == Set(payloads), "the API returns the text exactly")
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func jsonAPIRunsTheFlowWithTheCSRFHeader(kind: DatabaseKind) async throws {
+        try await Self.withSite(kind) { browser, mail, test, article in
+            try await LiveServer.signIn(browser, mail, email: "api@example.com")
+            let session = try await browser.get("/api/v1/session")
+            let token = try #require(try session.json()["csrfToken"] as? String)
+            func post(_ path: String, _ object: [String: Any], token: String? = token) async throws -> TestResponse {
+                var headers: HTTPFields = [.contentType: "application/json", .origin: "http://localhost"]
+                if let token { headers[CSRFMiddleware.tokenHeader] = token }
+                return try await browser.send(path, method: .post, headers: headers,
+                                              body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object)))
+            }
+            #expect(try await post("/api/v1/articles/\(article.slug)/comments", ["body": "x"], token: nil).status == .forbidden)
+            let empty = try await post("/api/v1/articles/\(article.slug)/comments", ["body": ""])
+            #expect(empty.status == .badRequest)
+            #expect((try empty.json()["error"] as? [String: Any])?["code"] as? String == "empty")
+            let malformed = try await browser.send("/api/v1/articles/\(article.slug)/comments", method: .post,
+                headers: [.contentType: "application/json", .origin: "http://localhost", CSRFMiddleware.tokenHeader: token], body: ByteBuffer(string: "{\"bod"))
+            #expect(malformed.status == .badRequest)
+            let missing = try await post("/api/v1/articles/\(article.slug)/comments", ["text": "wrong field"])
+            #expect((try missing.json()["error"] as? [String: Any])?["message"] as? String == "The field 'body' is missing.")
+            let long = try await post("/api/v1/articles/\(article.slug)/comments", ["body": String(repeating: "a", count: 3001)])
+            #expect((try long.json()["error"] as? [String: Any])?["code"] as? String == "too_long")
+
+            let created = try await post("/api/v1/articles/\(article.slug)/comments", ["body": "Through the API."])
+            #expect(created.status == .created)
+            let id = try #require((try created.json()["comment"] as? [String: Any])?["id"] as? Int)
+            let task = try await browser.get("/api/v1/comments/\(id)/review-task")
+            #expect(try task.json()["task"] is NSNull, "nothing to review on an empty site")
+            let submitted = try await post("/api/v1/comments/\(id)/submit", ["civil": true])
+            #expect(submitted.status == .ok)
+            #expect((try submitted.json()["comment"] as? [String: Any])?["status"] as? String == "pending")
+            #expect(try await post("/api/v1/comments/\(id)/submit", ["civil": true]).status == .conflict)
+            #expect(try await post("/api/v1/review-tasks/12345", ["civil": true, "quality": "good"]).status == .forbidden)
+            let counts = try await browser.get("/api/v1/comment-counts?articles=\(article.slug),nope")
+            #expect((try counts.json()["counts"] as? [String: Int]) == [article.slug: 0])
+            let published = try await Self.seedPublished("Published one.", by: "pub", on: test, article: article)
+            let recommended = try await post("/api/v1/comments/\(published)/recommend", [:])
+            #expect(try recommended.json()["recommends"] as? Int == 1)
+            let flagged = try await post("/api/v1/comments/\(published)/flag", ["reason": "spam", "note": "ad"])
+            #expect(flagged.status == .accepted)
+            #expect(try await post("/api/v1/comments/\(published)/flag", ["reason": "rude"]).status == .badRequest)
+            #expect(try await browser.get("/api/v1/moderation/queues/flagged").status == .forbidden)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func moderatorsWorkTheQueuesFromTheirPages(kind: DatabaseKind) async throws {
+        try await Self.withSite(kind) { browser, mail, test, article in
+            _ = try await UserStore(database: test.database).create(email: "mod@example.com", displayName: "Mod", roles: [.moderator])
+            let author = try await UserStore(database: test.database).create(email: "author@example.com", displayName: "Author", roles: [])
+            let withheld = try await test.database.transaction { db in
+                try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at", "decided_by", "decision")
+                    .values(SQLBind(article.id), SQLBind(author.id), SQLBind("Withheld words."), SQLBind("withheld"), SQLBind(Timestamp.now.milliseconds),
+                            SQLBind(Timestamp.now.milliseconds), SQLBind("peers"), SQLBind("Peers found it uncivil."))
+                    .returning("id").first(decodingColumn: "id", as: Int64.self)!
+            }
+            let reader = Browser(browser.client)
+            try await LiveServer.signIn(reader, mail, email: "reader@example.com")
+            #expect(try await reader.get("/moderation").status == .forbidden)
+
+            try await LiveServer.signIn(browser, mail, email: "mod@example.com")
+            let queue = try await browser.get("/moderation?queue=withheld")
+            #expect(queue.status == .ok)
+            #expect(queue.text.contains("Withheld words."))
+            #expect(queue.text.contains("Peers found it uncivil."))
+            #expect(try await browser.post("/moderation/comments/\(withheld)", ["action": "reject_uncivil", "reason": ""]).status == .badRequest)
+            try await browser.get("/moderation?queue=withheld")
+            let rejected = try await browser.post("/moderation/comments/\(withheld)", ["action": "reject_uncivil", "reason": "Insults another reader", "back": "/moderation?queue=withheld"])
+            #expect(rejected.headers[.location] == "/moderation?queue=withheld")
+            let email = try await mail.latest(to: "author@example.com", kind: "comment-rejected")
+            #expect(email.text.contains("Insults another reader"))
+            #expect(email.text.contains("/comments/\(withheld)/rate"))
+            let empty = try await browser.get("/moderation?queue=withheld")
+            #expect(empty.text.contains("Nothing waiting here."))
+            let rejectedQueue = try await browser.get("/moderation?queue=rejected")
+            #expect(rejectedQueue.text.contains("Withheld words."))
+            let api = try await browser.get("/api/v1/moderation/queues/rejected")
+            #expect((try api.json()["comments"] as? [[String: Any]])?.count == 1)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func adminsTuneCommentSettingsAndThePreScreenUsesThem(kind: DatabaseKind) async throws {
+        try await Self.withSite(kind) { browser, mail, test, article in
+            _ = try await UserStore(database: test.database).create(email: "chief@example.com", displayName: "Chief", roles: [.admin])
+            let reader = Browser(browser.client)
+            try await LiveServer.signIn(reader, mail, email: "reader@example.com")
+            #expect(try await reader.get("/admin/comments").status == .forbidden)
+            try await LiveServer.signIn(browser, mail, email: "chief@example.com")
+            let page = try await browser.get("/admin/comments")
+            #expect(page.status == .ok)
+            var fields = [
+                "maximumLength": "500", "closeAfterDays": "", "bannedWords": "grotnak\nflibber", "suspectWords": "harbourmaster",
+                "maxLinks": "1", "minSeconds": "0", "holdThreshold": "0.95", "publishAtMost": "0.01", "withholdAtLeast": "0.7",
+                "maximumWaitHours": "6", "auditShare": "0.05",
+            ]
+            fields["publishAtMost"] = "2"
+            #expect(try await browser.post("/admin/comments", fields).status == .badRequest)
+            fields["publishAtMost"] = "0.01"
+            try await browser.get("/admin/comments")
+            #expect(try await browser.post("/admin/comments", fields).status == .seeOther)
+            let engine = try JSONDecoder().decode(ReviewEngine.Settings.self, from: Data((try await SettingsStore(database: test.database).get("review_engine_settings") ?? "").utf8))
+            #expect(engine.maximumWait == 6 * 3600)
+            #expect(engine.withholdAtLeast == 0.7)
+
+            try await reader.get("/articles/\(article.slug)/comments/new")
+            let banned = try await reader.post("/articles/\(article.slug)/comments", ["body": "What a grotnak idea."])
+            #expect(banned.status == .badRequest)
+            #expect(banned.text.contains("banned word"))
+            #expect(!banned.text.contains("grotnak"), "the word is not echoed back")
+            let long = try await reader.post("/articles/\(article.slug)/comments", ["body": String(repeating: "word ", count: 120)])
+            #expect(long.status == .badRequest)
+            let links = try await reader.post("/articles/\(article.slug)/comments", ["body": "See https://a.example.com and https://b.example.com"])
+            #expect(links.status == .badRequest)
+            #expect(try await reader.post("/articles/\(article.slug)/comments", ["body": "Ask the harbourmaster."]).status == .seeOther)
+        }
+    }
+
+    @Test func liveUpdatesArriveAsServerSentEvents() async throws {
+        try await Self.withSite(.sqlite) { browser, mail, test, article in
+            _ = try await UserStore(database: test.database).create(email: "mod@example.com", displayName: "Mod", roles: [.moderator])
+            let author = try await UserStore(database: test.database).create(email: "w@example.com", displayName: "W", roles: [])
+            let held = try await test.database.transaction { db in
+                try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at", "decided_by")
+                    .values(SQLBind(article.id), SQLBind(author.id), SQLBind("Soon live."), SQLBind("held"), SQLBind(Timestamp.now.milliseconds),
+                            SQLBind(Timestamp.now.milliseconds), SQLBind("prescreen"))
+                    .returning("id").first(decodingColumn: "id", as: Int64.self)!
+            }
+            let port = try #require(browser.client.port)
+            let stream = try RawHTTPStream(port: port, path: "/articles/\(article.slug)/comments/live")
+            defer { stream.close() }
+            #expect(try stream.read(until: ": listening", timeout: 10).contains("text/event-stream"))
+            try await LiveServer.signIn(browser, mail, email: "mod@example.com")
+            try await browser.get("/moderation?queue=held")
+            #expect(try await browser.post("/moderation/comments/\(held)", ["action": "approve"]).status == .seeOther)
+            let events = try stream.read(until: "event: comment", timeout: 10)
+            #expect(events.contains("data: {\"id\":\(held),\"status\":\"published\"}"))
+            let page = try await browser.get("/articles/\(article.slug)/comments?fragment=1")
+            #expect(page.text.contains("Soon live."))
+            #expect(!page.text.contains("<html"), "the fragment is the thread alone, for the page's script")
+        }
+    }
+}
+
+/// Reads a streaming HTTP response (Server-Sent Events) over a plain socket, as a browser's EventSource would.
+final class RawHTTPStream: @unchecked Sendable {
+    private let descriptor: Int32
+    private var received = ""
+
+    init(port: Int, path: String) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw QuorumProcess.TimeoutError(what: "connect to \(port)") }
+        let request = "GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
+        _ = request.withCString { send(descriptor, $0, strlen($0), 0) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Everything received so far once it contains `marker`, or an error after `timeout` seconds.
+    func read(until marker: String, timeout: Double) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !received.contains(marker) {
+            guard Date() < deadline else { throw QuorumProcess.TimeoutError(what: "'\(marker)' in the event stream; got: \(received)") }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count > 0 { received += String(decoding: buffer[0..<count], as: UTF8.self) }
+        }
+        return received
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+}
