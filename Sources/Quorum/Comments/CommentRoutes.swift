@@ -236,7 +236,9 @@ struct CommentRoutes {
         guard let task = try await comments.voluntaryTask(reviewer: user) else {
             return try site.messagePage("Nothing to review", "There are no comments waiting for review right now. Thank you for helping.", link: ("/", "Front page"), context: context)
         }
-        return try site.formPage("comment-review", taskModel(task, action: "/review"), context: context)
+        var model = taskModel(task, action: "/review")
+        model["voluntary"] = true  // outside the posting flow: no steps, no "1 of 1"
+        return try site.formPage("comment-review", model, context: context)
     }
 
     // MARK: 3. Rate your own

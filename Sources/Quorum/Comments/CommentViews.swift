@@ -30,6 +30,7 @@ enum CommentViews {
         [
             "slug": slug,
             "total": thread.total,
+            "plural": thread.total != 1,
             "comments": thread.comments.map { comment($0.comment, replies: $0.replies) },
             "empty": thread.comments.isEmpty,
             "sorts": CommentSort.allCases.map { ["name": $0.rawValue, "label": $0.rawValue.capitalized, "current": $0 == sort] },
