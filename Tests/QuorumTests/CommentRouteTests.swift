@@ -39,8 +39,8 @@ struct CommentRouteTests {
     func theWholeFlowWorksAsPlainForms(kind: DatabaseKind) async throws {
         try await Self.withSite(kind) { browser, mail, test, article in
             // Signed out: writing sends the reader to sign in and back.
-            let signedOut = try await browser.get("/articles/\(article.slug)/comments/new")
-            #expect(signedOut.headers[.location] == "/signin?next=/articles/\(article.slug)/comments/new")
+            let signedOut = try await browser.get("/article/\(article.slug)/comments/new")
+            #expect(signedOut.headers[.location] == "/signin?next=/article/\(article.slug)/comments/new")
 
             let others = ["x", "y", "z"]
             for name in others {
@@ -51,11 +51,11 @@ struct CommentRouteTests {
                                 SQLBind(Timestamp.now.milliseconds), SQLBind(Timestamp.now.milliseconds)).run()
                 }
             }
-            try await LiveServer.signIn(browser, mail, email: "a@example.com", next: "/articles/\(article.slug)/comments/new")
-            let form = try await browser.get("/articles/\(article.slug)/comments/new")
+            try await LiveServer.signIn(browser, mail, email: "a@example.com", next: "/article/\(article.slug)/comments/new")
+            let form = try await browser.get("/article/\(article.slug)/comments/new")
             #expect(form.status == .ok)
             #expect(form.text.contains("Review three comments"))
-            let written = try await browser.post("/articles/\(article.slug)/comments", ["body": "The harbour plan <b>costs</b> too much."])
+            let written = try await browser.post("/article/\(article.slug)/comments", ["body": "The harbour plan <b>costs</b> too much."])
             #expect(written.status == .seeOther)
             let reviewPath = try #require(written.headers[.location])
             #expect(reviewPath.hasSuffix("/review"))
@@ -81,7 +81,7 @@ struct CommentRouteTests {
             // No one else sees it.
             let stranger = Browser(browser.client)
             #expect(try await stranger.get("/comments/\(id)").status == .notFound)
-            #expect(!(try await stranger.get("/articles/\(article.slug)/comments").text.contains("costs too much")))
+            #expect(!(try await stranger.get("/article/\(article.slug)/comments").text.contains("costs too much")))
             #expect(try await stranger.get("/api/v1/comments/\(id)").status == .notFound)
             let mine = try await browser.get("/api/v1/articles/\(article.slug)/comments")
             #expect(((try mine.json()["mine"]) as? [[String: Any]])?.first?["status"] as? String == "pending")
@@ -98,7 +98,7 @@ struct CommentRouteTests {
             for (i, payload) in payloads.enumerated() {
                 _ = try await Self.seedPublished(payload, by: "<b>name\(i)</b>", on: test, article: article)
             }
-            let page = try await browser.get("/articles/\(article.slug)/comments")
+            let page = try await browser.get("/article/\(article.slug)/comments")
             #expect(page.status == .ok)
             for forbidden in ["<script>window", "<img src=x", "<svg onload", "<a href=\"javascript:", "<b>name"] {
                 #expect(!page.text.contains(forbidden), "\(forbidden) was not escaped")
@@ -219,16 +219,16 @@ struct CommentRouteTests {
             #expect(engine.maximumWait == 6 * 3600)
             #expect(engine.withholdAtLeast == 0.7)
 
-            try await reader.get("/articles/\(article.slug)/comments/new")
-            let banned = try await reader.post("/articles/\(article.slug)/comments", ["body": "What a grotnak idea."])
+            try await reader.get("/article/\(article.slug)/comments/new")
+            let banned = try await reader.post("/article/\(article.slug)/comments", ["body": "What a grotnak idea."])
             #expect(banned.status == .badRequest)
             #expect(banned.text.contains("banned word"))
             #expect(!banned.text.contains("grotnak"), "the word is not echoed back")
-            let long = try await reader.post("/articles/\(article.slug)/comments", ["body": String(repeating: "word ", count: 120)])
+            let long = try await reader.post("/article/\(article.slug)/comments", ["body": String(repeating: "word ", count: 120)])
             #expect(long.status == .badRequest)
-            let links = try await reader.post("/articles/\(article.slug)/comments", ["body": "See https://a.example.com and https://b.example.com"])
+            let links = try await reader.post("/article/\(article.slug)/comments", ["body": "See https://a.example.com and https://b.example.com"])
             #expect(links.status == .badRequest)
-            #expect(try await reader.post("/articles/\(article.slug)/comments", ["body": "Ask the harbourmaster."]).status == .seeOther)
+            #expect(try await reader.post("/article/\(article.slug)/comments", ["body": "Ask the harbourmaster."]).status == .seeOther)
         }
     }
 
@@ -243,7 +243,7 @@ struct CommentRouteTests {
                     .returning("id").first(decodingColumn: "id", as: Int64.self)!
             }
             let port = try #require(browser.client.port)
-            let stream = try RawHTTPStream(port: port, path: "/articles/\(article.slug)/comments/live")
+            let stream = try RawHTTPStream(port: port, path: "/article/\(article.slug)/comments/live")
             defer { stream.close() }
             #expect(try stream.read(until: ": listening", timeout: 10).contains("text/event-stream"))
             try await LiveServer.signIn(browser, mail, email: "mod@example.com")
@@ -251,7 +251,7 @@ struct CommentRouteTests {
             #expect(try await browser.post("/moderation/comments/\(held)", ["action": "approve"]).status == .seeOther)
             let events = try stream.read(until: "event: comment", timeout: 10)
             #expect(events.contains("data: {\"id\":\(held),\"status\":\"published\"}"))
-            let page = try await browser.get("/articles/\(article.slug)/comments?fragment=1")
+            let page = try await browser.get("/article/\(article.slug)/comments?fragment=1")
             #expect(page.text.contains("Soon live."))
             #expect(!page.text.contains("<html"), "the fragment is the thread alone, for the page's script")
         }

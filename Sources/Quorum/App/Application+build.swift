@@ -68,7 +68,7 @@ func buildRouter(
     SignInRoutes(site: site).addRoutes(to: router)
     AccountRoutes(site: site).addRoutes(to: router)
     AdminUserRoutes(site: site).addRoutes(to: router)
-    ReaderRoutes(publishing: publishing).addRoutes(to: router)
+    ReaderRoutes(publishing: publishing, comments: comments).addRoutes(to: router)
     ImageRoutes(publishing: publishing).addRoutes(to: router)
     PublicAPIRoutes(publishing: publishing).addRoutes(to: router)
     AdminAPIRoutes(publishing: publishing).addRoutes(to: router)

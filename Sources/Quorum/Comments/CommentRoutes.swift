@@ -10,10 +10,10 @@ struct CommentRoutes {
     var site: Site { comments.site }
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get("articles/:slug/comments") { request, context in try await threadPage(request, context) }
-        router.get("articles/:slug/comments/new") { request, context in try await writePage(request, context) }
-        router.post("articles/:slug/comments") { request, context in try await write(request, context) }
-        router.get("articles/:slug/comments/live") { request, context in try await live(request, context) }
+        router.get("article/:slug/comments") { request, context in try await threadPage(request, context) }
+        router.get("article/:slug/comments/new") { request, context in try await writePage(request, context) }
+        router.post("article/:slug/comments") { request, context in try await write(request, context) }
+        router.get("article/:slug/comments/live") { request, context in try await live(request, context) }
         router.get("comments/:id") { _, context in try await statusPage(context) }
         router.get("comments/:id/review") { _, context in try await reviewPage(context) }
         router.post("comments/:id/review") { request, context in try await review(request, context) }
@@ -92,7 +92,7 @@ struct CommentRoutes {
         let slug = try await site.database.read { db in
             try await db.select().column("slug").from("articles").where("id", .equal, comment.articleID).first(decodingColumn: "slug", as: String.self)
         } ?? ""
-        return .seeOther("/articles/\(slug)#comment-\(commentID)")
+        return .seeOther("/article/\(slug)#comment-\(commentID)")
     }
 
     /// Recommend and flag from a page that carries no per-reader token (the cached article page) go through
@@ -172,7 +172,7 @@ struct CommentRoutes {
 
     private func writePage(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let article = try await articleRef(context)
-        let user = try signedIn(context, next: "/articles/\(article.slug)/comments/new")
+        let user = try signedIn(context, next: "/article/\(article.slug)/comments/new")
         let rules = try await comments.rules()
         guard comments.isOpen(article, rules: rules) else { throw CommentError.closed }
         try await comments.checkMayComment(user, rules: rules)
@@ -193,7 +193,7 @@ struct CommentRoutes {
 
     private func write(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let article = try await articleRef(context)
-        let user = try signedIn(context, next: "/articles/\(article.slug)/comments/new")
+        let user = try signedIn(context, next: "/article/\(article.slug)/comments/new")
         var request = request
         let form = try await Form.read(&request)
         let comment = try await comments.write(articleID: article.id, author: user, body: form["body"] ?? "",

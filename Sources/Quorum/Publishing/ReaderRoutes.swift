@@ -5,6 +5,8 @@ import Hummingbird
 /// Pages come from the page cache when it has them; only anonymous requests share cached pages.
 struct ReaderRoutes {
     let publishing: Publishing
+    /// The article page shows the first page of its comment thread (and is invalidated when it changes).
+    var comments: CommentService?
 
     func addRoutes(to router: Router<QuorumContext>) {
         router.get("/") { request, context in try await home(request, context) }
@@ -64,7 +66,13 @@ struct ReaderRoutes {
                 throw PublishingError.notFound("The article")
             }
             let model = publishing.pages.article(article, sections: try await store.sections(), promotions: ReaderPages.housePromotions)
-            return (try publishing.render("article", model), article.modifiedAt)
+            guard let comments, var context = Publishing.plain(model) as? [String: Any] else {
+                return (try publishing.render("article", model), article.modifiedAt)
+            }
+            let thread = try await comments.thread(articleID: article.id, sort: .oldest)
+            context["thread"] = CommentViews.thread(thread, slug: article.slug, sort: .oldest, page: 1)
+            context["slug"] = article.slug
+            return (try publishing.render("article", context), article.modifiedAt)
         }
     }
 

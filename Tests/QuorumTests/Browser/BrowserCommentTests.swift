@@ -37,10 +37,10 @@ struct BrowserCommentTests {
             try await ChromeDriver.with { driver in
                 // Reader A.
                 try await driver.withSession { a in
-                    try await site.signIn(a, email: "alice@example.com", next: "/articles/\(slug)/comments/new", shots: shots, step: "a-")
+                    try await site.signIn(a, email: "alice@example.com", next: "/article/\(slug)/comments/new", shots: shots, step: "a-")
                     try await a.type(Self.commentText, into: "#body")
                     try await shots.save(a, "a-write")
-                    try await a.click("form[action='/articles/\(slug)/comments'] button[type=submit]")
+                    try await a.click("form[action='/article/\(slug)/comments'] button[type=submit]")
                     try await a.waitForPath(#"^/comments/\d+/review$"#)
                     let draftURL = try await a.currentURL
                     for position in 1...3 {
@@ -69,7 +69,7 @@ struct BrowserCommentTests {
 
                 // No one else sees a pending comment.
                 try await driver.withSession { anonymous in
-                    try await anonymous.navigate(site.url + "/articles/\(slug)/comments")
+                    try await anonymous.navigate(site.url + "/article/\(slug)/comments")
                     try await anonymous.waitForPath("/comments$")
                     #expect(try await !anonymous.bodyText.contains(Self.commentText), "a pending comment is shown to its author only")
                 }
@@ -82,7 +82,7 @@ struct BrowserCommentTests {
                     print("Browser: \(name) was handed the comment \(handed)")
                     if index < 2 {
                         try await driver.withSession { anonymous in
-                            try await anonymous.navigate(site.url + "/articles/\(slug)/comments")
+                            try await anonymous.navigate(site.url + "/article/\(slug)/comments")
                             try await anonymous.waitForPath("/comments$")
                             #expect(try await !anonymous.bodyText.contains(Self.commentText), "still pending after \(index + 1) review(s)")
                         }
@@ -91,11 +91,11 @@ struct BrowserCommentTests {
 
                 // A signed-out reader sees it: on the article page if it shows the thread, on its comments page anyway.
                 try await driver.withSession { anonymous in
-                    try await anonymous.navigate(site.url + "/articles/\(slug)")
-                    try await anonymous.waitForPath("^/articles/\(slug)$")
+                    try await anonymous.navigate(site.url + "/article/\(slug)")
+                    try await anonymous.waitForPath("^/article/\(slug)$")
                     try await shots.save(anonymous, "signed-out-article")
                     let onArticle = try await anonymous.bodyText.contains(Self.commentText)
-                    try await anonymous.navigate(site.url + "/articles/\(slug)/comments")
+                    try await anonymous.navigate(site.url + "/article/\(slug)/comments")
                     try await anonymous.waitForPath("/comments$")
                     let authors = try await anonymous.findAll("#thread .comment-author")
                     var names: [String] = []
@@ -131,9 +131,9 @@ struct BrowserCommentTests {
     /// Returns how A's comment reached them.
     func peerReviews(_ r: WebDriverSession, site: BrowserSite, name: String, shots: Screenshots) async throws -> String {
         let slug = site.articleSlug
-        try await site.signIn(r, email: "\(name)@example.com", next: "/articles/\(slug)/comments/new")
+        try await site.signIn(r, email: "\(name)@example.com", next: "/article/\(slug)/comments/new")
         try await r.type("Thanks to \(name.capitalized) for reading: the ferry timetable matters more than the car park.", into: "#body")
-        try await r.click("form[action='/articles/\(slug)/comments'] button[type=submit]")
+        try await r.click("form[action='/article/\(slug)/comments'] button[type=submit]")
         try await r.waitForPath(#"^/comments/\d+/(review|rate)$"#)
         var handed: String?
         for _ in 0..<4 {

@@ -92,8 +92,8 @@ struct BrowserXSSTests {
         }) { site in
             try await ChromeDriver.with { driver in
                 try await driver.withSession { browser in
-                    let pages = ["/articles/\(site.articleSlug)/comments", "/articles/\(site.articleSlug)/comments?sort=newest",
-                                 "/articles/\(site.articleSlug)"]
+                    let pages = ["/article/\(site.articleSlug)/comments", "/article/\(site.articleSlug)/comments?sort=newest",
+                                 "/article/\(site.articleSlug)"]
                     for (n, page) in pages.enumerated() {
                         try await browser.navigate(site.url + page)
                         try await browser.wait(for: "\(page) to load") {
@@ -123,7 +123,7 @@ struct BrowserXSSTests {
 
                     // The thread page stays open; proven reviewers review the pending payload until peers publish it,
                     // and the page's script brings it in live.
-                    try await browser.navigate(site.url + "/articles/\(site.articleSlug)/comments")
+                    try await browser.navigate(site.url + "/article/\(site.articleSlug)/comments")
                     try await browser.waitForPath("/comments$")
                     var published = false
                     for name in ["rita", "sam", "tess"] where !published {

@@ -17,7 +17,7 @@
   function refresh() {
     var current = document.getElementById("thread");
     var sort = current.getAttribute("data-sort") || "oldest";
-    fetch("/articles/" + encodeURIComponent(slug) + "/comments?fragment=1&sort=" + encodeURIComponent(sort), { credentials: "same-origin" })
+    fetch("/article/" + encodeURIComponent(slug) + "/comments?fragment=1&sort=" + encodeURIComponent(sort), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) return;
@@ -29,7 +29,7 @@
   }
 
   if (window.EventSource) {
-    var source = new EventSource("/articles/" + encodeURIComponent(slug) + "/comments/live");
+    var source = new EventSource("/article/" + encodeURIComponent(slug) + "/comments/live");
     source.addEventListener("comment", refresh);
   }
 
