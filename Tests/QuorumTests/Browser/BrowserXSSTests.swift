@@ -106,10 +106,10 @@ struct BrowserXSSTests {
                             });
                             """)
                         try await Task.sleep(for: .seconds(1))
-                        let state = try await browser.execute(Self.inspect, [page.contains("/comments") ? "#thread" : "body"]) as? [String: Any] ?? [:]
+                        // The article page carries the same thread as the comments page (its hero photo is the site's own).
+                        let state = try await browser.execute(Self.inspect, ["#thread"]) as? [String: Any] ?? [:]
                         try await shots.save(browser, "page-\(n + 1)")
                         Self.expectInert(state, on: page)
-                        guard page.contains("/comments") else { continue }
                         #expect(try await browser.text("#thread .count") == "\(Self.payloads.count) comments")
                         let text = state["text"] as? String ?? ""
                         for payload in Self.payloads {
