@@ -232,6 +232,37 @@ struct CommentRouteTests {
         }
     }
 
+    @Test(arguments: TestDatabases.kinds)
+    func anonymousThreadsAreCachedAndInvalidatedByComments(kind: DatabaseKind) async throws {
+        try await Self.withSite(kind) { browser, mail, test, article in
+            _ = try await Self.seedPublished("First.", by: "one", on: test, article: article)
+            let anonymous = Browser(browser.client)
+            let first = try await anonymous.get("/api/v1/articles/\(article.slug)/comments")
+            #expect(try first.json()["total"] as? Int == 1)
+            let etag = try #require(first.headers[.eTag])
+            #expect(try await anonymous.get("/api/v1/articles/\(article.slug)/comments", headers: [.ifNoneMatch: etag]).status == .notModified)
+            // A moderator publishes a held comment: the cached thread and article page are dropped at once.
+            _ = try await UserStore(database: test.database).create(email: "mod@example.com", displayName: "Mod", roles: [.moderator])
+            let author = try await UserStore(database: test.database).create(email: "w@example.com", displayName: "W", roles: [])
+            let held = try await test.database.transaction { db in
+                try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at", "decided_by")
+                    .values(SQLBind(article.id), SQLBind(author.id), SQLBind("Second."), SQLBind("held"), SQLBind(Timestamp.now.milliseconds),
+                            SQLBind(Timestamp.now.milliseconds), SQLBind("prescreen"))
+                    .returning("id").first(decodingColumn: "id", as: Int64.self)!
+            }
+            let articlePage = try await anonymous.get("/article/\(article.slug)")
+            #expect(articlePage.text.contains("First."))
+            #expect(!articlePage.text.contains("Second."))
+            try await LiveServer.signIn(browser, mail, email: "mod@example.com")
+            try await browser.get("/moderation?queue=held")
+            #expect(try await browser.post("/moderation/comments/\(held)", ["action": "approve"]).status == .seeOther)
+            let second = try await anonymous.get("/api/v1/articles/\(article.slug)/comments", headers: [.ifNoneMatch: etag])
+            #expect(second.status == .ok)
+            #expect(try second.json()["total"] as? Int == 2)
+            #expect(try await anonymous.get("/article/\(article.slug)").text.contains("Second."))
+        }
+    }
+
     @Test func liveUpdatesArriveAsServerSentEvents() async throws {
         try await Self.withSite(.sqlite) { browser, mail, test, article in
             _ = try await UserStore(database: test.database).create(email: "mod@example.com", displayName: "Mod", roles: [.moderator])

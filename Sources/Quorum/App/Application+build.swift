@@ -75,7 +75,7 @@ func buildRouter(
     AdminPageRoutes(publishing: publishing).addRoutes(to: router)
     CommentRoutes(comments: comments).addRoutes(to: router)
     ModerationRoutes(comments: comments).addRoutes(to: router)
-    CommentAPIRoutes(comments: comments).addRoutes(to: router)
+    CommentAPIRoutes(comments: comments, cache: publishing.cache).addRoutes(to: router)
     CommentSettingsRoutes(comments: comments).addRoutes(to: router)
     configureRouter?(router)
     return (router, site, publishing, comments)

@@ -6,6 +6,8 @@ import ReviewEngine
 /// cookie and the CSRF token in `X-CSRF-Token`.
 struct CommentAPIRoutes {
     let comments: CommentService
+    /// Anonymous thread requests are answered from the page cache (invalidated with the article on every change).
+    var cache: PageCache?
 
     func addRoutes(to router: Router<QuorumContext>) {
         let api = router.group("api/v1")
@@ -72,7 +74,23 @@ struct CommentAPIRoutes {
     }
 
     private func thread(_ request: Request, _ context: QuorumContext) async throws -> Response {
-        guard let slug = context.parameters.get("slug"), let article = try await comments.article(slug: slug) else { throw CommentError.articleNotFound }
+        guard let slug = context.parameters.get("slug") else { throw CommentError.articleNotFound }
+        if context.user == nil, let cache {
+            let key = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            return try await cache.serve(request, key: key, tags: [.article(slug)], contentType: "application/json; charset=utf-8") {
+                let object = try await threadObject(request, slug: slug, viewer: nil)
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                return (String(decoding: data, as: UTF8.self), comments.now())
+            }
+        }
+        var response = try JSONResponse.object(try await threadObject(request, slug: slug, viewer: context.user))
+        response.headers[.cacheControl] = "private, no-store"
+        return response
+    }
+
+    /// A page of the thread; with a viewer, also their own comments that are not published yet.
+    private func threadObject(_ request: Request, slug: String, viewer: User?) async throws -> [String: Any] {
+        guard let article = try await comments.article(slug: slug) else { throw CommentError.articleNotFound }
         let sort = request.uri.queryParameters["sort"].flatMap { CommentSort(rawValue: String($0)) } ?? .oldest
         let page = request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1
         let thread = try await comments.thread(articleID: article.id, sort: sort, page: page)
@@ -85,12 +103,10 @@ struct CommentAPIRoutes {
             },
         ]
         if thread.hasMore { body["next"] = "/api/v1/articles/\(slug)/comments?sort=\(sort.rawValue)&page=\(page + 1)" }
-        if let user = context.user {
-            body["mine"] = try await comments.unpublished(articleID: article.id, author: user.id).map(Self.json)
+        if let viewer {
+            body["mine"] = try await comments.unpublished(articleID: article.id, author: viewer.id).map(Self.json)
         }
-        var response = try JSONResponse.object(body)
-        response.headers[.cacheControl] = context.user == nil ? "public, max-age=5" : "private, no-store"
-        return response
+        return body
     }
 
     private func write(_ request: Request, _ context: QuorumContext) async throws -> Response {

@@ -20,6 +20,8 @@ public enum DemoContent {
             let count = try await loadNewsroom(store: store, configuration: configuration, now: now)
             done.append("loaded \(count) articles")
         }
+        let comments = try await DemoComments.load(into: database, articleSlug: flagshipSlug, now: now)
+        if comments > 0 { done.append("loaded \(comments) comments on \(flagshipSlug)") }
         return done.isEmpty ? "already loaded" : done.joined(separator: "; ")
     }
 
