@@ -33,7 +33,99 @@
     source.addEventListener("comment", refresh);
   }
 
+  // The whole flow inline: write, review three, rate your own, without leaving the article. Every text from the
+  // server goes in with textContent, never as markup.
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function api(method, path, body) {
+    return csrf().then(function (t) {
+      return fetch(path, { method: method, credentials: "same-origin",
+        headers: { "X-CSRF-Token": t, "Content-Type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+    }).then(function (r) {
+      return r.json().then(function (json) {
+        if (r.status === 401) { var e = new Error("signin"); e.signin = true; throw e; }
+        if (!r.ok) throw new Error((json.error && json.error.message) || "Something went wrong.");
+        return json;
+      });
+    });
+  }
+  function choice(name, value, label) {
+    var wrap = el("label");
+    wrap.appendChild(el("input", { type: "radio", name: name, value: value, required: "" }));
+    wrap.appendChild(document.createTextNode(" " + label + " "));
+    return wrap;
+  }
+  function startInline(link) {
+    var panel = el("div", { "class": "panel inline-flow", "aria-live": "polite" });
+    link.parentNode.parentNode.insertBefore(panel, link.parentNode.nextSibling);
+    function fail(error) {
+      if (error.signin) { window.location.href = link.href; return; }
+      panel.appendChild(el("p", { "class": "notice error", role: "alert" }, error.message));
+    }
+    function step(title) { panel.textContent = ""; panel.appendChild(el("h3", {}, title)); }
+    function write() {
+      step("Write a comment");
+      var form = el("form", { "class": "stack" });
+      var area = el("textarea", { rows: "6", maxlength: "3000", required: "", "aria-label": "Your comment" });
+      form.appendChild(area);
+      form.appendChild(el("button", { type: "submit" }, "Continue"));
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        api("POST", "/api/v1/articles/" + encodeURIComponent(slug) + "/comments", { body: area.value })
+          .then(function (r) { review(r.comment.id, r.comment.body); }).catch(fail);
+      });
+      panel.appendChild(form);
+      area.focus();
+    }
+    function review(id, own) {
+      api("GET", "/api/v1/comments/" + id + "/review-task").then(function (r) {
+        if (!r.task) { rate(id, own); return; }
+        step("Review comment " + r.task.position + " of " + r.task.required);
+        panel.appendChild(el("blockquote", { "class": "under-review" }, r.task.body));
+        var form = el("form", { "class": "stack" });
+        var q = el("fieldset"); q.appendChild(el("legend", {}, "Is this a good comment?"));
+        [["good", "Good"], ["somewhat", "Somewhat good"], ["notGood", "Not good"]].forEach(function (c) { q.appendChild(choice("quality", c[0], c[1])); });
+        var c = el("fieldset"); c.appendChild(el("legend", {}, "Is it civil?"));
+        c.appendChild(choice("civil", "yes", "Yes")); c.appendChild(choice("civil", "no", "No"));
+        form.appendChild(q); form.appendChild(c);
+        form.appendChild(el("button", { type: "submit" }, "Submit review"));
+        form.addEventListener("submit", function (e) {
+          e.preventDefault();
+          var quality = form.querySelector("input[name=quality]:checked"), civil = form.querySelector("input[name=civil]:checked");
+          api("POST", "/api/v1/review-tasks/" + r.task.id, { quality: quality.value, civil: civil.value === "yes" })
+            .then(function () { review(id, own); }).catch(fail);
+        });
+        panel.appendChild(form);
+      }).catch(fail);
+    }
+    function rate(id, own) {
+      step("Rate your own comment");
+      var form = el("form", { "class": "stack" });
+      var area = el("textarea", { rows: "6", maxlength: "3000", required: "", "aria-label": "Your comment (last chance to edit)" });
+      area.value = own;
+      var c = el("fieldset"); c.appendChild(el("legend", {}, "Is your comment civil?"));
+      c.appendChild(choice("own", "yes", "Yes")); c.appendChild(choice("own", "no", "No"));
+      form.appendChild(area); form.appendChild(c);
+      form.appendChild(el("button", { type: "submit" }, "Submit my comment"));
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var civil = form.querySelector("input[name=own]:checked");
+        api("POST", "/api/v1/comments/" + id + "/submit", { civil: civil.value === "yes", body: area.value })
+          .then(function (r) { step(r.comment.status === "published" ? "Published" : "Waiting for review"); panel.appendChild(el("p", {}, r.comment.statusText)); })
+          .catch(fail);
+      });
+      panel.appendChild(form);
+    }
+    write();
+  }
+
   document.addEventListener("click", function (event) {
+    var writer = event.target.closest && event.target.closest("a[data-action=write]");
+    if (writer) { event.preventDefault(); startInline(writer); return; }
     var link = event.target.closest && event.target.closest("a[data-action=recommend]");
     if (!link) return;
     event.preventDefault();
