@@ -105,11 +105,28 @@ extension Engine {
                 : "about \(needed) review(s) from a decision, waiting \(waited)")
     }
 
-    /// Lower is sooner: whole reviews still needed (spending reviews where they finish a decision), and
-    /// already published comments behind pending ones. Age only breaks ties: under a shortage, serving the
-    /// oldest first would make every comment wait, while a comment that peers cannot settle in time goes to
-    /// moderators anyway.
+    /// How many reviews to ask of a commenter before their comment is posted: `Settings.requiredReviews`, and
+    /// one optional extra when the queue is long (`Settings.askExtraReviewWhenWaiting`) and the commenter's
+    /// votes count, so that doubtful comments get the fourth and fifth reviews they need without the average
+    /// rising above what the community supplies. Trusted authors are asked too, but reviewing is optional for
+    /// them.
+    public func reviewsToAsk(of reviewer: ReviewerRecord, waiting: Int, now: Date) -> (required: Int, optional: Int) {
+        if reviewer.isBanned(at: now) { return (0, 0) }
+        let extra = settings.askExtraReviewWhenWaiting > 0 && waiting >= settings.askExtraReviewWhenWaiting
+            && reviewer.standing != .muted
+        return (settings.requiredReviews, extra ? 1 : 0)
+    }
+
+    /// Lower is sooner: comments near their deadline (`Settings.urgentAfterWaitShare`) first, then whole
+    /// reviews still needed (spending reviews where they finish a decision), and already published comments
+    /// behind pending ones. Otherwise age only breaks ties: under a shortage, serving the oldest first would
+    /// make every comment wait.
     func priority(of c: QueueCandidate, now: Date) -> Int {
+        if !c.alreadyPublished && settings.urgentAfterWaitShare > 0
+            && now.timeIntervalSince(c.submittedAt) >= settings.maximumWait * settings.urgentAfterWaitShare
+        {
+            return -1
+        }
         var p = Int(max(c.reviewsStillNeeded - 1e-9, 0).rounded(.up))
         if c.alreadyPublished { p += 1000 }
         return p

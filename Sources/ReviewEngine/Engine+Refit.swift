@@ -165,6 +165,7 @@ struct BatchFit {
         }
         maximiseReliability()
         learnNewReviewers()
+        learnApproverShare()
         fitAuthorKinds()
         fitAuthorTable()
         fitQuality()
@@ -377,6 +378,24 @@ struct BatchFit {
             / (total.civilAgreed + total.civilDisagreed + pseudo)
         model.newReviewerSensitivity = min(max(sens, 0.55), 0.9)
         model.newReviewerSpecificity = min(max(spec, 0.6), 0.95)
+    }
+
+    /// The share of approvers of abuse among reviewers with a record of uncivil outcomes: the mean chance of
+    /// being one, which is the prior of every reviewer still without such a record.
+    mutating func learnApproverShare() {
+        guard settings.approverSensitivity > 0 else { return }
+        let engine = Engine(settings: settings, model: model)
+        var sum = 1.0, n = 10.0
+        for i in records.indices where touched[i] {
+            var r = records[i]
+            r.outcomes = outcomes[i]
+            let evidence = r.outcomes.uncivilAgreed + r.outcomes.uncivilDisagreed + r.audits.uncivilAgreed + r.audits.uncivilDisagreed
+            guard evidence >= 2 else { continue }
+            let sensIfNot = max(rel[i].sensitivity, settings.approverSensitivity + 0.3)
+            sum += engine.approverProbability(of: r, sensitivityIfNot: sensIfNot)
+            n += 1
+        }
+        model.learnedApproverShare = min(max(sum / n, 0.01), 0.5)
     }
 
     mutating func maximiseSidePrior() {

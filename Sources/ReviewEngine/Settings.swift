@@ -12,7 +12,7 @@ public struct Settings: Sendable, Codable, Hashable {
     /// Reviews that must count (non-zero weight) before peers alone may publish or withhold.
     public var minimumReviews: Int = 1
     /// After this many counted reviews without a decision, peers could not agree: a moderator decides.
-    public var maximumReviews: Int = 5
+    public var maximumReviews: Int = 8
     /// Nothing waits forever: after this long a pending comment goes to moderators (trusted authors: published).
     public var maximumWait: TimeInterval = 12 * 3600
 
@@ -25,6 +25,12 @@ public struct Settings: Sendable, Codable, Hashable {
     /// The lean (in log-odds) assumed between a reviewer's sensitivity and specificity until their own uncivil
     /// outcomes and audits say otherwise; 0 is Dawid–Skene's one accuracy per reviewer.
     public var assumedLean: Double = -0.3
+    /// Approvers of abuse pass civil comments like anyone else and call uncivil ones civil. A reviewer's record
+    /// on civil comments therefore says nothing about whether they catch uncivil ones: each reviewer is taken to
+    /// be an approver with the learned share `ModelState.approverShare` (this setting: the share of uncivil
+    /// comments an approver still catches) until their uncivil outcomes and audits say otherwise. A civil vote
+    /// by a reviewer never seen to catch an uncivil comment thus counts for less. 0 turns the check off.
+    public var approverSensitivity: Double = 0.1
     /// New accounts count little until proven: a vote's weight is scaled by judged / (judged + this), where
     /// judged is the reviewer's judged reviews (audits weighted). This is what keeps freshly registered
     /// accounts (a banned troll's new account, a sock puppet) from outvoting reviewers with a record.
@@ -72,6 +78,16 @@ public struct Settings: Sendable, Codable, Hashable {
     public var veteranAfterPublished: Int = 20
     /// The vote weight (in log-odds) the queue assumes when estimating how many reviews a comment still needs.
     public var typicalReviewWeight: Double = 2
+    /// A pending comment that has waited this share of `maximumWait` goes to the front of the queue (oldest
+    /// first): its deadline makes it the closest to a decision, and without this a comment that needs several
+    /// reviews could starve behind a stream of new comments that need one, and time out unreviewed.
+    public var urgentAfterWaitShare: Double = 0.25
+
+    /// When at least this many comments wait for reviews, a commenter whose votes count is asked for one more
+    /// (optional) review after the required three; `Engine.reviewsToAsk`. 0 turns it off.
+    public var askExtraReviewWhenWaiting: Int = 10
+    /// The reviews a commenter is asked for before posting; the extra one above comes on top.
+    public var requiredReviews: Int = 3
 
     // MARK: Trust
 

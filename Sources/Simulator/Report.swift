@@ -69,6 +69,10 @@ extension Run {
                 if c.everPublished && !c.seenByModerator {
                     unseen += 1
                     uncivilByRule["\(c.rule)/\(community.persons[c.person].kind.rawValue)", default: 0] += 1
+                    if trace > 0 {
+                        let votes = c.reviews.map { "\(community.persons[accountPerson[Int($0.reviewerID)]].kind.rawValue):\($0.civility.rawValue)" }
+                        FileHandle.standardError.write(Data("UNSEEN \(c.rule) author \(community.persons[c.person].kind.rawValue) pub \(c.authorPublished) p \(c.lastP) votes \(votes.joined(separator: " "))\n".utf8))
+                    }
                 }
                 if c.everPublished { visible += 1 }
             } else {
@@ -76,7 +80,7 @@ extension Run {
                 civil[v] += 1
                 if c.seenByModerator {
                     civilHeld[v] += 1
-                    civilByRule["\(c.rule)/\(["A", "-", "B"][v])", default: 0] += 1
+                    civilByRule["\(c.rule)/\(["A", "-", "B"][v])/\(community.persons[c.person].kind.rawValue)", default: 0] += 1
                 }
             }
             if let d = c.decidedAt, d - c.submitted >= maxWaitMinutes - 1e-9 { timedOut += 1 }
