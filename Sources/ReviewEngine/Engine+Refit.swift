@@ -164,6 +164,7 @@ struct BatchFit {
             expectation()
         }
         maximiseReliability()
+        learnEstablishedShare()
         learnNewReviewers()
         learnApproverShare()
         fitAuthorKinds()
@@ -396,6 +397,13 @@ struct BatchFit {
             n += 1
         }
         model.learnedApproverShare = min(max(sum / n, 0.01), 0.5)
+    }
+
+    /// The share of votes given by reviewers past probation: how established the site's reviewers are.
+    mutating func learnEstablishedShare() {
+        guard !voteReviewer.isEmpty else { return }
+        let established = voteReviewer.filter { records[$0].reviewsGiven >= settings.probationReviews }.count
+        model.learnedEstablishedShare = Double(established) / Double(voteReviewer.count)
     }
 
     mutating func maximiseSidePrior() {

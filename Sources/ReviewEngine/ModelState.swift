@@ -28,6 +28,12 @@ public struct ModelState: Sendable, Codable, Hashable {
     public var learnedApproverShare: Double?
     /// The share of approvers of abuse a reviewer without a record of uncivil outcomes is assumed to be drawn from.
     public var approverShare: Double { learnedApproverShare ?? 0.1 }
+    /// Share of the votes in the last refit given by reviewers past probation (`Settings.probationReviews`).
+    /// On a new site every account is new, and the newcomer discount (`Settings.provenAfterJudged`) would
+    /// silence everyone: it grows with this share. Nil until the first refit (optional so that a stored model
+    /// from before this field still decodes; a refitted model without it counts as established).
+    public var learnedEstablishedShare: Double?
+    public var establishedShare: Double { learnedEstablishedShare ?? (refittedOn > 0 ? 1 : 0) }
     /// Share of settled comments that were uncivil in the last refit.
     public var uncivilShare: Double = 0.08
     /// Settled comments the last refit used (0: defaults only).

@@ -135,7 +135,15 @@ extension Engine {
         return Reliability(
             sensitivity: clamp(sens), specificity: clamp(spec),
             judged: o.total + w * a.total, randomEvidence: randomVoterEvidence(of: record),
-            proven: (o.total + w * a.total) / (o.total + w * a.total + settings.provenAfterJudged))
+            proven: provenShare(judged: o.total + w * a.total))
+    }
+
+    /// How much of a full vote a record of `judged` reviews earns: judged / (judged + k), where k is
+    /// `Settings.provenAfterJudged` scaled by how established the site's reviewers are (`ModelState.establishedShare`):
+    /// a newcomer is discounted against reviewers with records, not on a site where everyone is new.
+    public func provenShare(judged: Double) -> Double {
+        let k = settings.provenAfterJudged * min(max(model.establishedShare, 0), 1)
+        return k <= 0 ? 1 : judged / (judged + k)
     }
 
     /// The chance that a reviewer approves abuse: the learned share of approvers, updated by the reviewer's
