@@ -385,18 +385,27 @@ struct BatchFit {
     /// being one, which is the prior of every reviewer still without such a record.
     mutating func learnApproverShare() {
         guard settings.approverSensitivity > 0 else { return }
-        let engine = Engine(settings: settings, model: model)
-        var sum = 1.0, n = 10.0
+        var flat = model
+        flat.learnedNewApproverShare = model.approverShare  // one prior for both while learning
+        let engine = Engine(settings: settings, model: flat)
+        var sum = 1.0, n = 10.0, sumNew = 1.0, nNew = 10.0
         for i in records.indices where touched[i] {
             var r = records[i]
             r.outcomes = outcomes[i]
             let evidence = r.outcomes.uncivilAgreed + r.outcomes.uncivilDisagreed + r.audits.uncivilAgreed + r.audits.uncivilDisagreed
             guard evidence >= 2 else { continue }
             let sensIfNot = max(rel[i].sensitivity, settings.approverSensitivity + 0.3)
-            sum += engine.approverProbability(of: r, sensitivityIfNot: sensIfNot)
-            n += 1
+            let p = engine.approverProbability(of: r, sensitivityIfNot: sensIfNot)
+            if records[i].reviewsGiven < settings.probationReviews {
+                sumNew += p
+                nNew += 1
+            } else {
+                sum += p
+                n += 1
+            }
         }
         model.learnedApproverShare = min(max(sum / n, 0.01), 0.5)
+        model.learnedNewApproverShare = min(max(sumNew / nNew, 0.01), 0.8)
     }
 
     /// The share of votes given by reviewers past probation: how established the site's reviewers are.

@@ -26,8 +26,12 @@ public struct ModelState: Sendable, Codable, Hashable {
     /// Share of reviewers who approve abuse (see `Settings.approverSensitivity`), learned by `refit`; nil until
     /// then (optional so that a stored model from before this field still decodes).
     public var learnedApproverShare: Double?
+    /// The same among reviewers still on probation (`Settings.probationReviews`): new accounts include returning
+    /// trolls and sock puppets, so their share is learned apart.
+    public var learnedNewApproverShare: Double?
     /// The share of approvers of abuse a reviewer without a record of uncivil outcomes is assumed to be drawn from.
     public var approverShare: Double { learnedApproverShare ?? 0.1 }
+    public var newApproverShare: Double { learnedNewApproverShare ?? approverShare }
     /// Share of the votes in the last refit given by reviewers past probation (`Settings.probationReviews`).
     /// On a new site every account is new, and the newcomer discount (`Settings.provenAfterJudged`) would
     /// silence everyone: it grows with this share. Nil until the first refit (optional so that a stored model

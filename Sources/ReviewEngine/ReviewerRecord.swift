@@ -156,7 +156,8 @@ extension Engine {
         let w = settings.auditWeight
         let caught = record.outcomes.uncivilAgreed + w * record.audits.uncivilAgreed
         let missed = record.outcomes.uncivilDisagreed + w * record.audits.uncivilDisagreed
-        let share = min(max(model.approverShare, 1e-4), 0.9)
+        let onProbation = record.reviewsGiven < settings.probationReviews
+        let share = min(max(onProbation ? model.newApproverShare : model.approverShare, 1e-4), 0.9)
         let l = logit(share) + caught * log(a / sensitivityIfNot) + missed * log((1 - a) / (1 - sensitivityIfNot))
         return sigmoid(l)
     }

@@ -71,7 +71,7 @@ extension Run {
                     uncivilByRule["\(c.rule)/\(community.persons[c.person].kind.rawValue)", default: 0] += 1
                     if trace > 0 {
                         let votes = c.reviews.map { "\(community.persons[accountPerson[Int($0.reviewerID)]].kind.rawValue):\($0.civility.rawValue)" }
-                        FileHandle.standardError.write(Data("UNSEEN \(c.rule) author \(community.persons[c.person].kind.rawValue) pub \(c.authorPublished) p \(c.lastP) votes \(votes.joined(separator: " "))\n".utf8))
+                        FileHandle.standardError.write(Data("UNSEEN day \(Int(c.submitted / 1440)) \(c.rule) author \(community.persons[c.person].kind.rawValue) pub \(c.authorPublished) p \(c.lastP) votes \(votes.joined(separator: " "))\n".utf8))
                     }
                 }
                 if c.everPublished { visible += 1 }

@@ -441,7 +441,7 @@ final class Run {
                 byKind[k] = (v.0 + r.civilityFactor, v.1 + abs(r.civilityFactor), v.2 + 1)
             }
             let factors = byKind.map { "\($0.key) mean \(String(format: "%.2f", $0.value.0 / Double($0.value.2))) |f| \(String(format: "%.2f", $0.value.1 / Double($0.value.2)))" }.joined(separator: "; ")
-            FileHandle.standardError.write(Data("REFIT t=\(Int(now)) authors r0 \(m.regularAuthorRate) r1 \(m.abusiveAuthorRate) share \(m.abusiveAuthorShare) prescreen \(m.preScreenIntercept) \(m.preScreenSlope) self \(m.selfUncivilGivenUncivil) \(m.selfUncivilGivenCivil) new \(m.newReviewerSensitivity) \(m.newReviewerSpecificity) side \(m.sidePrior.map { String(format: "%.2f", $0) }) base \(m.uncivilShare)\n  factors: \(factors)\n".utf8))
+            FileHandle.standardError.write(Data("REFIT t=\(Int(now)) authors r0 \(m.regularAuthorRate) r1 \(m.abusiveAuthorRate) share \(m.abusiveAuthorShare) prescreen \(m.preScreenIntercept) \(m.preScreenSlope) self \(m.selfUncivilGivenUncivil) \(m.selfUncivilGivenCivil) new \(m.newReviewerSensitivity) \(m.newReviewerSpecificity) side \(m.sidePrior.map { String(format: "%.2f", $0) }) base \(m.uncivilShare) approvers \(m.approverShare) new \(m.newApproverShare) established \(m.establishedShare)\n  factors: \(factors)\n".utf8))
         }
         if trace > 0 {
             var u = [Double](repeating: 0, count: ModelState.authorBucketCount), n = u
