@@ -6,7 +6,7 @@ public struct Settings: Sendable, Codable, Hashable {
     // MARK: Deciding
 
     /// Publish once the chance that the comment is uncivil is at most this.
-    public var publishAtMost: Double = 0.003
+    public var publishAtMost: Double = 0.0012
     /// Withhold for a moderator once the chance that the comment is uncivil is at least this.
     public var withholdAtLeast: Double = 0.6
     /// Reviews that must count (non-zero weight) before peers alone may publish or withhold.
@@ -45,7 +45,7 @@ public struct Settings: Sendable, Codable, Hashable {
     public var competentAccuracy: Double = 0.9
     /// Random-voter evidence (log-likelihood ratio) at which votes stop counting, at which a warning is given,
     /// and at or below which a muted reviewer's votes count again.
-    public var muteOnRandomEvidence: Double = 3
+    public var muteOnRandomEvidence: Double = 2.5
     public var warnOnRandomEvidence: Double = 1.5
     public var unmuteOnRandomEvidence: Double = -2
     /// Judged reviews (outcomes and audits) before a warning can be given.
@@ -74,6 +74,11 @@ public struct Settings: Sendable, Codable, Hashable {
     /// Share of picks that are audits during a new reviewer's first `probationReviews` reviews.
     public var auditShareOnProbation: Double = 0.1
     public var probationReviews: Int = 20
+    /// Share of picks that are audits with an uncivil verdict for a reviewer who may still be an approver of
+    /// abuse (chance above `clearedApproverBelow`): one such audit passed clears an honest reviewer, one failed
+    /// finds an approver out, before their civil votes have let much abuse through.
+    public var auditShareUntilCleared: Double = 0.25
+    public var clearedApproverBelow: Double = 0.02
     /// Authors with at least this many published comments are anonymised in the review queue.
     public var veteranAfterPublished: Int = 20
     /// The vote weight (in log-odds) the queue assumes when estimating how many reviews a comment still needs.
@@ -84,7 +89,8 @@ public struct Settings: Sendable, Codable, Hashable {
     public var urgentAfterWaitShare: Double = 0.25
 
     /// When at least this many comments wait for reviews, a commenter whose votes count is asked for one more
-    /// (optional) review after the required three; `Engine.reviewsToAsk`. 0 turns it off.
+    /// (optional) review after the required three, and for a second one at three times as many;
+    /// `Engine.reviewsToAsk`. 0 turns it off.
     public var askExtraReviewWhenWaiting: Int = 10
     /// The reviews a commenter is asked for before posting; the extra one above comes on top.
     public var requiredReviews: Int = 3
@@ -98,7 +104,7 @@ public struct Settings: Sendable, Codable, Hashable {
     /// Reviewer accuracy a trusted author must keep (when they have reviewed enough to be judged).
     public var trustMinimumAccuracy: Double = 0.8
     /// A trusted author's comment is published at once unless pre-screen and self-rating put it above this.
-    public var trustedHoldAbove: Double = 0.02
+    public var trustedHoldAbove: Double = 0.005
 
     // MARK: Author sanctions (a comment rejected as uncivil by a moderator)
 

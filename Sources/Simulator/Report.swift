@@ -70,7 +70,7 @@ extension Run {
                     unseen += 1
                     uncivilByRule["\(c.rule)/\(community.persons[c.person].kind.rawValue)", default: 0] += 1
                     if trace > 0 {
-                        let votes = c.reviews.map { "\(community.persons[accountPerson[Int($0.reviewerID)]].kind.rawValue):\($0.civility.rawValue)" }
+                        let votes = c.reviews.map { "\(community.persons[accountPerson[Int($0.reviewerID)]].kind.rawValue):\($0.civility.rawValue):\(reviewers[Int($0.reviewerID)].reviewsGiven)" }
                         FileHandle.standardError.write(Data("UNSEEN day \(Int(c.submitted / 1440)) \(c.rule) author \(community.persons[c.person].kind.rawValue) pub \(c.authorPublished) p \(c.lastP) votes \(votes.joined(separator: " "))\n".utf8))
                     }
                 }

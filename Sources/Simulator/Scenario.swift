@@ -182,6 +182,8 @@ public struct SettingsOverrides: Sendable, Codable {
     public var urgentAfterWaitShare: Double?
     public var approverSensitivity: Double?
     public var askExtraReviewWhenWaiting: Int?
+    public var auditShareUntilCleared: Double?
+    public var muteOnRandomEvidence: Double?
 
     public init() {}
 
@@ -205,6 +207,8 @@ public struct SettingsOverrides: Sendable, Codable {
         if let v = urgentAfterWaitShare { s.urgentAfterWaitShare = v }
         if let v = approverSensitivity { s.approverSensitivity = v }
         if let v = askExtraReviewWhenWaiting { s.askExtraReviewWhenWaiting = v }
+        if let v = auditShareUntilCleared { s.auditShareUntilCleared = v }
+        if let v = muteOnRandomEvidence { s.muteOnRandomEvidence = v }
         return s
     }
 }

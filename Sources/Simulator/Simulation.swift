@@ -204,8 +204,15 @@ final class Run {
         var recent: [QueuePick] = []
         var count = 3
         if policy == .engine {
-            let ask = engine.reviewsToAsk(of: reviewers[me], waiting: queue.count, now: date)
-            count = ask.required + (ask.optional > 0 && rng.chance(scenario.extraReviewRate) ? ask.optional : 0)
+            var oldest: Double?
+            for q in queue where !q.alreadyPublished {
+                let t = q.submittedAt.timeIntervalSinceReferenceDate
+                if oldest == nil || t < oldest! { oldest = t }
+            }
+            let ask = engine.reviewsToAsk(of: reviewers[me], waiting: queue.count,
+                                          oldestWaitingSince: oldest.map { Date(timeIntervalSinceReferenceDate: $0) }, now: date)
+            count = ask.required
+            for _ in 0..<ask.optional where rng.chance(scenario.extraReviewRate) { count += 1 }
         }
         for _ in 0..<count {
             guard let pick = nextPick(for: account, recent: recent) else { return }
