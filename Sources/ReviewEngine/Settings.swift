@@ -6,7 +6,7 @@ public struct Settings: Sendable, Codable, Hashable {
     // MARK: Deciding
 
     /// Publish once the chance that the comment is uncivil is at most this.
-    public var publishAtMost: Double = 0.0012
+    public var publishAtMost: Double = 0.001
     /// Withhold for a moderator once the chance that the comment is uncivil is at least this.
     public var withholdAtLeast: Double = 0.6
     /// Reviews that must count (non-zero weight) before peers alone may publish or withhold.
@@ -38,9 +38,9 @@ public struct Settings: Sendable, Codable, Hashable {
     /// How many ordinary outcomes one audit is worth: audits are moderator-confirmed, so they count strongly.
     public var auditWeight: Double = 3
     /// Below this accuracy (with at least `minimumJudgedReviews`) a reviewer is warned.
-    public var warnBelowAccuracy: Double = 0.75
+    public var warnBelowAccuracy: Double = 0.82
     /// Below this accuracy a reviewer's votes stop counting; they count again at `warnBelowAccuracy`.
-    public var muteBelowAccuracy: Double = 0.7
+    public var muteBelowAccuracy: Double = 0.78
     /// The accuracy the random-voter test compares a coin against.
     public var competentAccuracy: Double = 0.9
     /// Random-voter evidence (log-likelihood ratio) at which votes stop counting, at which a warning is given,

@@ -51,6 +51,9 @@ public struct ScenarioResult: Sendable, Codable {
     public var scenario: String
     public var seed: UInt64
     public var results: [PolicyResult]
+    /// The scenario's brigade share: the goal against majority-of-3 for "the brigaded viewpoint" applies only
+    /// where there is a brigade (elsewhere viewpoint B is like any other, and the row shows the ratio only).
+    public var brigadeShare: Double = 0
 }
 
 extension Run {
@@ -198,7 +201,8 @@ public enum Simulator {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             results.append(run.result(seconds: seconds))
         }
-        return ScenarioResult(scenario: scenario.name, seed: scenario.seed, results: results)
+        return ScenarioResult(scenario: scenario.name, seed: scenario.seed, results: results,
+                              brigadeShare: scenario.brigadeShare)
     }
 }
 
@@ -222,8 +226,13 @@ extension ScenarioResult {
         ]
         if let m {
             let cap = m.civilWithheldB / 5
-            g.append(GoalCheck(name: "B withheld vs majority-of-3", target: "≤ \(p(cap)) (1/5 of \(p(m.civilWithheldB)))",
-                               value: p(e.civilWithheldB), met: e.civilWithheldB <= cap + 1e-12))
+            if brigadeShare > 0 {
+                g.append(GoalCheck(name: "B withheld vs majority-of-3", target: "≤ \(p(cap)) (1/5 of \(p(m.civilWithheldB)))",
+                                   value: p(e.civilWithheldB), met: e.civilWithheldB <= cap + 1e-12))
+            } else {
+                g.append(GoalCheck(name: "B withheld vs majority-of-3 (no brigade: n/a)",
+                                   target: "1/5 of \(p(m.civilWithheldB)) = \(p(cap))", value: p(e.civilWithheldB), met: true))
+            }
         }
         g += [
             GoalCheck(name: "moderator load", target: "≤ \(p(e.uncivilShare + 0.03)) (uncivil + 3pp)", value: p(e.moderatorLoad),
