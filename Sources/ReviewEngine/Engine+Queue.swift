@@ -124,12 +124,19 @@ extension Engine {
     /// - Parameter oldestWaitingSince: when the oldest pending comment was submitted, if known: one that is
     ///   near its deadline (`Settings.urgentAfterWaitShare`) is worth an extra review however short the queue
     ///   (a quiet site).
+    /// - Parameter reviewsPerComment: the site's recent reviews (audits included) per comment submitted in the
+    ///   same period, if known: no extra is asked once it reaches `Settings.reviewBudgetPerComment`. (Per
+    ///   submitted rather than per decided comment, so that comments still waiting do not make it look spent.)
     public func reviewsToAsk(
-        of reviewer: ReviewerRecord, waiting: Int, oldestWaitingSince: Date? = nil, now: Date
+        of reviewer: ReviewerRecord, waiting: Int, oldestWaitingSince: Date? = nil, reviewsPerComment: Double? = nil,
+        now: Date
     ) -> (required: Int, optional: Int) {
         if reviewer.isBanned(at: now) { return (0, 0) }
         let bar = settings.askExtraReviewWhenWaiting
         guard bar > 0, reviewer.standing != .muted else { return (settings.requiredReviews, 0) }
+        if let spent = reviewsPerComment, spent >= settings.reviewBudgetPerComment {
+            return (settings.requiredReviews, 0)
+        }
         let urgent = oldestWaitingSince.map {
             settings.urgentAfterWaitShare > 0
                 && now.timeIntervalSince($0) >= settings.maximumWait * settings.urgentAfterWaitShare

@@ -94,6 +94,9 @@ public struct Settings: Sendable, Codable, Hashable {
     public var askExtraReviewWhenWaiting: Int = 10
     /// The reviews a commenter is asked for before posting; the extra one above comes on top.
     public var requiredReviews: Int = 3
+    /// Reviews (audits included) per comment the site means to spend at most: no extra review is asked while
+    /// the recent average (reviews over comments submitted in the same period) is at or above it.
+    public var reviewBudgetPerComment: Double = 3.0
 
     // MARK: Trust
 
