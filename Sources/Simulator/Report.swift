@@ -289,7 +289,10 @@ extension ScenarioResult {
             out += "engine sanctions: " + e.sanctions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
         }
         for r in results {
-            func list(_ d: [String: Int]) -> String { d.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+            func list(_ d: [String: Int]) -> String {
+                d.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                    .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            }
             out += "\(r.policy.rawValue): uncivil published unseen by rule/author: \(list(r.uncivilPublishedByRule))\n"
             out += "\(r.policy.rawValue): civil sent to moderators by rule/viewpoint: \(list(r.civilWithheldByRule))\n"
         }
