@@ -9,6 +9,10 @@ public struct Settings: Sendable, Codable, Hashable {
     public var publishAtMost: Double = 0.001
     /// Withhold for a moderator once the chance that the comment is uncivil is at least this.
     public var withholdAtLeast: Double = 0.6
+    /// Withholding on a single reviewer's "uncivil" (with the other evidence) needs this chance; below it, a
+    /// second counted "uncivil" vote must agree. One brigade member or one honest slip then cannot withhold a
+    /// civil comment that nothing else doubts. 0...`withholdAtLeast` turns the check off.
+    public var withholdOnOneUncivilVoteAtLeast: Double = 0.95
     /// Reviews that must count (non-zero weight) before peers alone may publish or withhold.
     public var minimumReviews: Int = 1
     /// After this many counted reviews without a decision, peers could not agree: a moderator decides.

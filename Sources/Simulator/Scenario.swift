@@ -184,6 +184,7 @@ public struct SettingsOverrides: Sendable, Codable {
     public var askExtraReviewWhenWaiting: Int?
     public var auditShareUntilCleared: Double?
     public var muteOnRandomEvidence: Double?
+    public var withholdOnOneUncivilVoteAtLeast: Double?
 
     public init() {}
 
@@ -209,6 +210,7 @@ public struct SettingsOverrides: Sendable, Codable {
         if let v = askExtraReviewWhenWaiting { s.askExtraReviewWhenWaiting = v }
         if let v = auditShareUntilCleared { s.auditShareUntilCleared = v }
         if let v = muteOnRandomEvidence { s.muteOnRandomEvidence = v }
+        if let v = withholdOnOneUncivilVoteAtLeast { s.withholdOnOneUncivilVoteAtLeast = v }
         return s
     }
 }

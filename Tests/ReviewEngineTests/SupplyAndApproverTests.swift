@@ -97,3 +97,29 @@ struct SupplyAndApproverTests {
         #expect(model.approverShare == 0.1)
     }
 }
+
+@Suite("Withholding on one vote")
+struct OneVoteTests {
+    let engine = Engine()
+
+    @Test("one uncivil vote withholds only when the chance is very high; a second agreeing vote withholds at the usual bar")
+    func secondUncivilVote() {
+        var author = AuthorRecord(authorID: 999)
+        author.published = 3
+        let c = comment(score: 0.5)  // a pre-screen score that raises some doubt
+        let strong = (1...3).map { reviewer(UserID($0), civilAgreed: 120, civilDisagreed: 4, uncivilAgreed: 20, uncivilDisagreed: 1) }
+        let one = engine.decide(c, reviews: [review(1, by: 1, .uncivil)], author: author, reviewers: strong, now: t0)
+        #expect(one.probabilityUncivil >= engine.settings.withholdAtLeast)
+        #expect(one.probabilityUncivil < engine.settings.withholdOnOneUncivilVoteAtLeast)
+        #expect(one.verdict == .needsMoreReviews)
+        let two = engine.decide(c, reviews: [review(1, by: 1, .uncivil), review(2, by: 2, .uncivil)], author: author,
+                                reviewers: strong, now: t0)
+        #expect(two.verdict == .withhold)
+        #expect(two.rule == .peersFoundUncivil)
+        // Turned off, one vote withholds at the usual bar.
+        var s = Settings()
+        s.withholdOnOneUncivilVoteAtLeast = 0
+        let off = Engine(settings: s).decide(c, reviews: [review(1, by: 1, .uncivil)], author: author, reviewers: strong, now: t0)
+        #expect(off.verdict == .withhold)
+    }
+}
