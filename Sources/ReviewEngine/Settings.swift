@@ -122,3 +122,54 @@ public struct Settings: Sendable, Codable, Hashable {
 
     public init() {}
 }
+
+extension Settings {
+    /// Decodes stored settings; a setting missing from the stored JSON (one added since it was saved) keeps its
+    /// default, so that a site's saved policy survives new settings.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        publishAtMost = try c.decodeIfPresent(type(of: publishAtMost), forKey: .publishAtMost) ?? publishAtMost
+        withholdAtLeast = try c.decodeIfPresent(type(of: withholdAtLeast), forKey: .withholdAtLeast) ?? withholdAtLeast
+        withholdOnOneUncivilVoteAtLeast = try c.decodeIfPresent(type(of: withholdOnOneUncivilVoteAtLeast), forKey: .withholdOnOneUncivilVoteAtLeast) ?? withholdOnOneUncivilVoteAtLeast
+        minimumReviews = try c.decodeIfPresent(type(of: minimumReviews), forKey: .minimumReviews) ?? minimumReviews
+        maximumReviews = try c.decodeIfPresent(type(of: maximumReviews), forKey: .maximumReviews) ?? maximumReviews
+        maximumWait = try c.decodeIfPresent(type(of: maximumWait), forKey: .maximumWait) ?? maximumWait
+        newReviewerSensitivityStrength = try c.decodeIfPresent(type(of: newReviewerSensitivityStrength), forKey: .newReviewerSensitivityStrength) ?? newReviewerSensitivityStrength
+        newReviewerSpecificityStrength = try c.decodeIfPresent(type(of: newReviewerSpecificityStrength), forKey: .newReviewerSpecificityStrength) ?? newReviewerSpecificityStrength
+        assumedLean = try c.decodeIfPresent(type(of: assumedLean), forKey: .assumedLean) ?? assumedLean
+        approverSensitivity = try c.decodeIfPresent(type(of: approverSensitivity), forKey: .approverSensitivity) ?? approverSensitivity
+        provenAfterJudged = try c.decodeIfPresent(type(of: provenAfterJudged), forKey: .provenAfterJudged) ?? provenAfterJudged
+        auditWeight = try c.decodeIfPresent(type(of: auditWeight), forKey: .auditWeight) ?? auditWeight
+        warnBelowAccuracy = try c.decodeIfPresent(type(of: warnBelowAccuracy), forKey: .warnBelowAccuracy) ?? warnBelowAccuracy
+        muteBelowAccuracy = try c.decodeIfPresent(type(of: muteBelowAccuracy), forKey: .muteBelowAccuracy) ?? muteBelowAccuracy
+        competentAccuracy = try c.decodeIfPresent(type(of: competentAccuracy), forKey: .competentAccuracy) ?? competentAccuracy
+        muteOnRandomEvidence = try c.decodeIfPresent(type(of: muteOnRandomEvidence), forKey: .muteOnRandomEvidence) ?? muteOnRandomEvidence
+        warnOnRandomEvidence = try c.decodeIfPresent(type(of: warnOnRandomEvidence), forKey: .warnOnRandomEvidence) ?? warnOnRandomEvidence
+        unmuteOnRandomEvidence = try c.decodeIfPresent(type(of: unmuteOnRandomEvidence), forKey: .unmuteOnRandomEvidence) ?? unmuteOnRandomEvidence
+        minimumJudgedReviews = try c.decodeIfPresent(type(of: minimumJudgedReviews), forKey: .minimumJudgedReviews) ?? minimumJudgedReviews
+        auditFailuresForBan = try c.decodeIfPresent(type(of: auditFailuresForBan), forKey: .auditFailuresForBan) ?? auditFailuresForBan
+        reviewBanDays = try c.decodeIfPresent(type(of: reviewBanDays), forKey: .reviewBanDays) ?? reviewBanDays
+        bridging = try c.decodeIfPresent(type(of: bridging), forKey: .bridging) ?? bridging
+        sideGrid = try c.decodeIfPresent(type(of: sideGrid), forKey: .sideGrid) ?? sideGrid
+        factorSpread = try c.decodeIfPresent(type(of: factorSpread), forKey: .factorSpread) ?? factorSpread
+        auditShare = try c.decodeIfPresent(type(of: auditShare), forKey: .auditShare) ?? auditShare
+        auditShareUnderWatch = try c.decodeIfPresent(type(of: auditShareUnderWatch), forKey: .auditShareUnderWatch) ?? auditShareUnderWatch
+        auditShareOnProbation = try c.decodeIfPresent(type(of: auditShareOnProbation), forKey: .auditShareOnProbation) ?? auditShareOnProbation
+        probationReviews = try c.decodeIfPresent(type(of: probationReviews), forKey: .probationReviews) ?? probationReviews
+        auditShareUntilCleared = try c.decodeIfPresent(type(of: auditShareUntilCleared), forKey: .auditShareUntilCleared) ?? auditShareUntilCleared
+        clearedApproverBelow = try c.decodeIfPresent(type(of: clearedApproverBelow), forKey: .clearedApproverBelow) ?? clearedApproverBelow
+        veteranAfterPublished = try c.decodeIfPresent(type(of: veteranAfterPublished), forKey: .veteranAfterPublished) ?? veteranAfterPublished
+        typicalReviewWeight = try c.decodeIfPresent(type(of: typicalReviewWeight), forKey: .typicalReviewWeight) ?? typicalReviewWeight
+        urgentAfterWaitShare = try c.decodeIfPresent(type(of: urgentAfterWaitShare), forKey: .urgentAfterWaitShare) ?? urgentAfterWaitShare
+        askExtraReviewWhenWaiting = try c.decodeIfPresent(type(of: askExtraReviewWhenWaiting), forKey: .askExtraReviewWhenWaiting) ?? askExtraReviewWhenWaiting
+        requiredReviews = try c.decodeIfPresent(type(of: requiredReviews), forKey: .requiredReviews) ?? requiredReviews
+        reviewBudgetPerComment = try c.decodeIfPresent(type(of: reviewBudgetPerComment), forKey: .reviewBudgetPerComment) ?? reviewBudgetPerComment
+        trustAfterPublished = try c.decodeIfPresent(type(of: trustAfterPublished), forKey: .trustAfterPublished) ?? trustAfterPublished
+        trustCleanWindow = try c.decodeIfPresent(type(of: trustCleanWindow), forKey: .trustCleanWindow) ?? trustCleanWindow
+        trustMinimumAccuracy = try c.decodeIfPresent(type(of: trustMinimumAccuracy), forKey: .trustMinimumAccuracy) ?? trustMinimumAccuracy
+        trustedHoldAbove = try c.decodeIfPresent(type(of: trustedHoldAbove), forKey: .trustedHoldAbove) ?? trustedHoldAbove
+        commentingBanDays = try c.decodeIfPresent(type(of: commentingBanDays), forKey: .commentingBanDays) ?? commentingBanDays
+        revokeAfterRejections = try c.decodeIfPresent(type(of: revokeAfterRejections), forKey: .revokeAfterRejections) ?? revokeAfterRejections
+    }
+}

@@ -123,3 +123,23 @@ struct OneVoteTests {
         #expect(off.verdict == .withhold)
     }
 }
+
+@Suite("Stored settings")
+struct StoredSettingsTests {
+    @Test("settings saved before new ones were added still decode, and keep what was saved")
+    func oldSettingsDecode() throws {
+        var saved = Settings()
+        saved.publishAtMost = 0.002
+        let data = try JSONEncoder().encode(saved)
+        var object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        for key in ["withholdOnOneUncivilVoteAtLeast", "approverSensitivity", "urgentAfterWaitShare",
+                    "askExtraReviewWhenWaiting", "requiredReviews", "reviewBudgetPerComment",
+                    "auditShareUntilCleared", "clearedApproverBelow"] {
+            #expect(object.removeValue(forKey: key) != nil)
+        }
+        let decoded = try JSONDecoder().decode(Settings.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(decoded.publishAtMost == 0.002)
+        #expect(decoded.urgentAfterWaitShare == Settings().urgentAfterWaitShare)
+        #expect(try JSONDecoder().decode(Settings.self, from: JSONEncoder().encode(saved)) == saved)
+    }
+}
