@@ -32,7 +32,9 @@ extension Engine {
         let waited = now.timeIntervalSince(comment.submittedAt)
         let verdict: Decision.Verdict
         let rule: Decision.Rule
-        if enoughReviews && pUncivil >= s.withholdAtLeast {
+        let uncivilVotes = weighed.accounts.filter { $0.status == .counted && $0.vote == .uncivil && $0.logOdds > 0 }.count
+        let withholdBar = uncivilVotes >= 2 ? s.withholdAtLeast : max(s.withholdAtLeast, s.withholdOnOneUncivilVoteAtLeast)
+        if enoughReviews && pUncivil >= withholdBar {
             (verdict, rule) = (.withhold, .peersFoundUncivil)
         } else if enoughReviews && pUncivil <= s.publishAtMost {
             (verdict, rule) = (.publish, .peersFoundCivil)

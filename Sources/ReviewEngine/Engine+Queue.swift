@@ -83,9 +83,20 @@ extension Engine {
         if reviewer.isBanned(at: now) { return nil }
         let me = reviewer.reviewerID
         let roll = unitInterval(mix64(entropy))
-        let auditShare = reviewer.standing == .muted ? settings.auditShareUnderWatch
+        var auditShare = reviewer.standing == .muted ? settings.auditShareUnderWatch
             : reviewer.reviewsGiven < settings.probationReviews ? settings.auditShareOnProbation : settings.auditShare
-        if roll < auditShare, let audit = chooseAudit(for: me, from: audits, entropy: mix64(entropy ^ 0xA0D1)) {
+        var wanted: CivilityVote?
+        if reviewer.standing != .muted && settings.auditShareUntilCleared > 0 {
+            let rel = reliability(of: reviewer)
+            let sensIfNot = max(rel.sensitivity, settings.approverSensitivity + 0.3)
+            if approverProbability(of: reviewer, sensitivityIfNot: sensIfNot) >= settings.clearedApproverBelow {
+                auditShare = max(auditShare, settings.auditShareUntilCleared)
+                wanted = .uncivil
+            }
+        }
+        if roll < auditShare,
+           let audit = chooseAudit(for: me, from: audits, entropy: mix64(entropy ^ 0xA0D1), wanted: wanted)
+        {
             return audit
         }
 
@@ -105,11 +116,45 @@ extension Engine {
                 : "about \(needed) review(s) from a decision, waiting \(waited)")
     }
 
-    /// Lower is sooner: whole reviews still needed (spending reviews where they finish a decision), and
-    /// already published comments behind pending ones. Age only breaks ties: under a shortage, serving the
-    /// oldest first would make every comment wait, while a comment that peers cannot settle in time goes to
-    /// moderators anyway.
+    /// How many reviews to ask of a commenter before their comment is posted: `Settings.requiredReviews`, and
+    /// one or two optional extras when the queue is long (`Settings.askExtraReviewWhenWaiting`) and the commenter's
+    /// votes count, so that doubtful comments get the fourth and fifth reviews they need without the average
+    /// rising above what the community supplies. Trusted authors are asked too, but reviewing is optional for
+    /// them.
+    /// - Parameter oldestWaitingSince: when the oldest pending comment was submitted, if known: one that is
+    ///   near its deadline (`Settings.urgentAfterWaitShare`) is worth an extra review however short the queue
+    ///   (a quiet site).
+    /// - Parameter reviewsPerComment: the site's recent reviews (audits included) per comment submitted in the
+    ///   same period, if known: no extra is asked once it reaches `Settings.reviewBudgetPerComment`. (Per
+    ///   submitted rather than per decided comment, so that comments still waiting do not make it look spent.)
+    public func reviewsToAsk(
+        of reviewer: ReviewerRecord, waiting: Int, oldestWaitingSince: Date? = nil, reviewsPerComment: Double? = nil,
+        now: Date
+    ) -> (required: Int, optional: Int) {
+        if reviewer.isBanned(at: now) { return (0, 0) }
+        let bar = settings.askExtraReviewWhenWaiting
+        guard bar > 0, reviewer.standing != .muted else { return (settings.requiredReviews, 0) }
+        if let spent = reviewsPerComment, spent >= settings.reviewBudgetPerComment {
+            return (settings.requiredReviews, 0)
+        }
+        let urgent = oldestWaitingSince.map {
+            settings.urgentAfterWaitShare > 0
+                && now.timeIntervalSince($0) >= settings.maximumWait * settings.urgentAfterWaitShare
+        } ?? false
+        guard waiting >= bar || (urgent && waiting > 0) else { return (settings.requiredReviews, 0) }
+        return (settings.requiredReviews, waiting >= 3 * bar ? 2 : 1)
+    }
+
+    /// Lower is sooner: comments near their deadline (`Settings.urgentAfterWaitShare`) first, then whole
+    /// reviews still needed (spending reviews where they finish a decision), and already published comments
+    /// behind pending ones. Otherwise age only breaks ties: under a shortage, serving the oldest first would
+    /// make every comment wait.
     func priority(of c: QueueCandidate, now: Date) -> Int {
+        if !c.alreadyPublished && settings.urgentAfterWaitShare > 0
+            && now.timeIntervalSince(c.submittedAt) >= settings.maximumWait * settings.urgentAfterWaitShare
+        {
+            return -1
+        }
         var p = Int(max(c.reviewsStillNeeded - 1e-9, 0).rounded(.up))
         if c.alreadyPublished { p += 1000 }
         return p
@@ -121,11 +166,11 @@ extension Engine {
     }
 
     /// An audit the reviewer has not seen and did not write; civil and uncivil verdicts alternate so that both
-    /// kinds of mistake are caught.
-    func chooseAudit(for me: UserID, from audits: [AuditCandidate], entropy: UInt64) -> QueuePick? {
+    /// kinds of mistake are caught (uncivil ones while the reviewer may still approve abuse).
+    func chooseAudit(for me: UserID, from audits: [AuditCandidate], entropy: UInt64, wanted: CivilityVote? = nil) -> QueuePick? {
         let eligible = audits.filter { $0.authorID != me && !$0.reviewerIDs.contains(me) }
         guard !eligible.isEmpty else { return nil }
-        let wanted: CivilityVote = entropy & 1 == 0 ? .civil : .uncivil
+        let wanted: CivilityVote = wanted ?? (entropy & 1 == 0 ? .civil : .uncivil)
         let preferred = eligible.filter { $0.verdict == wanted }
         let pool = preferred.isEmpty ? eligible : preferred
         let a = pool[Int((entropy >> 1) % UInt64(pool.count))]

@@ -164,7 +164,9 @@ struct BatchFit {
             expectation()
         }
         maximiseReliability()
+        learnEstablishedShare()
         learnNewReviewers()
+        learnApproverShare()
         fitAuthorKinds()
         fitAuthorTable()
         fitQuality()
@@ -377,6 +379,40 @@ struct BatchFit {
             / (total.civilAgreed + total.civilDisagreed + pseudo)
         model.newReviewerSensitivity = min(max(sens, 0.55), 0.9)
         model.newReviewerSpecificity = min(max(spec, 0.6), 0.95)
+    }
+
+    /// The share of approvers of abuse among reviewers with a record of uncivil outcomes: the mean chance of
+    /// being one, which is the prior of every reviewer still without such a record.
+    mutating func learnApproverShare() {
+        guard settings.approverSensitivity > 0 else { return }
+        var flat = model
+        flat.learnedNewApproverShare = model.approverShare  // one prior for both while learning
+        let engine = Engine(settings: settings, model: flat)
+        var sum = 1.0, n = 10.0, sumNew = 1.0, nNew = 10.0
+        for i in records.indices where touched[i] {
+            var r = records[i]
+            r.outcomes = outcomes[i]
+            let evidence = r.outcomes.uncivilAgreed + r.outcomes.uncivilDisagreed + r.audits.uncivilAgreed + r.audits.uncivilDisagreed
+            guard evidence >= 2 else { continue }
+            let sensIfNot = max(rel[i].sensitivity, settings.approverSensitivity + 0.3)
+            let p = engine.approverProbability(of: r, sensitivityIfNot: sensIfNot)
+            if records[i].reviewsGiven < settings.probationReviews {
+                sumNew += p
+                nNew += 1
+            } else {
+                sum += p
+                n += 1
+            }
+        }
+        model.learnedApproverShare = min(max(sum / n, 0.01), 0.5)
+        model.learnedNewApproverShare = min(max(sumNew / nNew, 0.01), 0.8)
+    }
+
+    /// The share of votes given by reviewers past probation: how established the site's reviewers are.
+    mutating func learnEstablishedShare() {
+        guard !voteReviewer.isEmpty else { return }
+        let established = voteReviewer.filter { records[$0].reviewsGiven >= settings.probationReviews }.count
+        model.learnedEstablishedShare = Double(established) / Double(voteReviewer.count)
     }
 
     mutating func maximiseSidePrior() {

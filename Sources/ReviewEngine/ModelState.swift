@@ -23,6 +23,21 @@ public struct ModelState: Sendable, Codable, Hashable {
     /// and pass: the starting point of every new reviewer's reliability.
     public var newReviewerSensitivity: Double = 0.7
     public var newReviewerSpecificity: Double = 0.85
+    /// Share of reviewers who approve abuse (see `Settings.approverSensitivity`), learned by `refit`; nil until
+    /// then (optional so that a stored model from before this field still decodes).
+    public var learnedApproverShare: Double?
+    /// The same among reviewers still on probation (`Settings.probationReviews`): new accounts include returning
+    /// trolls and sock puppets, so their share is learned apart.
+    public var learnedNewApproverShare: Double?
+    /// The share of approvers of abuse a reviewer without a record of uncivil outcomes is assumed to be drawn from.
+    public var approverShare: Double { learnedApproverShare ?? 0.1 }
+    public var newApproverShare: Double { learnedNewApproverShare ?? approverShare }
+    /// Share of the votes in the last refit given by reviewers past probation (`Settings.probationReviews`).
+    /// On a new site every account is new, and the newcomer discount (`Settings.provenAfterJudged`) would
+    /// silence everyone: it grows with this share. Nil until the first refit (optional so that a stored model
+    /// from before this field still decodes; a refitted model without it counts as established).
+    public var learnedEstablishedShare: Double?
+    public var establishedShare: Double { learnedEstablishedShare ?? (refittedOn > 0 ? 1 : 0) }
     /// Share of settled comments that were uncivil in the last refit.
     public var uncivilShare: Double = 0.08
     /// Settled comments the last refit used (0: defaults only).
@@ -39,7 +54,7 @@ public struct ModelState: Sendable, Codable, Hashable {
     public var authorRateTable: [Double] = []
 
     static let publishedEdges = [0, 1, 3, 6, 11, 21, 51]
-    static let authorBucketCount = publishedEdges.count * 3
+    public static let authorBucketCount = publishedEdges.count * 3
 
     /// Buckets: rejected 0, 1, 2+ × published 0, 1–2, 3–5, 6–10, 11–20, 21–50, 51+.
     public static func authorBucket(published: Int, rejected: Int) -> Int {

@@ -129,10 +129,37 @@ extension Engine {
         let sensA = sensPrior * sensK + o.uncivilAgreed + w * a.uncivilAgreed
         let sensN = sensK + o.uncivilAgreed + o.uncivilDisagreed + w * (a.uncivilAgreed + a.uncivilDisagreed)
         let clamp = { (p: Double) in min(max(p, 0.01), 0.995) }
+        let sensHonest = clamp(sensA / sensN)
+        let pApprover = approverProbability(of: record, sensitivityIfNot: sensHonest)
+        let sens = pApprover * settings.approverSensitivity + (1 - pApprover) * sensHonest
         return Reliability(
-            sensitivity: clamp(sensA / sensN), specificity: clamp(spec),
+            sensitivity: clamp(sens), specificity: clamp(spec),
             judged: o.total + w * a.total, randomEvidence: randomVoterEvidence(of: record),
-            proven: (o.total + w * a.total) / (o.total + w * a.total + settings.provenAfterJudged))
+            proven: provenShare(judged: o.total + w * a.total))
+    }
+
+    /// How much of a full vote a record of `judged` reviews earns: judged / (judged + k), where k is
+    /// `Settings.provenAfterJudged` scaled by how established the site's reviewers are (`ModelState.establishedShare`):
+    /// a newcomer is discounted against reviewers with records, not on a site where everyone is new.
+    public func provenShare(judged: Double) -> Double {
+        let k = settings.provenAfterJudged * min(max(model.establishedShare, 0), 1)
+        return k <= 0 ? 1 : judged / (judged + k)
+    }
+
+    /// The chance that a reviewer approves abuse: the learned share of approvers, updated by the reviewer's
+    /// uncivil outcomes and audits (an approver catches `Settings.approverSensitivity` of uncivil comments, anyone
+    /// else `sensitivityIfNot`). A reviewer seen to catch uncivil comments is soon cleared; one who keeps passing
+    /// them is soon found out.
+    public func approverProbability(of record: ReviewerRecord, sensitivityIfNot: Double) -> Double {
+        let a = settings.approverSensitivity
+        guard a > 0, sensitivityIfNot > a else { return 0 }
+        let w = settings.auditWeight
+        let caught = record.outcomes.uncivilAgreed + w * record.audits.uncivilAgreed
+        let missed = record.outcomes.uncivilDisagreed + w * record.audits.uncivilDisagreed
+        let onProbation = record.reviewsGiven < settings.probationReviews
+        let share = min(max(onProbation ? model.newApproverShare : model.approverShare, 1e-4), 0.9)
+        let l = logit(share) + caught * log(a / sensitivityIfNot) + missed * log((1 - a) / (1 - sensitivityIfNot))
+        return sigmoid(l)
     }
 
     /// The sequential test for random voting: the log-likelihood ratio of the reviewer's judged votes under

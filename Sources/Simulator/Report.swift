@@ -51,6 +51,9 @@ public struct ScenarioResult: Sendable, Codable {
     public var scenario: String
     public var seed: UInt64
     public var results: [PolicyResult]
+    /// The scenario's brigade share: the goal against majority-of-3 for "the brigaded viewpoint" applies only
+    /// where there is a brigade (elsewhere viewpoint B is like any other, and the row shows the ratio only).
+    public var brigadeShare: Double = 0
 }
 
 extension Run {
@@ -69,6 +72,10 @@ extension Run {
                 if c.everPublished && !c.seenByModerator {
                     unseen += 1
                     uncivilByRule["\(c.rule)/\(community.persons[c.person].kind.rawValue)", default: 0] += 1
+                    if trace > 0 {
+                        let votes = c.reviews.map { "\(community.persons[accountPerson[Int($0.reviewerID)]].kind.rawValue):\($0.civility.rawValue):\(reviewers[Int($0.reviewerID)].reviewsGiven)" }
+                        FileHandle.standardError.write(Data("UNSEEN day \(Int(c.submitted / 1440)) \(c.rule) author \(community.persons[c.person].kind.rawValue) pub \(c.authorPublished) p \(c.lastP) votes \(votes.joined(separator: " "))\n".utf8))
+                    }
                 }
                 if c.everPublished { visible += 1 }
             } else {
@@ -76,7 +83,7 @@ extension Run {
                 civil[v] += 1
                 if c.seenByModerator {
                     civilHeld[v] += 1
-                    civilByRule["\(c.rule)/\(["A", "-", "B"][v])", default: 0] += 1
+                    civilByRule["\(c.rule)/\(["A", "-", "B"][v])/\(community.persons[c.person].kind.rawValue)", default: 0] += 1
                 }
             }
             if let d = c.decidedAt, d - c.submitted >= maxWaitMinutes - 1e-9 { timedOut += 1 }
@@ -194,7 +201,8 @@ public enum Simulator {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             results.append(run.result(seconds: seconds))
         }
-        return ScenarioResult(scenario: scenario.name, seed: scenario.seed, results: results)
+        return ScenarioResult(scenario: scenario.name, seed: scenario.seed, results: results,
+                              brigadeShare: scenario.brigadeShare)
     }
 }
 
@@ -218,8 +226,13 @@ extension ScenarioResult {
         ]
         if let m {
             let cap = m.civilWithheldB / 5
-            g.append(GoalCheck(name: "B withheld vs majority-of-3", target: "≤ \(p(cap)) (1/5 of \(p(m.civilWithheldB)))",
-                               value: p(e.civilWithheldB), met: e.civilWithheldB <= cap + 1e-12))
+            if brigadeShare > 0 {
+                g.append(GoalCheck(name: "B withheld vs majority-of-3", target: "≤ \(p(cap)) (1/5 of \(p(m.civilWithheldB)))",
+                                   value: p(e.civilWithheldB), met: e.civilWithheldB <= cap + 1e-12))
+            } else {
+                g.append(GoalCheck(name: "B withheld vs majority-of-3 (no brigade: n/a)",
+                                   target: "1/5 of \(p(m.civilWithheldB)) = \(p(cap))", value: p(e.civilWithheldB), met: true))
+            }
         }
         g += [
             GoalCheck(name: "moderator load", target: "≤ \(p(e.uncivilShare + 0.03)) (uncivil + 3pp)", value: p(e.moderatorLoad),
@@ -276,7 +289,10 @@ extension ScenarioResult {
             out += "engine sanctions: " + e.sanctions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
         }
         for r in results {
-            func list(_ d: [String: Int]) -> String { d.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+            func list(_ d: [String: Int]) -> String {
+                d.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                    .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            }
             out += "\(r.policy.rawValue): uncivil published unseen by rule/author: \(list(r.uncivilPublishedByRule))\n"
             out += "\(r.policy.rawValue): civil sent to moderators by rule/viewpoint: \(list(r.civilWithheldByRule))\n"
         }

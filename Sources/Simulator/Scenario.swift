@@ -52,6 +52,8 @@ public struct Scenario: Sendable, Codable {
 
     /// Chance a trusted author still reviews three comments (reviewing is optional for them).
     public var trustedReviewRate = 0.5
+    /// Chance a commenter gives the optional extra review the engine asks for when the queue is long.
+    public var extraReviewRate = 0.5
     /// Minutes until a moderator looks at a withheld comment.
     public var moderatorDelayMinutes = 60.0
     /// Refit the engine after this many settled comments, over at most `refitWindow` of the latest.
@@ -73,7 +75,7 @@ public struct Scenario: Sendable, Codable {
         case viewpointA, viewpointB, honestAccuracyMin, honestAccuracyMax, lazyShare, brigadeShare, brigadeRate
         case approverShare, approverRate, trollShare, trollActivity, uncivilShare, trollShareOfUncivil
         case preScreenCivilMean, preScreenUncivilMean, preScreenSpread, selfAdmitTroll, selfAdmitRegular
-        case selfFalseAlarm, trustedReviewRate, moderatorDelayMinutes, refitEvery, refitWindow
+        case selfFalseAlarm, trustedReviewRate, extraReviewRate, moderatorDelayMinutes, refitEvery, refitWindow
         case waveStartDay, waveDays, waveTrollCommentShare, settings
     }
 
@@ -113,6 +115,7 @@ public struct Scenario: Sendable, Codable {
         selfAdmitRegular = try v(.selfAdmitRegular, selfAdmitRegular)
         selfFalseAlarm = try v(.selfFalseAlarm, selfFalseAlarm)
         trustedReviewRate = try v(.trustedReviewRate, trustedReviewRate)
+        extraReviewRate = try v(.extraReviewRate, extraReviewRate)
         moderatorDelayMinutes = try v(.moderatorDelayMinutes, moderatorDelayMinutes)
         refitEvery = try v(.refitEvery, refitEvery)
         refitWindow = try v(.refitWindow, refitWindow)
@@ -176,6 +179,12 @@ public struct SettingsOverrides: Sendable, Codable {
     public var auditShareOnProbation: Double?
     public var trustedHoldAbove: Double?
     public var assumedLean: Double?
+    public var urgentAfterWaitShare: Double?
+    public var approverSensitivity: Double?
+    public var askExtraReviewWhenWaiting: Int?
+    public var auditShareUntilCleared: Double?
+    public var muteOnRandomEvidence: Double?
+    public var withholdOnOneUncivilVoteAtLeast: Double?
 
     public init() {}
 
@@ -196,6 +205,12 @@ public struct SettingsOverrides: Sendable, Codable {
         if let v = auditShareOnProbation { s.auditShareOnProbation = v }
         if let v = trustedHoldAbove { s.trustedHoldAbove = v }
         if let v = assumedLean { s.assumedLean = v }
+        if let v = urgentAfterWaitShare { s.urgentAfterWaitShare = v }
+        if let v = approverSensitivity { s.approverSensitivity = v }
+        if let v = askExtraReviewWhenWaiting { s.askExtraReviewWhenWaiting = v }
+        if let v = auditShareUntilCleared { s.auditShareUntilCleared = v }
+        if let v = muteOnRandomEvidence { s.muteOnRandomEvidence = v }
+        if let v = withholdOnOneUncivilVoteAtLeast { s.withholdOnOneUncivilVoteAtLeast = v }
         return s
     }
 }

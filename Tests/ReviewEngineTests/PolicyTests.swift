@@ -56,7 +56,8 @@ struct PolicyTests {
         author.trust = .trusted
         author.published = 40
         let now = t0.addingTimeInterval(60)
-        let first = engine.decide(comment(score: 0.01), reviews: [], author: author, reviewers: [], now: now)
+        // A clean pre-screen score: above `trustedHoldAbove` (0.5%) the comment waits for peers instead.
+        let first = engine.decide(comment(score: 0.001), reviews: [], author: author, reviewers: [], now: now)
         #expect(first.verdict == .publish)
         #expect(first.rule == .trustedAuthor)
         let rs = (1...3).map { reviewer(UserID($0), civilAgreed: 120, civilDisagreed: 3, uncivilAgreed: 20, uncivilDisagreed: 1) }
@@ -195,7 +196,7 @@ struct QueueTests {
 
     @Test("about 5% of picks are audits; muted reviewers get audits; banned reviewers get nothing")
     func audits() {
-        var me = ReviewerRecord(reviewerID: 1)
+        var me = reviewer(1)  // has caught uncivil comments: cleared of approving abuse
         me.reviewsGiven = 100
         let cs = [candidate(1, author: 2, needed: 1, age: 100)]
         let pool = (0..<40).map { AuditCandidate(commentID: 1000 + Int64($0), authorID: 50, articleID: 3,
@@ -203,6 +204,15 @@ struct QueueTests {
         let picks = (0..<4000).compactMap { engine.pick(for: me, candidates: cs, audits: pool, now: t0, entropy: UInt64($0) &* 7919) }
         let share = Double(picks.filter(\.isAudit).count) / Double(picks.count)
         #expect(share > 0.035 && share < 0.065)
+        // A reviewer never seen to catch an uncivil comment gets about 25% audits, all with an uncivil verdict.
+        var unproven = ReviewerRecord(reviewerID: 3)
+        unproven.reviewsGiven = 100
+        let checks = (0..<4000).compactMap { engine.pick(for: unproven, candidates: cs, audits: pool, now: t0, entropy: UInt64($0) &* 7919) }
+        let audited = checks.filter(\.isAudit)
+        let auditShare = Double(audited.count) / Double(checks.count)
+        #expect(auditShare > 0.2 && auditShare < 0.3, "audit share \(auditShare)")
+        let uncivilAudits = Set(pool.filter { $0.verdict == .uncivil }.map(\.commentID))
+        #expect(audited.allSatisfy { uncivilAudits.contains($0.commentID) })
         me.standing = .muted
         #expect(engine.pick(for: me, candidates: cs, audits: pool, now: t0, entropy: 12345)?.isAudit == true)
         me.reviewBannedUntil = t0.addingTimeInterval(3600)
