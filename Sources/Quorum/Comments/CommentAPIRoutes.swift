@@ -40,19 +40,7 @@ struct CommentAPIRoutes {
             struct Body: Decodable { let action: String; let reason: String? }
             let moderator = try context.requireUser()
             let body = try await JSONResponse.decode(Body.self, from: request, context: context)
-            let action: CommentService.ModerationAction
-            switch body.action {
-            case "approve": action = .approve
-            case "reject": action = .reject(reason: body.reason ?? "")
-            case "reject_uncivil": action = .rejectUncivil(reason: body.reason ?? "")
-            case "feature": action = .feature(true)
-            case "unfeature": action = .feature(false)
-            case "audit_civil": action = .markAudit(.civil)
-            case "audit_uncivil": action = .markAudit(.uncivil)
-            case "audit_none": action = .markAudit(nil)
-            case "dismiss": action = .dismissFlags
-            default: throw CommentError.refused("invalid_action", "Unknown moderation action '\(body.action)'.")
-            }
+            let action = try CommentService.ModerationAction.named(body.action, reason: body.reason ?? "")
             try await comments.moderate(commentID: try id(context), moderator: moderator, action)
             return try JSONResponse.object(["comment": Self.json(try await comments.comment(try id(context))!)])
         }

@@ -18,6 +18,22 @@ extension CommentService {
         case markAudit(CivilityVote?)
         /// Dismiss readers' flags on a published comment without changing it.
         case dismissFlags
+
+        /// The action a moderation form or API request names, or a 400 saying which names exist.
+        public static func named(_ name: String, reason: String) throws -> ModerationAction {
+            switch name {
+            case "approve": .approve
+            case "reject": .reject(reason: reason)
+            case "reject_uncivil": .rejectUncivil(reason: reason)
+            case "feature": .feature(true)
+            case "unfeature": .feature(false)
+            case "audit_civil": .markAudit(.civil)
+            case "audit_uncivil": .markAudit(.uncivil)
+            case "audit_none": .markAudit(nil)
+            case "dismiss": .dismissFlags
+            default: throw CommentError.refused("invalid_action", "Unknown moderation action '\(name)'.")
+            }
+        }
     }
 
     public func moderate(commentID: Int64, moderator: User, _ action: ModerationAction) async throws {

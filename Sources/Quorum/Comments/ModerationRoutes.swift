@@ -85,19 +85,7 @@ struct ModerationRoutes {
         var request = request
         let form = try await Form.read(&request)
         let reason = form["reason"] ?? ""
-        let action: CommentService.ModerationAction
-        switch form["action"] ?? "" {
-        case "approve": action = .approve
-        case "reject": action = .reject(reason: reason)
-        case "reject_uncivil": action = .rejectUncivil(reason: reason)
-        case "feature": action = .feature(true)
-        case "unfeature": action = .feature(false)
-        case "audit_civil": action = .markAudit(.civil)
-        case "audit_uncivil": action = .markAudit(.uncivil)
-        case "audit_none": action = .markAudit(nil)
-        case "dismiss": action = .dismissFlags
-        default: throw CommentError.refused("invalid_action", "Unknown moderation action.")
-        }
+        let action = try CommentService.ModerationAction.named(form["action"] ?? "", reason: reason)
         try await comments.moderate(commentID: id, moderator: moderator, action)
         let back = SignInService.safeRedirect(form["back"] ?? "/moderation")
         return .seeOther(back)
