@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 
 /// Per-request state handed to every route and middleware.
 public struct QuorumContext: RequestContext {
@@ -10,12 +11,14 @@ public struct QuorumContext: RequestContext {
     public var anonymousCSRF: String?
     /// Hash of the session id, to mark "this device" in the session list.
     public var sessionIDHash: String?
-    /// The peer's IP address (the connection's; a proxy in front should be configured to pass it through).
-    public let remoteIP: String?
+    /// The peer's address (the connection's; a proxy in front should be configured to pass it through). Kept as
+    /// the socket address and formatted only when asked: most requests (cached pages) never need it.
+    let remoteAddress: SocketAddress?
+    public var remoteIP: String? { remoteAddress?.ipAddress }
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.remoteIP = source.channel.remoteAddress?.ipAddress
+        self.remoteAddress = source.channel.remoteAddress
     }
 
     /// Uploads (images) are larger than Hummingbird's 2 MiB default; each route still checks its own limit.
