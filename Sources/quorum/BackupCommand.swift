@@ -14,14 +14,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try site.configuration()
-        let database = try await Database.open(configuration.database, options: configuration.databaseOptions, logger: Logs.make(level: .warning))
-        do {
-            let bytes = try await Backup.copy(database, to: to)
-            print("backed up \(configuration.database) to \(to) (\(bytes) bytes)")
-        } catch {
-            await database.close()
-            throw error
-        }
-        await database.close()
+        let bytes = try await Store.using(configuration) { database in try await Backup.copy(database, to: to) }
+        print("backed up \(configuration.database) to \(to) (\(bytes) bytes)")
     }
 }

@@ -15,18 +15,13 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try site.configuration()
-        let database = try await Database.open(configuration.database, options: configuration.databaseOptions, logger: Logs.make(level: .warning))
         do {
-            try await Migrator(database: database).migrate()
-            let count = try await ArticleImporter(database: database).run(directory: directory) { line in print(line) }
+            let count = try await Store.using(configuration, migrate: true) { database in
+                try await ArticleImporter(database: database).run(directory: directory) { line in print(line) }
+            }
             print("imported \(count) article(s)")
         } catch let failure as ArticleImporter.Failure {
-            await database.close()
             throw ConfigurationError("\(failure.description) (nothing was imported)")
-        } catch {
-            await database.close()
-            throw error
         }
-        await database.close()
     }
 }

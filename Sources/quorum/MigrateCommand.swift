@@ -11,19 +11,12 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try site.configuration()
-        let database = try await Database.open(configuration.database, options: configuration.databaseOptions, logger: Logs.make(level: .warning))
-        do {
-            let applied = try await Migrator(database: database).migrate()
-            if applied.isEmpty {
-                print("The database at \(configuration.database) is up to date; nothing to apply.")
-            } else {
-                for migration in applied { print("applied \(migration.version) \(migration.name)") }
-                print("\(applied.count) migration(s) applied to \(configuration.database).")
-            }
-        } catch {
-            await database.close()
-            throw error
+        let applied = try await Store.using(configuration) { database in try await Migrator(database: database).migrate() }
+        if applied.isEmpty {
+            print("The database at \(configuration.database) is up to date; nothing to apply.")
+        } else {
+            for migration in applied { print("applied \(migration.version) \(migration.name)") }
+            print("\(applied.count) migration(s) applied to \(configuration.database).")
         }
-        await database.close()
     }
 }

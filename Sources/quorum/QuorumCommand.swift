@@ -84,6 +84,23 @@ struct SiteOptions: ParsableArguments {
     }
 }
 
+enum Store {
+    /// Opens the configured store, optionally brings its schema up to date, runs `body`, and closes the store
+    /// whatever happens: the shape of every command that works on the site's data.
+    static func using<R>(_ configuration: QuorumConfiguration, migrate: Bool = false, _ body: (Database) async throws -> R) async throws -> R {
+        let database = try await Database.open(configuration.database, options: configuration.databaseOptions, logger: Logs.make(level: .warning))
+        do {
+            if migrate { try await Migrator(database: database).migrate() }
+            let result = try await body(database)
+            await database.close()
+            return result
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+}
+
 enum Logs {
     /// One handler for the process, writing to standard output with each line's metadata (the request id among it).
     static func make(level: Logger.Level) -> Logger {

@@ -23,20 +23,14 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try site.configuration()
-            let database = try await Database.open(configuration.database, options: configuration.databaseOptions, logger: Logs.make(level: .warning))
-            do {
-                try await Migrator(database: database).migrate()
-                let created = try await APITokenStore(database: database).create(email: email, name: name)
-                if !(created.user.has(.editor) || created.user.has(.admin)) {
-                    print("note: \(created.user.email) is not an editor; the admin API will refuse this token until they are")
-                }
-                print("created token \(created.id) for \(created.user.email); it is shown only now:")
-                print(created.token)
-            } catch {
-                await database.close()
-                throw error
+            let created = try await Store.using(configuration, migrate: true) { database in
+                try await APITokenStore(database: database).create(email: email, name: name)
             }
-            await database.close()
+            if !(created.user.has(.editor) || created.user.has(.admin)) {
+                print("note: \(created.user.email) is not an editor; the admin API will refuse this token until they are")
+            }
+            print("created token \(created.id) for \(created.user.email); it is shown only now:")
+            print(created.token)
         }
     }
 }

@@ -24,16 +24,10 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try site.configuration()
-            let database = try await Database.open(configuration.database, options: configuration.databaseOptions, logger: Logs.make(level: .warning))
-            do {
-                try await Migrator(database: database).migrate()
-                let user = try await UserStore(database: database).create(email: email, displayName: name, roles: Set(role))
-                print("created user \(user.id) \(user.email) with roles \(user.roles.sorted().map(\.rawValue).joined(separator: ", "))")
-            } catch {
-                await database.close()
-                throw error
+            let user = try await Store.using(configuration, migrate: true) { database in
+                try await UserStore(database: database).create(email: email, displayName: name, roles: Set(role))
             }
-            await database.close()
+            print("created user \(user.id) \(user.email) with roles \(user.roles.sorted().map(\.rawValue).joined(separator: ", "))")
         }
     }
 }
