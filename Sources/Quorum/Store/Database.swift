@@ -23,6 +23,8 @@ public final class Database: Sendable {
     private let inUse: Gauge
     private let inUseCount: ManagedAtomicCounter
     private let closed = NIOLockedValueBox(false)
+    /// Values that never change once stored (the site's secret key), remembered so hot paths do not query them.
+    let constants = NIOLockedValueBox<[String: String]>([:])
     /// SQLite allows one writer at a time. Writers in this process wait their turn here, without holding a
     /// connection or a thread; the busy timeout only covers writers in other processes (backup, a CLI command).
     private let writeGate: WriteGate?

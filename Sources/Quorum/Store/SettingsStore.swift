@@ -27,7 +27,11 @@ public struct SettingsStore: Sendable {
 
     /// The site's secret key for keyed hashes, made on first use and shared by every instance.
     public func secretKey() async throws -> String {
-        if let key = try await get("secret_key") { return key }
+        if let key = database.constants.withLockedValue({ $0["secret_key"] }) { return key }
+        if let key = try await get("secret_key") {
+            database.constants.withLockedValue { $0["secret_key"] = key }
+            return key
+        }
         let fresh = Secrets.token(bytes: 32)
         try await database.transaction { db in
             try await db.insert(into: "settings").columns("key", "value", "updated_at")
