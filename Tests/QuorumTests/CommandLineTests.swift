@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import Testing
@@ -114,6 +117,31 @@ struct CommandLineTests {
         defer { if again.isRunning { again.terminate() } }
         try await QuorumProcess.waitUntilServing("http://127.0.0.1:\(port)/")
         #expect(try String(contentsOfFile: folder + "/demo2.log", encoding: .utf8).contains("already loaded"))
+    }
+
+    /// SIGTERM while a request is still arriving: the server answers it, then exits 0.
+    @Test func sigtermLetsARequestInFlightFinish() async throws {
+        let port = try QuorumProcess.freePort()
+        let process = try QuorumProcess.start(
+            ["serve", "--port", "\(port)"], environment: ["QUORUM_DATABASE_URL": "sqlite://\(folder)/inflight.sqlite"],
+            directory: folder, log: folder + "/inflight.log"
+        )
+        defer { if process.isRunning { process.terminate() } }
+        try await QuorumProcess.waitUntilServing("http://127.0.0.1:\(port)/healthz")
+        let body = "email=slow%40example.com&next=%2F"
+        let connection = try RawHTTPStream(port: port, raw: "POST /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body.prefix(10))
+        defer { connection.close() }
+        try await Task.sleep(for: .milliseconds(300))
+        kill(process.processIdentifier, SIGTERM)
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(process.isRunning, "the server waits for the request in flight")
+        try connection.send(String(body.dropFirst(10)))
+        let answer = try connection.read(until: "\r\n\r\n", timeout: 10)
+        #expect(answer.hasPrefix("HTTP/1.1 403"), "answered (the form carries no CSRF token): \(answer)")
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
     }
 
     @Test func backupWhileServing() async throws {

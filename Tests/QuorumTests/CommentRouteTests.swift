@@ -294,7 +294,12 @@ final class RawHTTPStream: @unchecked Sendable {
     private let descriptor: Int32
     private var received = ""
 
-    init(port: Int, path: String) throws {
+    convenience init(port: Int, path: String) throws {
+        try self.init(port: port, raw: "GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
+    }
+
+    /// Connects and sends `raw` as the start of a request; `send` can add the rest later.
+    init(port: Int, raw: String) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -304,10 +309,14 @@ final class RawHTTPStream: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw QuorumProcess.TimeoutError(what: "connect to \(port)") }
-        let request = "GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
-        _ = request.withCString { send(descriptor, $0, strlen($0), 0) }
+        try send(raw)
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    func send(_ text: String) throws {
+        let sent = text.withCString { Glibc.send(descriptor, $0, strlen($0), 0) }
+        guard sent == text.utf8.count else { throw QuorumProcess.TimeoutError(what: "sending \(text.utf8.count) bytes") }
     }
 
     /// Everything received so far once it contains `marker`, or an error after `timeout` seconds.
