@@ -15,6 +15,7 @@ public struct CommentService: Sendable {
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
+    /// Reviews asked of a writer when the engine's settings are unavailable (its default).
     public static let requiredReviews = 3
     public static let defaultMaximumLength = 3000
 
@@ -129,6 +130,7 @@ public struct CommentService: Sendable {
         if case .refuse(let code, let message) = await screen.screen(body, author: history, final: false, now: now()) {
             throw CommentError.refused(code, message)
         }
+        let required = try await engine().settings.requiredReviews
         let now = now()
         let id = try await database.transaction { db -> Int64 in
             guard let article = try await self.article(articleID, on: db) else { throw CommentError.articleNotFound }
@@ -140,7 +142,7 @@ public struct CommentService: Sendable {
             return try await db.insert(into: "comments")
                 .columns("article_id", "author_id", "parent_id", "body", "status", "created_at", "reviews_required")
                 .values(SQLBind(articleID), SQLBind(author.id), SQLBind(parentID), SQLBind(body), SQLBind(CommentStatus.draft.rawValue),
-                        SQLBind(now.milliseconds), SQLBind(Self.requiredReviews))
+                        SQLBind(now.milliseconds), SQLBind(required))
                 .returning("id").first(decodingColumn: "id", as: Int64.self)!
         }
         return try await comment(id)!
