@@ -321,10 +321,15 @@ final class RawHTTPStream: @unchecked Sendable {
 
     /// Everything received so far once it contains `marker`, or an error after `timeout` seconds.
     func read(until marker: String, timeout: Double) throws -> String {
+        try read(timeout: timeout, what: "'\(marker)'") { $0.contains(marker) }
+    }
+
+    /// Everything received so far once `done` says it is enough, or an error after `timeout` seconds.
+    func read(timeout: Double, what: String, until done: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while !received.contains(marker) {
-            guard Date() < deadline else { throw QuorumProcess.TimeoutError(what: "'\(marker)' in the event stream; got: \(received)") }
+        while !done(received) {
+            guard Date() < deadline else { throw QuorumProcess.TimeoutError(what: "\(what) in the response; got: \(received)") }
             let count = recv(descriptor, &buffer, buffer.count, 0)
             if count > 0 { received += String(decoding: buffer[0..<count], as: UTF8.self) }
         }

@@ -21,9 +21,11 @@ public func buildApplication(
     let built = try buildRouter(
         configuration: configuration, database: database, logger: logger, clock: clock, bus: bus, configureRouter: configureRouter
     )
+    let cache = built.publishing.cache
     let transport = mailTransport ?? MailTransports.make(configuration: configuration, logger: logger)
     return Application(
         router: built.router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [CachedPageChannelHandler(cache: cache)])),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil

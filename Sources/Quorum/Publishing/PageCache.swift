@@ -86,6 +86,9 @@ public struct CachedPage: Sendable {
     public let lastModified: String
     public let headers: HTTPFields
     public let notModifiedHeaders: HTTPFields
+    /// The response heads the event-loop fast path writes as they are (``CachedPageChannelHandler``).
+    let okHead: HTTPResponse
+    let notModifiedHead: HTTPResponse
 
     public init(html: String, contentType: String = "text/html; charset=utf-8", lastModified: Timestamp, cacheControl: String) {
         self.body = ByteBuffer(string: html)
@@ -95,15 +98,26 @@ public struct CachedPage: Sendable {
         var headers = notModifiedHeaders
         headers[.contentType] = contentType
         self.headers = headers
+        var withLength = headers
+        withLength[.contentLength] = String(body.readableBytes)
+        self.okHead = HTTPResponse(status: .ok, headerFields: withLength)
+        self.notModifiedHead = HTTPResponse(status: .notModified, headerFields: notModifiedHeaders)
     }
 
-    /// 304 when the client already has this version (`If-None-Match`, or failing that `If-Modified-Since`).
-    public func response(to request: Request) -> Response {
-        if let match = request.headers[.ifNoneMatch] {
-            if match == etag || match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag }) {
-                return Response(status: .notModified, headers: notModifiedHeaders)
+    /// Whether a client holding a copy may keep it (`If-None-Match`, or failing that `If-Modified-Since`).
+    func isNotModified(for headers: HTTPFields) -> Bool {
+        if let match = headers[.ifNoneMatch] {
+            return match == etag || match == "*" || match.split(separator: ",").contains {
+                $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag
             }
-        } else if let since = request.headers[.ifModifiedSince], since == lastModified {
+        }
+        if let since = headers[.ifModifiedSince] { return since == lastModified }
+        return false
+    }
+
+    /// 304 when the client already has this version, else the page.
+    public func response(to request: Request) -> Response {
+        if isNotModified(for: request.headers) {
             return Response(status: .notModified, headers: notModifiedHeaders)
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
@@ -122,6 +136,8 @@ public final class PageCache: Sendable {
     }
     private let state = NIOLockedValueBox(State())
     public let capacity: Int
+    /// Pages answered from memory, counted as `quorum_page_cache_hits`.
+    let hits = Counter(label: "quorum_page_cache_hits")
     public static let cacheControl = "public, max-age=60"
 
     public init(bus: any InvalidationBus, capacity: Int = 5_000) {
@@ -192,21 +208,29 @@ public enum HTTPDate {
     }
 }
 
-/// Answers anonymous `GET`s for pages already in the cache before anything else runs (routing, metrics,
-/// error handling): the hottest path of a news site, a page every reader gets the same, costs one dictionary
-/// lookup. Requests with cookies or credentials, with a query string, or for pages not cached yet go the
-/// normal way (and are then cached by their route). Hits are counted in `quorum_page_cache_hits`.
+extension PageCache {
+    /// The cached page for a request every reader gets the same answer to: an anonymous `GET` (no cookie, no
+    /// credentials) without a query string, for an address already rendered. Anything else goes the normal way
+    /// (and is then cached by its route).
+    func anonymousPage(method: HTTPRequest.Method, path: Substring, headers: HTTPFields) -> CachedPage? {
+        guard method == .get, headers[.cookie] == nil, headers[.authorization] == nil else { return nil }
+        guard let page = page(String(path)) else { return nil }
+        hits.increment()
+        return page
+    }
+}
+
+/// Answers cache hits for requests that reached the router (the event-loop fast path,
+/// ``CachedPageChannelHandler``, answers most of them before that; this one serves the rest, e.g. a request
+/// asking to close the connection, and applications driven without a server, as in router tests).
 struct PageCacheFastPath: RouterMiddleware {
     typealias Context = QuorumContext
     let cache: PageCache
-    let hits = Counter(label: "quorum_page_cache_hits")
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.method == .get, request.uri.query == nil,
-           request.headers[.cookie] == nil, request.headers[.authorization] == nil,
-           let page = cache.page(request.uri.path)
+        if request.uri.query == nil,
+           let page = cache.anonymousPage(method: request.method, path: Substring(request.uri.path), headers: request.headers)
         {
-            hits.increment()
             return page.response(to: request)
         }
         return try await next(request, context)
