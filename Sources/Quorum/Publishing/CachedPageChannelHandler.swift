@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
@@ -35,6 +36,9 @@ final class CachedPageChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     /// Requests passed on whose response has not been written to its end yet.
     private var responsesOwed = 0
     private var needsFlush = false
+    /// The last head written, with its `Date` header: rebuilt when the second, the page or the status changes,
+    /// so a connection asking for the same page again and again formats neither date nor headers.
+    private var dated: (second: Int, etag: String, status: HTTPResponse.Status, head: HTTPResponse)?
 
     init(cache: PageCache) {
         self.cache = cache
@@ -83,12 +87,23 @@ final class CachedPageChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     private func answer(to request: HTTPRequest) -> (head: HTTPResponse, body: ByteBuffer?)? {
-        guard let path = request.path, !path.contains("?"), !path.contains("%") else { return nil }
+        guard let path = request.path, !path.utf8.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%") }) else {
+            return nil
+        }
         if let connection = request.headerFields[.connection], connection.lowercased().contains("close") { return nil }
         guard let page = cache.anonymousPage(method: request.method, path: Substring(path), headers: request.headerFields) else {
             return nil
         }
-        if page.isNotModified(for: request.headerFields) { return (page.notModifiedHead, nil) }
-        return (page.okHead, page.body)
+        if page.isNotModified(for: request.headerFields) { return (datedHead(page.notModifiedHead, of: page), nil) }
+        return (datedHead(page.okHead, of: page), page.body)
+    }
+
+    private func datedHead(_ head: HTTPResponse, of page: CachedPage) -> HTTPResponse {
+        let second = time(nil)
+        if let dated, dated.second == second, dated.status == head.status, dated.etag == page.etag { return dated.head }
+        var withDate = head
+        withDate.headerFields[.date] = HTTPDate.format(Timestamp(milliseconds: Int64(second) * 1000))
+        dated = (second, page.etag, head.status, withDate)
+        return withDate
     }
 }

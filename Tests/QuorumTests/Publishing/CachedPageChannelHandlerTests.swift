@@ -56,6 +56,8 @@ import Testing
         #expect(head.headerFields[.eTag] == page.etag)
         #expect(head.headerFields[.contentType] == "text/html; charset=utf-8")
         #expect(head.headerFields[.cacheControl] == PageCache.cacheControl)
+        let date = try #require(head.headerFields[.date], "an origin server with a clock sends Date")
+        #expect(date.hasSuffix(" GMT") && date.count == 29, "IMF-fixdate, as \(date)")
         #expect(String(buffer: body) == Self.html)
         #expect(try Self.passedOn(channel).isEmpty, "the application never saw it")
     }
