@@ -25,7 +25,7 @@ public func buildApplication(
     let transport = mailTransport ?? MailTransports.make(configuration: configuration, logger: logger)
     return Application(
         router: built.router,
-        server: .http1(configuration: .init(additionalChannelHandlers: [CachedPageChannelHandler(cache: cache)])),
+        server: .http1(configuration: .init(additionalChannelHandlers: [CachedPageChannelHandler(cache: cache, installsWireTier: true)])),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil

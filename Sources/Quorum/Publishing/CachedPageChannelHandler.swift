@@ -40,8 +40,28 @@ final class CachedPageChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     /// so a connection asking for the same page again and again formats neither date nor headers.
     private var dated: (second: Int, etag: String, status: HTTPResponse.Status, head: HTTPResponse)?
 
-    init(cache: PageCache) {
+    private let installsWireTier: Bool
+
+    /// `installsWireTier`: also put a ``CachedPageWireHandler`` at the front of the pipeline, answering from
+    /// the request's bytes before they are decoded (the server does; unit tests of this tier alone do not).
+    init(cache: PageCache, installsWireTier: Bool = false) {
         self.cache = cache
+        self.installsWireTier = installsWireTier
+    }
+
+    /// Nothing is being read or answered on the connection: a request read now may be answered at once.
+    var isIdle: Bool {
+        if case .idle = current { return responsesOwed == 0 }
+        return false
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        guard installsWireTier else { return }
+        do {
+            try context.pipeline.syncOperations.addHandler(CachedPageWireHandler(cache: cache, decoded: self), position: .first)
+        } catch {
+            // The pipeline is being torn down; the connection is closing anyway.
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,0 +1,245 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+
+/// The first tier of the cached-page fast path: at the very front of a connection's pipeline, it reads the
+/// bytes as they arrive and answers requests for cached pages straight from them, with the response's bytes
+/// prepared once per page and second, before the HTTP/1 decoder, the type conversions and the encoder run.
+///
+/// It is deliberately narrow. It takes a request only when its head is complete, well-formed, plain
+/// HTTP/1.1, a `GET` without a body that every reader gets the same answer to, for a page in the cache, and
+/// nothing on the connection is still being answered by the application. Every other complete request is
+/// handed to the decoder as the exact bytes it arrived as, one whole request at a time, so the decoder always
+/// starts at a request boundary. Anything it does not fully understand (a chunked body, repeated or odd
+/// `Content-Length`, folded or malformed header lines, bare line feeds, an oversized head or body) switches
+/// the connection to plain pass-through for good: from then on the decoder alone reads it, and the second
+/// tier (``CachedPageChannelHandler``, which installs this one) still answers cache hits after decoding.
+final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Heads longer than this are left to the decoder (which has its own, larger limits).
+    static let maximumHead = 16 * 1024
+    /// Bodies are held back only while a request is small; a larger one switches to pass-through.
+    static let maximumHeldRequest = 64 * 1024
+
+    private let cache: PageCache
+    /// The second tier on the same connection: it knows whether a response is still owed.
+    private unowned let decoded: CachedPageChannelHandler
+    private var held: ByteBuffer?
+    private var passThrough = false
+    private var needsFlush = false
+    private var dated: (second: Int, etag: String, status: HTTPResponse.Status, head: ByteBuffer)?
+
+    init(cache: PageCache, decoded: CachedPageChannelHandler) {
+        self.cache = cache
+        self.decoded = decoded
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if passThrough {
+            context.fireChannelRead(data)
+            return
+        }
+        var incoming = unwrapInboundIn(data)
+        var buffer: ByteBuffer
+        if var held {
+            self.held = nil
+            held.writeBuffer(&incoming)
+            buffer = held
+        } else {
+            buffer = incoming
+        }
+        while buffer.readableBytes > 0 {
+            let parsed = buffer.withUnsafeReadableBytes { WireRequestHead.parse($0, maximumHead: Self.maximumHead) }
+            switch parsed {
+            case .incomplete:
+                held = buffer
+                return
+            case .unusable:
+                passThrough = true
+                context.fireChannelRead(wrapInboundOut(buffer))
+                return
+            case .request(let head):
+                let total = head.headLength + head.bodyLength
+                guard buffer.readableBytes >= total else {
+                    if total > Self.maximumHeldRequest {
+                        passThrough = true
+                        context.fireChannelRead(wrapInboundOut(buffer))
+                    } else {
+                        held = buffer
+                    }
+                    return
+                }
+                if head.isPlainGet, decoded.isIdle, let response = response(to: head) {
+                    buffer.moveReaderIndex(forwardBy: total)
+                    context.write(wrapOutboundOut(response.head), promise: nil)
+                    if let body = response.body { context.write(wrapOutboundOut(body), promise: nil) }
+                    needsFlush = true
+                } else {
+                    // Passed on whole: the decoder reads it at once, so the second tier knows it is owed an
+                    // answer before the next request in this buffer is looked at.
+                    context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: total)!))
+                }
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    private func response(to head: WireRequestHead) -> (head: ByteBuffer, body: ByteBuffer?)? {
+        var fields = HTTPFields()
+        if let match = head.ifNoneMatch { fields[.ifNoneMatch] = match }
+        if let since = head.ifModifiedSince { fields[.ifModifiedSince] = since }
+        guard let page = cache.anonymousPage(method: .get, path: head.path, headers: fields) else { return nil }
+        if page.isNotModified(for: fields) { return (datedHead(page.notModifiedHead, of: page), nil) }
+        return (datedHead(page.okHead, of: page), page.body)
+    }
+
+    /// The response head as bytes with the current `Date`, rebuilt once per second, page and status.
+    private func datedHead(_ head: HTTPResponse, of page: CachedPage) -> ByteBuffer {
+        let second = time(nil)
+        if let dated, dated.second == second, dated.status == head.status, dated.etag == page.etag { return dated.head }
+        var text = "HTTP/1.1 \(head.status.code) \(head.status.reasonPhrase)\r\n"
+        for field in head.headerFields { text += "\(field.name.rawName): \(field.value)\r\n" }
+        text += "Date: \(HTTPDate.format(Timestamp(milliseconds: Int64(second) * 1000)))\r\n\r\n"
+        let bytes = ByteBuffer(string: text)
+        dated = (second, page.etag, head.status, bytes)
+        return bytes
+    }
+}
+
+/// What the wire tier needs to know of a request head, read strictly from its bytes.
+struct WireRequestHead: Equatable {
+    /// Bytes up to and including the blank line.
+    var headLength: Int
+    /// From a single, all-digit `Content-Length`; 0 without one.
+    var bodyLength: Int
+    /// A `GET` over HTTP/1.1 without a body, cookie, credentials, query, escapes, or a wish to close,
+    /// upgrade or expect: a request every reader gets the same answer to.
+    var isPlainGet: Bool
+    var path: Substring
+    var ifNoneMatch: String?
+    var ifModifiedSince: String?
+
+    enum Parsed: Equatable {
+        /// The head has not fully arrived yet.
+        case incomplete
+        /// Not a head this reader vouches for: leave the connection to the decoder.
+        case unusable
+        case request(WireRequestHead)
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, maximumHead: Int) -> Parsed {
+        let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
+        // Up to the blank line; every CR must be followed by LF and every LF preceded by CR, no NUL.
+        var end = -1
+        var index = 0
+        while index < min(bytes.count, maximumHead) {
+            let byte = bytes[index]
+            if byte == lf {
+                guard index > 0, bytes[index - 1] == cr else { return .unusable }
+                if index >= 3, bytes[index - 2] == lf, bytes[index - 3] == cr {
+                    end = index + 1
+                    break
+                }
+            } else if byte == 0 || (index > 0 && bytes[index - 1] == cr) {
+                return .unusable
+            }
+            index += 1
+        }
+        guard end > 0 else { return bytes.count >= maximumHead ? .unusable : .incomplete }
+
+        // The request line: METHOD SP TARGET SP VERSION.
+        guard let lineEnd = firstIndex(of: cr, in: bytes, from: 0, to: end),
+              let firstSpace = firstIndex(of: UInt8(ascii: " "), in: bytes, from: 0, to: lineEnd), firstSpace > 0,
+              let secondSpace = firstIndex(of: UInt8(ascii: " "), in: bytes, from: firstSpace + 1, to: lineEnd),
+              secondSpace > firstSpace + 1,
+              firstIndex(of: UInt8(ascii: " "), in: bytes, from: secondSpace + 1, to: lineEnd) == nil
+        else { return .unusable }
+        let version = UnsafeRawBufferPointer(rebasing: bytes[(secondSpace + 1)..<lineEnd])
+        let isHTTP11 = version.elementsEqual("HTTP/1.1".utf8)
+        guard isHTTP11 || version.elementsEqual("HTTP/1.0".utf8) else { return .unusable }
+        let target = UnsafeRawBufferPointer(rebasing: bytes[(firstSpace + 1)..<secondSpace])
+        let isGet = firstSpace == 3 && UnsafeRawBufferPointer(rebasing: bytes[0..<3]).elementsEqual("GET".utf8)
+        let plainTarget = target.first == UInt8(ascii: "/") && !target.contains {
+            $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "#") || $0 < 0x21 || $0 > 0x7E
+        }
+        var head = WireRequestHead(
+            headLength: end, bodyLength: 0, isPlainGet: isGet && isHTTP11 && plainTarget,
+            path: plainTarget ? Substring(String(decoding: target, as: UTF8.self)) : ""
+        )
+
+        // Header lines: NAME ":" OWS VALUE OWS.
+        var lineStart = lineEnd + 2
+        var sawLength = false
+        while lineStart < end - 2 {
+            guard let lineStop = firstIndex(of: cr, in: bytes, from: lineStart, to: end),
+                  let colon = firstIndex(of: UInt8(ascii: ":"), in: bytes, from: lineStart, to: lineStop), colon > lineStart
+            else { return .unusable }
+            let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
+            // Folded lines and names with white space are left to the decoder to refuse.
+            guard !name.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else { return .unusable }
+            var valueStart = colon + 1, valueEnd = lineStop
+            while valueStart < valueEnd, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") { valueStart += 1 }
+            while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") { valueEnd -= 1 }
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            lineStart = lineStop + 2
+
+            switch name.count {
+            case 14 where matches(name, "content-length"):
+                guard !sawLength, !value.isEmpty, value.count <= 12, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                    return .unusable
+                }
+                sawLength = true
+                head.bodyLength = value.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+                if head.bodyLength > 0 { head.isPlainGet = false }
+            case 17 where matches(name, "transfer-encoding"):
+                return .unusable
+            case 6 where matches(name, "cookie"), 13 where matches(name, "authorization"), 7 where matches(name, "upgrade"),
+                 6 where matches(name, "expect"):
+                head.isPlainGet = false
+            case 10 where matches(name, "connection"):
+                let tokens = String(decoding: value, as: UTF8.self).lowercased()
+                if tokens.contains("close") || tokens.contains("upgrade") { head.isPlainGet = false }
+            case 13 where matches(name, "if-none-match"):
+                let text = String(decoding: value, as: UTF8.self)
+                head.ifNoneMatch = head.ifNoneMatch.map { "\($0), \(text)" } ?? text
+            case 17 where matches(name, "if-modified-since"):
+                if head.ifModifiedSince != nil { head.isPlainGet = false }
+                head.ifModifiedSince = String(decoding: value, as: UTF8.self)
+            default:
+                break
+            }
+        }
+        return .request(head)
+    }
+
+    private static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+        var index = start
+        while index < end {
+            if bytes[index] == byte { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// ASCII case-insensitive comparison with a lower-case name.
+    private static func matches(_ name: UnsafeRawBufferPointer, _ lowercased: StaticString) -> Bool {
+        guard name.count == lowercased.utf8CodeUnitCount else { return false }
+        let expected = UnsafeRawBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)
+        for index in 0..<name.count {
+            var byte = name[index]
+            if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte += 32 }
+            guard byte == expected[index] else { return false }
+        }
+        return true
+    }
+}
