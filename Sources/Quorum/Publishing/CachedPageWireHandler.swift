@@ -26,9 +26,9 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private let cache: PageCache
     /// The second tier on the same connection: it knows whether a response is still owed.
-    private unowned let decoded: CachedPageChannelHandler
+    private weak var decoded: CachedPageChannelHandler?
     private var held: ByteBuffer?
-    private var passThrough = false
+    private(set) var passThrough = false
     private var needsFlush = false
     private var dated: (second: Int, etag: String, status: HTTPResponse.Status, head: ByteBuffer)?
 
@@ -72,7 +72,7 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
                     }
                     return
                 }
-                if head.isPlainGet, decoded.isIdle, let response = response(to: head) {
+                if head.isPlainGet, decoded?.isIdle == true, let response = response(to: head) {
                     buffer.moveReaderIndex(forwardBy: total)
                     context.write(wrapOutboundOut(response.head), promise: nil)
                     if let body = response.body { context.write(wrapOutboundOut(body), promise: nil) }
