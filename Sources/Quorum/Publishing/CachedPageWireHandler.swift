@@ -164,6 +164,7 @@ struct WireRequestHead: Equatable {
               secondSpace > firstSpace + 1,
               firstIndex(of: UInt8(ascii: " "), in: bytes, from: secondSpace + 1, to: lineEnd) == nil
         else { return .unusable }
+        guard UnsafeRawBufferPointer(rebasing: bytes[0..<firstSpace]).allSatisfy(isTokenCharacter) else { return .unusable }
         let version = UnsafeRawBufferPointer(rebasing: bytes[(secondSpace + 1)..<lineEnd])
         let isHTTP11 = version.elementsEqual("HTTP/1.1".utf8)
         guard isHTTP11 || version.elementsEqual("HTTP/1.0".utf8) else { return .unusable }
@@ -185,12 +186,14 @@ struct WireRequestHead: Equatable {
                   let colon = firstIndex(of: UInt8(ascii: ":"), in: bytes, from: lineStart, to: lineStop), colon > lineStart
             else { return .unusable }
             let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
-            // Folded lines and names with white space are left to the decoder to refuse.
-            guard !name.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else { return .unusable }
+            // Folded lines, names that are not tokens and values with control characters are left to the
+            // decoder to refuse: the two must never disagree on where a request ends.
+            guard name.allSatisfy(isTokenCharacter) else { return .unusable }
             var valueStart = colon + 1, valueEnd = lineStop
             while valueStart < valueEnd, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") { valueStart += 1 }
             while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") { valueEnd -= 1 }
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            guard !value.contains(where: { ($0 < 0x20 && $0 != UInt8(ascii: "\t")) || $0 == 0x7F }) else { return .unusable }
             lineStart = lineStop + 2
 
             switch name.count {
@@ -220,6 +223,16 @@ struct WireRequestHead: Equatable {
             }
         }
         return .request(head)
+    }
+
+    /// RFC 9110 `tchar`.
+    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
     }
 
     private static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
