@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// Answers page-cache hits on the connection's event loop, as soon as the request is decoded, before it
@@ -49,25 +50,43 @@ final class CachedPageChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         self.installsWireTier = installsWireTier
     }
 
+    /// The decoder or codec failed on this connection: nothing more is answered here.
+    private var broken = false
+
     /// Nothing is being read or answered on the connection: a request read now may be answered at once.
     var isIdle: Bool {
-        if case .idle = current { return responsesOwed == 0 }
+        if case .idle = current { return responsesOwed == 0 && !broken }
         return false
     }
 
+    /// The wire tier goes right before the HTTP/1 handlers (the response encoder comes first, then the request
+    /// decoder), after anything that decrypts, were it there: it reads and writes plain bytes.
     func handlerAdded(context: ChannelHandlerContext) {
         guard installsWireTier else { return }
+        let wire = CachedPageWireHandler(cache: cache, decoded: self)
+        let pipeline = context.pipeline.syncOperations
         do {
-            try context.pipeline.syncOperations.addHandler(CachedPageWireHandler(cache: cache, decoded: self), position: .first)
+            if let encoder = try? pipeline.handler(type: HTTPResponseEncoder.self) {
+                try pipeline.addHandler(wire, position: .before(encoder))
+            } else {
+                try pipeline.addHandler(wire, position: .first)
+            }
         } catch {
             // The pipeline is being torn down; the connection is closing anyway.
         }
     }
 
+    /// A request the decoder refused is answered (with 400) by the application; until then, and after, nothing
+    /// may overtake it.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        broken = true
+        context.fireErrorCaught(error)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let request):
-            if responsesOwed == 0, let answer = answer(to: request) {
+            if isIdle, context.channel.isWritable, let answer = answer(to: request) {
                 current = .answering(answer.head, answer.body)
                 return
             }

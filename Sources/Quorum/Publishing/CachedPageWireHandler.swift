@@ -10,10 +10,13 @@ import NIOCore
 /// HTTP/1.1, a `GET` without a body that every reader gets the same answer to, for a page in the cache, and
 /// nothing on the connection is still being answered by the application. Every other complete request is
 /// handed to the decoder as the exact bytes it arrived as, one whole request at a time, so the decoder always
-/// starts at a request boundary. Anything it does not fully understand (a chunked body, repeated or odd
-/// `Content-Length`, folded or malformed header lines, bare line feeds, an oversized head or body) switches
-/// the connection to plain pass-through for good: from then on the decoder alone reads it, and the second
-/// tier (``CachedPageChannelHandler``, which installs this one) still answers cache hits after decoding.
+/// starts at a request boundary (a body is passed on as it arrives, counted by its `Content-Length`). Anything
+/// it does not fully understand (a chunked body, repeated or odd `Content-Length`, folded or malformed header
+/// lines, bare line feeds, a method the decoder does not know, an oversized head) or after which the decoder may
+/// stop reading requests (an upgrade, `CONNECT`, HTTP/1.0, `Connection: close`) switches the connection to
+/// plain pass-through for good: from then on the decoder alone reads it, and the second tier
+/// (``CachedPageChannelHandler``, which installs this one) still answers cache hits after decoding. Cache hits
+/// are answered only while the connection is writable; otherwise they queue behind the application's answers.
 final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -21,16 +24,18 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
 
     /// Heads longer than this are left to the decoder (which has its own, larger limits).
     static let maximumHead = 16 * 1024
-    /// Bodies are held back only while a request is small; a larger one switches to pass-through.
-    static let maximumHeldRequest = 64 * 1024
 
     private let cache: PageCache
     /// The second tier on the same connection: it knows whether a response is still owed.
     private weak var decoded: CachedPageChannelHandler?
+    /// Bytes of a head that has not fully arrived, and how far they were already scanned for its end.
     private var held: ByteBuffer?
+    private var scanned = 0
+    /// Body bytes of the request being passed on that are still to come: they go to the decoder as they arrive.
+    private var bodyRemaining = 0
     private(set) var passThrough = false
     private var needsFlush = false
-    private var dated: (second: Int, etag: String, status: HTTPResponse.Status, head: ByteBuffer)?
+    private var dated: (second: Int, etag: String, lastModified: String, status: HTTPResponse.Status, head: ByteBuffer)?
 
     init(cache: PageCache, decoded: CachedPageChannelHandler) {
         self.cache = cache
@@ -52,9 +57,17 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
             buffer = incoming
         }
         while buffer.readableBytes > 0 {
-            let parsed = buffer.withUnsafeReadableBytes { WireRequestHead.parse($0, maximumHead: Self.maximumHead) }
+            if bodyRemaining > 0 {
+                let count = min(bodyRemaining, buffer.readableBytes)
+                bodyRemaining -= count
+                context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: count)!))
+                continue
+            }
+            let parsed = buffer.withUnsafeReadableBytes { WireRequestHead.parse($0, maximumHead: Self.maximumHead, resumingAt: scanned) }
             switch parsed {
-            case .incomplete:
+            case .incomplete(let scannedTo):
+                scanned = scannedTo
+                buffer.discardReadBytes()
                 held = buffer
                 return
             case .unusable:
@@ -62,25 +75,25 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
                 context.fireChannelRead(wrapInboundOut(buffer))
                 return
             case .request(let head):
-                let total = head.headLength + head.bodyLength
-                guard buffer.readableBytes >= total else {
-                    if total > Self.maximumHeldRequest {
-                        passThrough = true
-                        context.fireChannelRead(wrapInboundOut(buffer))
-                    } else {
-                        held = buffer
-                    }
-                    return
-                }
-                if head.isPlainGet, decoded?.isIdle == true, let response = response(to: head) {
-                    buffer.moveReaderIndex(forwardBy: total)
+                scanned = 0
+                if head.isPlainGet, decoded?.isIdle == true, context.channel.isWritable, let response = response(to: head) {
+                    buffer.moveReaderIndex(forwardBy: head.headLength)
                     context.write(wrapOutboundOut(response.head), promise: nil)
                     if let body = response.body { context.write(wrapOutboundOut(body), promise: nil) }
                     needsFlush = true
-                } else {
-                    // Passed on whole: the decoder reads it at once, so the second tier knows it is owed an
-                    // answer before the next request in this buffer is looked at.
-                    context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: total)!))
+                    continue
+                }
+                // Passed on as it arrived: the head and what is here of the body now, the rest of the body as it
+                // comes. The decoder reads the head at once, so the second tier knows an answer is owed before
+                // the next request is looked at.
+                let total = head.headLength + head.bodyLength
+                let now = min(total, buffer.readableBytes)
+                bodyRemaining = total - now
+                context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: now)!))
+                if head.leavesConnectionToDecoder {
+                    passThrough = true
+                    if buffer.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(buffer)) }
+                    return
                 }
             }
         }
@@ -92,6 +105,15 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
             context.flush()
         }
         context.fireChannelReadComplete()
+    }
+
+    /// Bytes still held when the connection ends go to the decoder, which decides what they were.
+    func channelInactive(context: ChannelHandlerContext) {
+        if let held, held.readableBytes > 0 {
+            self.held = nil
+            context.fireChannelRead(wrapInboundOut(held))
+        }
+        context.fireChannelInactive()
     }
 
     private func response(to head: WireRequestHead) -> (head: ByteBuffer, body: ByteBuffer?)? {
@@ -106,12 +128,14 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
     /// The response head as bytes with the current `Date`, rebuilt once per second, page and status.
     private func datedHead(_ head: HTTPResponse, of page: CachedPage) -> ByteBuffer {
         let second = time(nil)
-        if let dated, dated.second == second, dated.status == head.status, dated.etag == page.etag { return dated.head }
+        if let dated, dated.second == second, dated.status == head.status, dated.etag == page.etag, dated.lastModified == page.lastModified {
+            return dated.head
+        }
         var text = "HTTP/1.1 \(head.status.code) \(head.status.reasonPhrase)\r\n"
         for field in head.headerFields { text += "\(field.name.rawName): \(field.value)\r\n" }
         text += "Date: \(HTTPDate.format(Timestamp(milliseconds: Int64(second) * 1000)))\r\n\r\n"
         let bytes = ByteBuffer(string: text)
-        dated = (second, page.etag, head.status, bytes)
+        dated = (second, page.etag, page.lastModified, head.status, bytes)
         return bytes
     }
 }
@@ -122,26 +146,32 @@ struct WireRequestHead: Equatable {
     var headLength: Int
     /// From a single, all-digit `Content-Length`; 0 without one.
     var bodyLength: Int
-    /// A `GET` over HTTP/1.1 without a body, cookie, credentials, query, escapes, or a wish to close,
-    /// upgrade or expect: a request every reader gets the same answer to.
+    /// A `GET` over HTTP/1.1 with one `Host`, without a body, cookie, credentials, query, escapes, or a wish
+    /// to close, upgrade or expect: a request every reader gets the same answer to.
     var isPlainGet: Bool
+    /// After this request the decoder may stop reading the connection as HTTP/1.1 requests (an upgrade,
+    /// `CONNECT`, HTTP/1.0, a wish to close): the wire tier steps aside for good.
+    var leavesConnectionToDecoder = false
     var path: Substring
     var ifNoneMatch: String?
     var ifModifiedSince: String?
 
     enum Parsed: Equatable {
-        /// The head has not fully arrived yet.
-        case incomplete
+        /// The head has not fully arrived yet; its bytes up to `scanned` hold no blank line.
+        case incomplete(scanned: Int)
         /// Not a head this reader vouches for: leave the connection to the decoder.
         case unusable
         case request(WireRequestHead)
     }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer, maximumHead: Int) -> Parsed {
+    /// Methods the decoder knows, which the wire tier passes on; any other leaves the connection to the decoder.
+    static let methods: [[UInt8]] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT"].map { Array($0.utf8) }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, maximumHead: Int, resumingAt resume: Int = 0) -> Parsed {
         let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
         // Up to the blank line; every CR must be followed by LF and every LF preceded by CR, no NUL.
         var end = -1
-        var index = 0
+        var index = max(resume, 0)
         while index < min(bytes.count, maximumHead) {
             let byte = bytes[index]
             if byte == lf {
@@ -155,7 +185,7 @@ struct WireRequestHead: Equatable {
             }
             index += 1
         }
-        guard end > 0 else { return bytes.count >= maximumHead ? .unusable : .incomplete }
+        guard end > 0 else { return bytes.count >= maximumHead ? .unusable : .incomplete(scanned: index) }
 
         // The request line: METHOD SP TARGET SP VERSION.
         guard let lineEnd = firstIndex(of: cr, in: bytes, from: 0, to: end),
@@ -164,7 +194,8 @@ struct WireRequestHead: Equatable {
               secondSpace > firstSpace + 1,
               firstIndex(of: UInt8(ascii: " "), in: bytes, from: secondSpace + 1, to: lineEnd) == nil
         else { return .unusable }
-        guard UnsafeRawBufferPointer(rebasing: bytes[0..<firstSpace]).allSatisfy(isTokenCharacter) else { return .unusable }
+        let method = UnsafeRawBufferPointer(rebasing: bytes[0..<firstSpace])
+        guard methods.contains(where: { method.elementsEqual($0) }) else { return .unusable }
         let version = UnsafeRawBufferPointer(rebasing: bytes[(secondSpace + 1)..<lineEnd])
         let isHTTP11 = version.elementsEqual("HTTP/1.1".utf8)
         guard isHTTP11 || version.elementsEqual("HTTP/1.0".utf8) else { return .unusable }
@@ -177,6 +208,8 @@ struct WireRequestHead: Equatable {
             headLength: end, bodyLength: 0, isPlainGet: isGet && isHTTP11 && plainTarget,
             path: plainTarget ? Substring(String(decoding: target, as: UTF8.self)) : ""
         )
+        if !isHTTP11 || method.elementsEqual("CONNECT".utf8) { head.leavesConnectionToDecoder = true }
+        var hosts = 0
 
         // Header lines: NAME ":" OWS VALUE OWS.
         var lineStart = lineEnd + 2
@@ -206,12 +239,19 @@ struct WireRequestHead: Equatable {
                 if head.bodyLength > 0 { head.isPlainGet = false }
             case 17 where matches(name, "transfer-encoding"):
                 return .unusable
-            case 6 where matches(name, "cookie"), 13 where matches(name, "authorization"), 7 where matches(name, "upgrade"),
-                 6 where matches(name, "expect"):
+            case 4 where matches(name, "host"):
+                hosts += 1
+            case 6 where matches(name, "cookie"), 13 where matches(name, "authorization"), 6 where matches(name, "expect"):
                 head.isPlainGet = false
+            case 7 where matches(name, "upgrade"), 16 where matches(name, "proxy-connection"):
+                head.isPlainGet = false
+                head.leavesConnectionToDecoder = true
             case 10 where matches(name, "connection"):
                 let tokens = String(decoding: value, as: UTF8.self).lowercased()
-                if tokens.contains("close") || tokens.contains("upgrade") { head.isPlainGet = false }
+                if tokens.contains("close") || tokens.contains("upgrade") {
+                    head.isPlainGet = false
+                    head.leavesConnectionToDecoder = true
+                }
             case 13 where matches(name, "if-none-match"):
                 let text = String(decoding: value, as: UTF8.self)
                 head.ifNoneMatch = head.ifNoneMatch.map { "\($0), \(text)" } ?? text
@@ -222,6 +262,7 @@ struct WireRequestHead: Equatable {
                 break
             }
         }
+        if hosts != 1 { head.isPlainGet = false }
         return .request(head)
     }
 

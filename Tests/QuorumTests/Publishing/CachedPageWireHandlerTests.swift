@@ -104,6 +104,71 @@ import Testing
         try channel.writeInbound(ByteBuffer(string: "POST /comments HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello" + get))
         #expect(try Self.sent(channel).isEmpty, "the cached page must not overtake the POST's answer")
         #expect(try Self.reachedApplication(channel) == ["/comments", "/article/cached"])
+        // The application answers both in order; then the wire tier takes requests again.
+        for body in ["posted", "page"] {
+            try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: "\(body.count)"])))
+            try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: body)))
+            try channel.writeOutbound(HTTPResponsePart.end(nil))
+        }
+        let answered = try Self.sent(channel)
+        #expect(try #require(answered.range(of: "posted")).lowerBound < (try #require(answered.range(of: "page"))).lowerBound)
+        try channel.writeInbound(ByteBuffer(string: get))
+        #expect(try Self.sent(channel).contains(Self.html))
+        #expect(try Self.reachedApplication(channel).isEmpty)
+    }
+
+    @Test func aBodyGoesToTheApplicationAsItArrives() throws {
+        let (channel, _) = try Self.pipeline()
+        try channel.writeInbound(ByteBuffer(string: "POST /comments HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n"))
+        var parts: [HTTPRequestPart] = []
+        while let part = try channel.readInbound(as: HTTPRequestPart.self) { parts.append(part) }
+        #expect(parts.count == 1, "the head reaches the application before any of the body (it may answer 100 or refuse)")
+        try channel.writeInbound(ByteBuffer(string: "abc"))
+        try channel.writeInbound(ByteBuffer(string: "defghij" + "GET /article/cached HTTP/1.1\r\nHost: x\r\n\r\n"))
+        var body = ""
+        var ends = 0, heads = 0
+        while let part = try channel.readInbound(as: HTTPRequestPart.self) {
+            switch part {
+            case .head: heads += 1
+            case .body(let buffer): body += String(buffer: buffer)
+            case .end: ends += 1
+            }
+        }
+        #expect(body == "abcdefghij", "byte for byte")
+        #expect(ends == 2 && heads == 1, "the POST ended, and the GET behind it waits its turn")
+    }
+
+    @Test func misalignedReadsKeepBeingAnswered() throws {
+        let (channel, _) = try Self.pipeline()
+        try channel.writeInbound(ByteBuffer(string: "G"))
+        for _ in 0..<200 { try channel.writeInbound(ByteBuffer(string: "ET /article/cached HTTP/1.1\r\nHost: x\r\n\r\nG")) }
+        #expect(Self.count(try Self.sent(channel), "HTTP/1.1 200 OK") == 200)
+    }
+
+    @Test func aRequestTheDecoderRefusesIsNeverOvertaken() throws {
+        let (channel, _) = try Self.pipeline()
+        let get = "GET /article/cached HTTP/1.1\r\nHost: x\r\n\r\n"
+        #expect(throws: (any Error).self) { try channel.writeInbound(ByteBuffer(string: "FOO / HTTP/1.1\r\nHost: a\r\n\r\n" + get)) }
+        #expect(!(try Self.sent(channel)).contains("200 OK"))
+        #expect(throws: (any Error).self) { try channel.writeInbound(ByteBuffer(string: get)) }
+        #expect(!(try Self.sent(channel)).contains("200 OK"), "the 400 for the refused request must come first")
+    }
+
+    @Test func afterAnUpgradeRequestTheConnectionIsTheDecoders() throws {
+        let (channel, _) = try Self.pipeline()
+        let wire = try channel.pipeline.syncOperations.handler(type: CachedPageWireHandler.self)
+        try channel.writeInbound(ByteBuffer(string: "GET /socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n"))
+        #expect(wire.passThrough)
+        try? channel.writeInbound(ByteBuffer(string: "GET /article/cached HTTP/1.1\r\nHost: x\r\n\r\n"))
+        #expect(try Self.sent(channel).isEmpty)
+    }
+
+    @Test func cacheHitsWaitWhileTheClientIsNotReading() throws {
+        let (channel, _) = try Self.pipeline()
+        channel.isWritable = false
+        try channel.writeInbound(ByteBuffer(string: "GET /article/cached HTTP/1.1\r\nHost: x\r\n\r\n"))
+        #expect(try Self.sent(channel).isEmpty)
+        #expect(try Self.reachedApplication(channel) == ["/article/cached"], "queued behind the application's backpressure")
     }
 
     /// Requests whose framing the wire tier does not vouch for go to the decoder, and so does everything after
@@ -144,15 +209,29 @@ import Testing
         func parse(_ text: String) -> WireRequestHead.Parsed {
             Array(text.utf8).withUnsafeBytes { WireRequestHead.parse($0, maximumHead: 1024) }
         }
-        #expect(parse("GET /a HTTP/1.1\r\nHost: x\r\n") == .incomplete)
-        #expect(parse("GET /a HTTP/1.1\r\nHost: x\r\n\r") == .incomplete)
+        #expect(parse("GET /a HTTP/1.1\r\nHost: x\r\n") == .incomplete(scanned: 26))
+        #expect(parse("GET /a HTTP/1.1\r\nHost: x\r\n\r") == .incomplete(scanned: 27))
         #expect(parse("GET /a HTTP/1.1\r\nHost: x\r\n\r\n") == .request(.init(headLength: 28, bodyLength: 0, isPlainGet: true, path: "/a")))
-        guard case .request(let head) = parse("GET /b HTTP/1.1\r\nIF-NONE-MATCH:  \"1\" \r\nIf-None-Match: \"2\"\r\nContent-Length: 0\r\n\r\n") else {
+        guard case .request(let head) = parse("GET /b HTTP/1.1\r\nHost: x\r\nIF-NONE-MATCH:  \"1\" \r\nIf-None-Match: \"2\"\r\nContent-Length: 0\r\n\r\n") else {
             Issue.record("not parsed"); return
         }
         #expect(head.ifNoneMatch == "\"1\", \"2\"")
         #expect(head.isPlainGet)
         #expect(parse("GET /a HTTP/1.1\r\nContent-Length: 99999999999999\r\n\r\n") == .unusable)
+        guard case .request(let post) = parse("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 000123456789\r\n\r\n") else {
+            Issue.record("not parsed"); return
+        }
+        #expect(post.bodyLength == 123_456_789)
+        #expect(!post.isPlainGet && !post.leavesConnectionToDecoder)
+        for raw in ["GET /a HTTP/1.0\r\nHost: x\r\n\r\n", "GET /a HTTP/1.1\r\nProxy-Connection: keep-alive\r\n\r\n",
+                    "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", "GET /a HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nUpgrade: x\r\n\r\n"] {
+            guard case .request(let head) = parse(raw) else { Issue.record("not parsed: \(raw)"); continue }
+            #expect(head.leavesConnectionToDecoder, "\(raw)")
+        }
+        #expect(parse("FOO /a HTTP/1.1\r\n\r\n") == .unusable, "a method the decoder does not know")
+        #expect(parse("get /a HTTP/1.1\r\n\r\n") == .unusable)
+        guard case .request(let hostless) = parse("GET /a HTTP/1.1\r\n\r\n") else { Issue.record("not parsed"); return }
+        #expect(!hostless.isPlainGet, "exactly one Host")
         #expect(parse(String(repeating: "x", count: 2048)) == .unusable)
         #expect(parse("GET /a HTTP/1.1\r\nX: \u{0}\r\n\r\n") == .unusable)
     }
