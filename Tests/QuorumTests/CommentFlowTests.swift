@@ -404,4 +404,67 @@ struct CommentFlowTests {
             #expect(f.events.count == 2)
         }
     }
+
+    /// Fills the queue with `count` pending comments by different readers, as if each had been submitted.
+    static func pendingComments(_ f: CommentFixture, count: Int) async throws {
+        for i in 0..<count {
+            let author = try await f.reader("waiting\(i)")
+            try await f.test.database.transaction { db in
+                try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at")
+                    .values(SQLBind(f.article.id), SQLBind(author.id), SQLBind("Waiting view \(i)."), SQLBind(CommentStatus.pending.rawValue),
+                            SQLBind(Timestamp.now.milliseconds), SQLBind(Timestamp.now.milliseconds))
+                    .run()
+            }
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func whenManyCommentsWaitWritersAreOfferedAnOptionalExtraReview(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { test in
+            let f = try await CommentFixture.make(test)
+            try await Self.pendingComments(f, count: 12)
+            let a = try await f.reader("a")
+            let draft = try await f.comments.write(articleID: f.article.id, author: a, body: "A view on the harbour.")
+            #expect(draft.reviewsRequired == 3)
+            #expect(draft.reviewsOptional == 1, "12 waiting: one optional review")
+            #expect(try await f.comments.optionalReviewsLeft(reviewer: a, forComment: draft.id) == (0, 0), "not before the required ones")
+            for _ in 1...3 {
+                let task = try #require(try await f.comments.currentTask(reviewer: a, forComment: draft.id))
+                #expect(!task.isOptional)
+                try await f.comments.review(taskID: task.id, reviewer: a, .init(civility: .civil, quality: .good))
+            }
+            #expect(try await f.comments.currentTask(reviewer: a, forComment: draft.id) == nil, "the required reviews are done")
+            let offered = try await f.comments.optionalReviewsLeft(reviewer: a, forComment: draft.id)
+            #expect(offered.left == 1)
+            #expect(offered.waiting >= 9)
+            let extra = try #require(try await f.comments.currentTask(reviewer: a, forComment: draft.id, extra: true))
+            #expect(extra.isOptional)
+            #expect(extra.position == 4)
+            // An optional task left open does not hold the comment back…
+            #expect(try await f.comments.currentTask(reviewer: a, forComment: draft.id) == nil)
+            // …and asking again returns the same one rather than a second.
+            #expect(try await f.comments.currentTask(reviewer: a, forComment: draft.id, extra: true)?.id == extra.id)
+            try await f.comments.review(taskID: extra.id, reviewer: a, .init(civility: .civil, quality: .somewhat))
+            #expect(try await f.comments.optionalReviewsLeft(reviewer: a, forComment: draft.id) == (0, 0))
+            #expect(try await f.comments.currentTask(reviewer: a, forComment: draft.id, extra: true) == nil, "only what was offered")
+            let submitted = try await f.comments.submit(commentID: draft.id, author: a, selfRating: .civil)
+            #expect(submitted.status == .pending)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func aQuietQueueAsksForTheRequiredReviewsOnly(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { test in
+            let f = try await CommentFixture.make(test)
+            try await Self.pendingComments(f, count: 4)
+            let a = try await f.reader("a")
+            let draft = try await f.comments.write(articleID: f.article.id, author: a, body: "A view on the harbour.")
+            #expect(draft.reviewsOptional == 0)
+            while let task = try await f.comments.currentTask(reviewer: a, forComment: draft.id) {
+                try await f.comments.review(taskID: task.id, reviewer: a, .init(civility: .civil, quality: .good))
+            }
+            #expect(try await f.comments.optionalReviewsLeft(reviewer: a, forComment: draft.id) == (0, 0))
+            #expect(try await f.comments.currentTask(reviewer: a, forComment: draft.id, extra: true) == nil)
+        }
+    }
 }

@@ -263,6 +263,46 @@ struct CommentRouteTests {
         }
     }
 
+    @Test(arguments: TestDatabases.kinds)
+    func anOptionalExtraReviewIsOfferedAsFormsAndThroughTheAPI(kind: DatabaseKind) async throws {
+        try await Self.withSite(kind) { browser, mail, test, article in
+            for i in 0..<12 {
+                let user = try await UserStore(database: test.database).create(email: "w\(i)@example.com", displayName: "W\(i)", roles: [])
+                try await test.database.transaction { db in
+                    try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at")
+                        .values(SQLBind(article.id), SQLBind(user.id), SQLBind("Waiting view \(i)."), SQLBind("pending"),
+                                SQLBind(Timestamp.now.milliseconds), SQLBind(Timestamp.now.milliseconds)).run()
+                }
+            }
+            try await LiveServer.signIn(browser, mail, email: "a@example.com")
+            #expect(try await browser.get("/article/\(article.slug)/comments/new").status == .ok)
+            let written = try await browser.post("/article/\(article.slug)/comments", ["body": "A view on the harbour."])
+            let reviewPath = try #require(written.headers[.location], "\(written.status) \(written.text)")
+            let id = try #require(Int64(reviewPath.split(separator: "/")[1]))
+            for _ in 1...3 {
+                let page = try await browser.get(reviewPath)
+                let task = try #require(Browser.firstMatch(#"name="task" value="(\d+)""#, in: page.text))
+                #expect(try await browser.post(reviewPath, ["task": task, "quality": "good", "civil": "civil"]).status == .seeOther)
+            }
+            let rate = try await browser.get("/comments/\(id)/rate")
+            #expect(rate.text.contains("comments are waiting for readers to review them"))
+            #expect(rate.text.contains("href=\"/comments/\(id)/review?extra=1\""))
+            let api = try await browser.get("/api/v1/comments/\(id)/review-task")
+            #expect(api.text.contains("\"left\":1"))
+            let extra = try await browser.get("/comments/\(id)/review?extra=1")
+            #expect(extra.text.contains("An extra review (optional)"))
+            #expect(extra.text.contains("href=\"/comments/\(id)/rate\""), "a way to skip it")
+            // Skipping leaves the rate step open.
+            #expect(try await browser.get("/comments/\(id)/rate").status == .ok)
+            let task = try #require(Browser.firstMatch(#"name="task" value="(\d+)""#, in: extra.text))
+            #expect(try await browser.post(reviewPath, ["task": task, "quality": "somewhat", "civil": "civil"]).headers[.location] == reviewPath)
+            #expect(try await browser.get(reviewPath).headers[.location] == "/comments/\(id)/rate")
+            let after = try await browser.get("/comments/\(id)/rate")
+            #expect(!after.text.contains("review?extra=1"), "offered once")
+            #expect(try await browser.post("/comments/\(id)/rate", ["civil": "civil", "body": "A view on the harbour."]).headers[.location] == "/comments/\(id)")
+        }
+    }
+
     @Test func liveUpdatesArriveAsServerSentEvents() async throws {
         try await Self.withSite(.sqlite) { browser, mail, test, article in
             _ = try await UserStore(database: test.database).create(email: "mod@example.com", displayName: "Mod", roles: [.moderator])

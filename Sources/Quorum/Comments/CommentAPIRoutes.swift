@@ -14,7 +14,7 @@ struct CommentAPIRoutes {
         api.get("articles/:slug/comments") { request, context in try await thread(request, context) }
         api.post("articles/:slug/comments") { request, context in try await write(request, context) }
         api.get("comments/:id") { _, context in try await status(context) }
-        api.get("comments/:id/review-task") { _, context in try await task(context) }
+        api.get("comments/:id/review-task") { request, context in try await task(request, context) }
         api.post("review-tasks/:id") { request, context in try await review(request, context) }
         api.post("comments/:id/submit") { request, context in try await submit(request, context) }
         api.post("comments/:id/recommend") { _, context in
@@ -117,14 +117,22 @@ struct CommentAPIRoutes {
         return try JSONResponse.object(["comment": object])
     }
 
-    /// The next comment to review while writing comment `id`; `{"task": null}` once the reviews are done.
-    private func task(_ context: QuorumContext) async throws -> Response {
+    /// The next comment to review while writing comment `id`; `{"task": null}` once the reviews are done, with
+    /// the optional reviews still offered (`?extra=1` asks for one of them).
+    private func task(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let user = try context.requireUser()
-        guard let task = try await comments.currentTask(reviewer: user, forComment: try id(context)) else {
-            return try JSONResponse.object(["task": NSNull(), "next": "/api/v1/comments/\(try id(context))/submit"])
+        let id = try id(context)
+        let extra = request.uri.queryParameters["extra"] == "1"
+        guard let task = try await comments.currentTask(reviewer: user, forComment: id, extra: extra) else {
+            let offered = try await comments.optionalReviewsLeft(reviewer: user, forComment: id)
+            return try JSONResponse.object([
+                "task": NSNull(), "next": "/api/v1/comments/\(id)/submit",
+                "optionalReviews": ["left": offered.left, "waiting": offered.waiting],
+            ])
         }
         return try JSONResponse.object(["task": [
             "id": task.id, "body": task.body, "article": task.articleHeadline, "position": task.position, "required": task.required,
+            "optional": task.isOptional,
         ]])
     }
 

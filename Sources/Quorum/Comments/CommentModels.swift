@@ -51,6 +51,8 @@ public struct Comment: Sendable, Equatable {
     public var quality: Double
     public var openFlags: Int
     public var reviewsRequired: Int
+    /// Extra reviews offered to the writer, which they may do or skip (many comments were waiting).
+    public var reviewsOptional: Int
 
     /// The engine's view of the comment.
     var underReview: CommentUnderReview {
@@ -72,6 +74,8 @@ public struct ReviewTask: Sendable, Equatable {
     /// Which of the reviewer's required reviews this is (1-based), and how many there are.
     public var position: Int
     public var required: Int
+    /// One of the extra reviews the writer chose to do after the required ones.
+    public var isOptional = false
 }
 
 /// What a reader can flag.

@@ -43,9 +43,14 @@ extension OpenAPI {
                                response: ("201", "The draft and where to go next", comment)),
             ],
             "/api/v1/comments/{id}": ["get": reader("A comment (unpublished ones only to their author)", parameters: [id], response: ("200", "The comment", comment), post: false)],
-            "/api/v1/comments/{id}/review-task": ["get": reader("The next comment to review while writing comment {id}; null when done", parameters: [id],
-                response: ("200", "The task", ["type": "object", "properties": ["task": ["type": ["object", "null"], "properties": [
-                    "id": ["type": "integer"], "body": ["type": "string"], "article": ["type": "string"], "position": ["type": "integer"], "required": ["type": "integer"]]]]]), post: false)],
+            "/api/v1/comments/{id}/review-task": ["get": reader(
+                "The next comment to review while writing comment {id}; null when the required reviews are done, with the optional ones still offered",
+                parameters: [id, OpenAPI.query("extra", "1: one of the optional extra reviews offered when many comments wait", type: "integer")],
+                response: ("200", "The task", ["type": "object", "properties": [
+                    "task": ["type": ["object", "null"], "properties": [
+                        "id": ["type": "integer"], "body": ["type": "string"], "article": ["type": "string"], "position": ["type": "integer"],
+                        "required": ["type": "integer"], "optional": ["type": "boolean"]]],
+                    "optionalReviews": ["type": "object", "properties": ["left": ["type": "integer"], "waiting": ["type": "integer"]]]]]), post: false)],
             "/api/v1/review-tasks/{id}": ["post": reader("Answer a review task", parameters: [id],
                 body: ["type": "object", "required": ["civil", "quality"], "properties": [
                     "civil": ["type": "boolean"], "quality": ["type": "string", "enum": ["good", "somewhat", "notGood"]],

@@ -15,7 +15,7 @@ struct CommentRoutes {
         router.post("article/:slug/comments") { request, context in try await write(request, context) }
         router.get("article/:slug/comments/live") { request, context in try await live(request, context) }
         router.get("comments/:id") { _, context in try await statusPage(context) }
-        router.get("comments/:id/review") { _, context in try await reviewPage(context) }
+        router.get("comments/:id/review") { request, context in try await reviewPage(request, context) }
         router.post("comments/:id/review") { request, context in try await review(request, context) }
         router.get("comments/:id/rate") { _, context in try await ratePage(context) }
         router.post("comments/:id/rate") { request, context in try await rate(request, context) }
@@ -203,15 +203,18 @@ struct CommentRoutes {
 
     // MARK: 2. Review
 
-    private func reviewPage(_ context: QuorumContext) async throws -> Response {
+    private func reviewPage(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let user = try signedIn(context, next: "/")
         let id = try commentID(context)
         let draft = try await comments.own(id, by: user)
         guard draft.status == .draft else { return .seeOther("/comments/\(id)") }
-        guard let task = try await comments.currentTask(reviewer: user, forComment: id) else {
+        let extra = request.uri.queryParameters["extra"] == "1"
+        guard let task = try await comments.currentTask(reviewer: user, forComment: id, extra: extra) else {
             return .seeOther("/comments/\(id)/rate")
         }
-        return try site.formPage("comment-review", taskModel(task, action: "/comments/\(id)/review"), context: context)
+        var model = taskModel(task, action: "/comments/\(id)/review")
+        if task.isOptional { model["optional"] = ["rate": "/comments/\(id)/rate"] }
+        return try site.formPage("comment-review", model, context: context)
     }
 
     func taskModel(_ task: ReviewTask, action: String) -> [String: Any] {
@@ -253,6 +256,10 @@ struct CommentRoutes {
         }
         var model: [String: Any] = ["id": id, "body": comment.body, "maximum": try await comments.rules().maximumLength]
         if comment.status == .rejected { model["reason"] = comment.moderationReason ?? "" }
+        let offered = try await comments.optionalReviewsLeft(reviewer: user, forComment: id)
+        if offered.left > 0 {
+            model["extraReview"] = ["href": "/comments/\(id)/review?extra=1", "waiting": offered.waiting, "several": offered.waiting != 1]
+        }
         return try site.formPage("comment-rate", model, context: context)
     }
 

@@ -7,20 +7,27 @@ extension CommentService {
 
     /// The reviewer's current task while writing `draftID`: the open one, or a new pick from the engine.
     /// Nil when the reviewer has done what is required, or nothing is left to review (a quiet site).
-    public func currentTask(reviewer: User, forComment draftID: Int64) async throws -> ReviewTask? {
+    ///
+    /// `extra`: the writer chose to do one of the optional reviews they were offered (``optionalReviewsLeft``);
+    /// without it, an optional review left open does not hold up the rest of the flow.
+    public func currentTask(reviewer: User, forComment draftID: Int64, extra: Bool = false) async throws -> ReviewTask? {
         let draft = try await own(draftID, by: reviewer)
         guard draft.status == .draft else { throw CommentError.wrongStep }
         let engine = try await engine()
         let now = now()
         return try await database.transaction { db in
-            if let open = try await self.openTask(reviewer: reviewer.id, forComment: draftID, on: db) { return open }
             let done = try await self.doneCount(reviewer: reviewer.id, forComment: draftID, on: db)
-            guard done < draft.reviewsRequired else { return nil }
+            if let open = try await self.openTask(reviewer: reviewer.id, forComment: draftID, on: db), extra || done < draft.reviewsRequired {
+                return open
+            }
+            guard done < draft.reviewsRequired + (extra ? draft.reviewsOptional : 0) else { return nil }
             let record = try await CommentRows.reviewerRecord(reviewer.id, on: db)
             if record.isBanned(at: now.date) { return nil }
             guard let pick = try await self.pick(for: record, engine: engine, now: now, on: db) else {
                 // Nothing to review: the requirement shrinks to what was possible.
-                try await db.update("comments").set("reviews_required", to: done).where("id", .equal, draftID).run()
+                if done < draft.reviewsRequired {
+                    try await db.update("comments").set("reviews_required", to: done).where("id", .equal, draftID).run()
+                }
                 return nil
             }
             try await db.insert(into: "review_tasks")
@@ -30,6 +37,32 @@ extension CommentService {
                 .run()
             return try await self.openTask(reviewer: reviewer.id, forComment: draftID, on: db)
         }
+    }
+
+    /// How many optional reviews the writer of `draftID` may still do, and how many comments are waiting for a
+    /// review. Offered on the last step; zero once the writer has done them or nothing waits.
+    public func optionalReviewsLeft(reviewer: User, forComment draftID: Int64) async throws -> (left: Int, waiting: Int) {
+        let draft = try await own(draftID, by: reviewer)
+        guard draft.status == .draft, draft.reviewsOptional > 0 else { return (0, 0) }
+        return try await database.read { db in
+            let done = try await self.doneCount(reviewer: reviewer.id, forComment: draftID, on: db)
+            let left = draft.reviewsRequired + draft.reviewsOptional - done
+            guard done >= draft.reviewsRequired, left > 0 else { return (0, 0) }
+            let waiting = try await self.waitingQueue(excluding: reviewer.id, on: db).count
+            return waiting > 0 ? (left, waiting) : (0, 0)
+        }
+    }
+
+    /// Comments waiting for peer review that `reader` did not write, and since when the oldest waits.
+    func waitingQueue(excluding reader: Int64, on db: any SQLDatabase) async throws -> (count: Int, oldest: Timestamp?) {
+        let row = try await db.select()
+            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .column(SQLFunction("MIN", args: SQLColumn("submitted_at")), as: "oldest")
+            .from("comments").where("status", .equal, CommentStatus.pending.rawValue).where("author_id", .notEqual, reader)
+            .first()
+        let count = try row?.decode(column: "n", as: Int.self) ?? 0
+        let oldest = try row?.decode(column: "oldest", as: Int64?.self).map(Timestamp.init(milliseconds:))
+        return (count, oldest)
     }
 
     /// A task outside the posting flow, for readers who review because they choose to (trusted commenters).
@@ -74,7 +107,7 @@ extension CommentService {
             id: try row.decode(column: "id", as: Int64.self), commentID: try row.decode(column: "comment_id", as: Int64.self),
             body: try row.decode(column: "body", as: String.self), articleHeadline: try row.decode(column: "headline", as: String.self),
             articleSlug: try row.decode(column: "slug", as: String.self), isAudit: try row.decode(column: "is_audit", as: Int.self) != 0,
-            position: done + 1, required: max(required, done + 1)
+            position: done + 1, required: max(required, done + 1), isOptional: draftID != nil && done >= required
         )
     }
 

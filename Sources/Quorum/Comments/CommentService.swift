@@ -130,8 +130,13 @@ public struct CommentService: Sendable {
         if case .refuse(let code, let message) = await screen.screen(body, author: history, final: false, now: now()) {
             throw CommentError.refused(code, message)
         }
-        let required = try await engine().settings.requiredReviews
+        let engine = try await engine()
         let now = now()
+        let asked = try await database.read { db in
+            let record = try await CommentRows.reviewerRecord(author.id, on: db)
+            let queue = try await self.waitingQueue(excluding: author.id, on: db)
+            return engine.reviewsToAsk(of: record, waiting: queue.count, oldestWaitingSince: queue.oldest?.date, now: now.date)
+        }
         let id = try await database.transaction { db -> Int64 in
             guard let article = try await self.article(articleID, on: db) else { throw CommentError.articleNotFound }
             guard self.isOpen(article, rules: rules) else { throw CommentError.closed }
@@ -140,9 +145,9 @@ public struct CommentService: Sendable {
                 else { throw CommentError.replyToUnpublished }
             }
             return try await db.insert(into: "comments")
-                .columns("article_id", "author_id", "parent_id", "body", "status", "created_at", "reviews_required")
+                .columns("article_id", "author_id", "parent_id", "body", "status", "created_at", "reviews_required", "reviews_optional")
                 .values(SQLBind(articleID), SQLBind(author.id), SQLBind(parentID), SQLBind(body), SQLBind(CommentStatus.draft.rawValue),
-                        SQLBind(now.milliseconds), SQLBind(required))
+                        SQLBind(now.milliseconds), SQLBind(asked.required), SQLBind(asked.optional))
                 .returning("id").first(decodingColumn: "id", as: Int64.self)!
         }
         return try await comment(id)!

@@ -8,7 +8,7 @@ enum CommentRows {
         "c.id", "c.article_id", "c.author_id", "c.parent_id", "c.body", "c.status", "c.self_rating", "c.prescreen_score",
         "c.prescreen_reasons", "c.created_at", "c.submitted_at", "c.decided_at", "c.published_at", "c.edited_at", "c.decided_by",
         "c.decision", "c.probability_uncivil", "c.moderation_reason", "c.audit_verdict", "c.is_pick", "c.recommends", "c.quality",
-        "c.flags_open", "c.reviews_required",
+        "c.flags_open", "c.reviews_required", "c.reviews_optional",
     ]
 
     /// `SELECT … FROM comments c JOIN users u` with the author's display name.
@@ -50,7 +50,8 @@ enum CommentRows {
             recommends: try row.decode(column: "recommends", as: Int.self),
             quality: try row.decode(column: "quality", as: Double.self),
             openFlags: try row.decode(column: "flags_open", as: Int.self),
-            reviewsRequired: try row.decode(column: "reviews_required", as: Int.self)
+            reviewsRequired: try row.decode(column: "reviews_required", as: Int.self),
+            reviewsOptional: try row.decode(column: "reviews_optional", as: Int.self)
         )
     }
 

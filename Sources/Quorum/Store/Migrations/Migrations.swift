@@ -5,5 +5,6 @@ public enum Migrations {
         publishing002,
         accounts003,
         comments004,
+        optionalReviews005,
     ]
 }

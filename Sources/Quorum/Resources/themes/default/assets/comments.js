@@ -81,10 +81,10 @@
       panel.appendChild(form);
       area.focus();
     }
-    function review(id, own) {
-      api("GET", "/api/v1/comments/" + id + "/review-task").then(function (r) {
-        if (!r.task) { rate(id, own); return; }
-        step("Review comment " + r.task.position + " of " + r.task.required);
+    function review(id, own, extra) {
+      api("GET", "/api/v1/comments/" + id + "/review-task" + (extra ? "?extra=1" : "")).then(function (r) {
+        if (!r.task) { rate(id, own, r.optionalReviews); return; }
+        step(r.task.optional ? "An extra review (optional)" : "Review comment " + r.task.position + " of " + r.task.required);
         panel.appendChild(el("blockquote", { "class": "under-review" }, r.task.body));
         var form = el("form", { "class": "stack" });
         var q = el("fieldset"); q.appendChild(el("legend", {}, "Is this a good comment?"));
@@ -100,10 +100,23 @@
             .then(function () { review(id, own); }).catch(fail);
         });
         panel.appendChild(form);
+        if (r.task.optional) {
+          var skip = el("button", { type: "button", "class": "secondary" }, "Skip it");
+          skip.addEventListener("click", function () { rate(id, own); });
+          panel.appendChild(skip);
+        }
       }).catch(fail);
     }
-    function rate(id, own) {
+    function rate(id, own, optional) {
       step("Rate your own comment");
+      if (optional && optional.left > 0) {
+        var offer = el("p", { "class": "notice" }, optional.waiting + (optional.waiting === 1 ? " comment is" : " comments are") +
+          " waiting for readers to review. Review one more to help them get published sooner — optional, your comment does not wait for it. ");
+        var more = el("button", { type: "button", "class": "secondary" }, "Review one more");
+        more.addEventListener("click", function () { review(id, own, true); });
+        offer.appendChild(more);
+        panel.appendChild(offer);
+      }
       var form = el("form", { "class": "stack" });
       var area = el("textarea", { rows: "6", maxlength: "3000", required: "", "aria-label": "Your comment (last chance to edit)" });
       area.value = own;
