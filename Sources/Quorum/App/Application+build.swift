@@ -56,7 +56,7 @@ func buildRouter(
         FallbackToxicityScorer(primary: PerspectiveScorer(apiKey: $0.apiKey, endpoint: $0.endpoint), fallback: LocalToxicityScorer(), logger: logger)
     } ?? LocalToxicityScorer()
     let screen = SitePreScreen(settings: site.settings, scorer: scorer, logger: logger)
-    let comments = CommentService(site: site, bus: bus, screen: screen, events: CommentEvents(), now: clock.now)
+    let comments = CommentService(site: site, bus: bus, screen: screen, events: CommentEvents(bus: bus), now: clock.now)
 
     let router = Router(context: QuorumContext.self)
     router.add(middleware: PageCacheFastPath(cache: publishing.cache))
