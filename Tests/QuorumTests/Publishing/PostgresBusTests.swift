@@ -132,10 +132,19 @@ struct PostgresBusTests {
         return try await Fixtures.published(store, Fixtures.input("harbour-vote", headline: "Council votes on the harbour"), at: Timestamp.now.adding(seconds: -60))
     }
 
-    static func changeHeadlineSilently(_ test: TestDatabase, to headline: String) async throws {
+    static let unannounced = "Unannounced headline"
+
+    /// The story, cached on `instance`, then its headline changed behind every instance's back (no
+    /// announcement): `instance` still serves the old page. Returns the article and an editor's API token.
+    static func cachedThenChangedSilently(on instance: Instance, _ test: TestDatabase) async throws -> (Article, String) {
+        let article = try await story(test)
+        let token = try await Fixtures.token(test.database)
+        #expect(try await instance.client.send("/article/harbour-vote").text.contains("Council votes on the harbour"))
         try await test.database.transaction { db in
-            try await db.update("articles").set("headline", to: headline).where("slug", .equal, "harbour-vote").run()
+            try await db.update("articles").set("headline", to: unannounced).where("slug", .equal, "harbour-vote").run()
         }
+        #expect(try await instance.client.send("/article/harbour-vote").text.contains("Council votes on the harbour"))
+        return (article, token)
     }
 
     static func edit(on instance: Instance, token: String, id: Int64, headline: String) async throws {
@@ -148,12 +157,7 @@ struct PostgresBusTests {
 
     @Test func aPageCachedOnOneInstanceIsRenderedAgainAfterAnEditOnAnother() async throws {
         try await Self.withInstances { a, b, _, test in
-            let article = try await Self.story(test)
-            let token = try await Fixtures.token(test.database)
-            #expect(try await b.client.send("/article/harbour-vote").text.contains("Council votes on the harbour"))
-            // B serves its cached copy: a change nobody announced is not seen.
-            try await Self.changeHeadlineSilently(test, to: "Unannounced headline")
-            #expect(try await b.client.send("/article/harbour-vote").text.contains("Council votes on the harbour"))
+            let (article, token) = try await Self.cachedThenChangedSilently(on: b, test)
             try await Self.edit(on: a, token: token, id: article.id, headline: "Harbour vote postponed")
             #expect(try await a.client.send("/article/harbour-vote").text.contains("Harbour vote postponed"), "A applies its own change at once")
             try await Self.waitUntil("B renders the edited page") {
@@ -167,13 +171,7 @@ struct PostgresBusTests {
         try await Self.withInstances { a, b, mail, test in
             let article = try await Self.story(test)
             _ = try await UserStore(database: test.database).create(email: "mod@example.com", displayName: "Mod", roles: [.moderator])
-            let author = try await UserStore(database: test.database).create(email: "w@example.com", displayName: "W", roles: [])
-            let held = try await test.database.transaction { db in
-                try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at", "decided_by")
-                    .values(SQLBind(article.id), SQLBind(author.id), SQLBind("Heard everywhere."), SQLBind("held"), SQLBind(Timestamp.now.milliseconds),
-                            SQLBind(Timestamp.now.milliseconds), SQLBind("prescreen"))
-                    .returning("id").first(decodingColumn: "id", as: Int64.self)!
-            }
+            let held = try await CommentRouteTests.seedHeld("Heard everywhere.", on: test, article: article)
             let stream = try RawHTTPStream(port: try #require(b.client.port), path: "/article/harbour-vote/comments/live")
             defer { stream.close() }
             #expect(try stream.read(until: ": listening", timeout: 10).contains("text/event-stream"))
@@ -188,12 +186,8 @@ struct PostgresBusTests {
 
     @Test func theBusReconnectsAfterItsConnectionIsKilledAndDropsTheCache() async throws {
         try await Self.withInstances { a, b, _, test in
-            let article = try await Self.story(test)
-            let token = try await Fixtures.token(test.database)
-            #expect(try await b.client.send("/article/harbour-vote").text.contains("Council votes on the harbour"))
-            // Changed while B could have missed the news: only a dropped cache shows it.
-            try await Self.changeHeadlineSilently(test, to: "Changed while B was not listening")
-            #expect(!(try await b.client.send("/article/harbour-vote").text.contains("Changed while B was not listening")))
+            // As if changed while B was not listening: only a dropped cache shows it.
+            let (article, token) = try await Self.cachedThenChangedSilently(on: b, test)
             let killed = try await test.database.read { db in
                 try await db.raw("""
                     SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity
@@ -204,7 +198,7 @@ struct PostgresBusTests {
             try await Self.waitUntil("both buses listen again") {
                 a.bus.connections >= 2 && b.bus.connections >= 2 && a.bus.isListening && b.bus.isListening
             }
-            #expect(try await b.client.send("/article/harbour-vote").text.contains("Changed while B was not listening"))
+            #expect(try await b.client.send("/article/harbour-vote").text.contains(Self.unannounced))
             // And the bus carries changes again.
             try await Self.edit(on: a, token: token, id: article.id, headline: "After the reconnection")
             try await Self.waitUntil("B renders the edit made after the reconnection") {
