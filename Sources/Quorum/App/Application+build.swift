@@ -73,7 +73,10 @@ func buildRouter(
     router.add(middleware: ErrorMiddleware(pages: site.pages))
     router.add(middleware: SessionMiddleware(sessions: site.sessions, secureCookies: site.secureCookies))
     router.add(middleware: PostRateLimitMiddleware(limiter: site.limiter, settings: site.settings))
-    router.add(middleware: CSRFMiddleware(siteOrigin: CSRFMiddleware.origin(of: configuration.siteURL) ?? configuration.siteBase))
+    router.add(middleware: CSRFMiddleware(
+        siteOrigin: CSRFMiddleware.origin(of: configuration.siteURL) ?? configuration.siteBase,
+        multipartLimit: MultipartForm.limit(forFilesOf: configuration.maxUploadBytes)
+    ))
     OperationsRoutes(site: site).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
     SignInRoutes(site: site).addRoutes(to: router)
