@@ -320,7 +320,8 @@ struct AdminPageRoutes {
             }
             query += "&hero=1"
         }
-        return Response.redirect(to: SiteURL.adminEdit(article.id).path + "?" + query, type: .normal)
+        // To the upload section, where the address is shown (the page is long).
+        return Response.redirect(to: SiteURL.adminEdit(article.id).path + "?" + query + "#upload", type: .normal)
     }
 
     static func input(from article: Article) -> ArticleInput {
