@@ -37,8 +37,11 @@ enum Server {
                 }
             }
             try await afterMigrations?(database, logger)
-            let app = try buildApplication(configuration: configuration, database: database, logger: logger) { _ in }
-            logger.info("serving \(configuration.siteBase) on \(configuration.host):\(configuration.port) with \(configuration.database)")
+            // PostgreSQL: instances sharing the database tell each other what changed (LISTEN/NOTIFY).
+            let bus = try defaultBus(database: database, logger: logger)
+            let app = try buildApplication(configuration: configuration, database: database, logger: logger, bus: bus) { _ in }
+            let sharing = bus is PostgresBus ? "changes shared with other instances on channel \(PostgresBus.channel)" : "changes kept in this process"
+            logger.info("serving \(configuration.siteBase) on \(configuration.host):\(configuration.port) with \(configuration.database); \(sharing)")
             onReady?()
             try await app.runService()
         } catch {

@@ -35,6 +35,17 @@ struct CommentRouteTests {
         }
     }
 
+    /// A comment the pre-screen held for moderators, by a new writer.
+    static func seedHeld(_ text: String, on test: TestDatabase, article: Article) async throws -> Int64 {
+        let author = try await UserStore(database: test.database).create(email: "\(TestDatabases.uniqueName("writer"))@example.com", displayName: "W", roles: [])
+        return try await test.database.transaction { db in
+            try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at", "decided_by")
+                .values(SQLBind(article.id), SQLBind(author.id), SQLBind(text), SQLBind("held"), SQLBind(Timestamp.now.milliseconds),
+                        SQLBind(Timestamp.now.milliseconds), SQLBind("prescreen"))
+                .returning("id").first(decodingColumn: "id", as: Int64.self)!
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func theWholeFlowWorksAsPlainForms(kind: DatabaseKind) async throws {
         try await Self.withSite(kind) { browser, mail, test, article in
@@ -243,13 +254,7 @@ struct CommentRouteTests {
             #expect(try await anonymous.get("/api/v1/articles/\(article.slug)/comments", headers: [.ifNoneMatch: etag]).status == .notModified)
             // A moderator publishes a held comment: the cached thread and article page are dropped at once.
             _ = try await UserStore(database: test.database).create(email: "mod@example.com", displayName: "Mod", roles: [.moderator])
-            let author = try await UserStore(database: test.database).create(email: "w@example.com", displayName: "W", roles: [])
-            let held = try await test.database.transaction { db in
-                try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at", "decided_by")
-                    .values(SQLBind(article.id), SQLBind(author.id), SQLBind("Second."), SQLBind("held"), SQLBind(Timestamp.now.milliseconds),
-                            SQLBind(Timestamp.now.milliseconds), SQLBind("prescreen"))
-                    .returning("id").first(decodingColumn: "id", as: Int64.self)!
-            }
+            let held = try await Self.seedHeld("Second.", on: test, article: article)
             let articlePage = try await anonymous.get("/article/\(article.slug)")
             #expect(articlePage.text.contains("First."))
             #expect(!articlePage.text.contains("Second."))
@@ -306,13 +311,7 @@ struct CommentRouteTests {
     @Test func liveUpdatesArriveAsServerSentEvents() async throws {
         try await Self.withSite(.sqlite) { browser, mail, test, article in
             _ = try await UserStore(database: test.database).create(email: "mod@example.com", displayName: "Mod", roles: [.moderator])
-            let author = try await UserStore(database: test.database).create(email: "w@example.com", displayName: "W", roles: [])
-            let held = try await test.database.transaction { db in
-                try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at", "decided_by")
-                    .values(SQLBind(article.id), SQLBind(author.id), SQLBind("Soon live."), SQLBind("held"), SQLBind(Timestamp.now.milliseconds),
-                            SQLBind(Timestamp.now.milliseconds), SQLBind("prescreen"))
-                    .returning("id").first(decodingColumn: "id", as: Int64.self)!
-            }
+            let held = try await Self.seedHeld("Soon live.", on: test, article: article)
             let port = try #require(browser.client.port)
             let stream = try RawHTTPStream(port: port, path: "/article/\(article.slug)/comments/live")
             defer { stream.close() }

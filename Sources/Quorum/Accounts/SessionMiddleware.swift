@@ -51,6 +51,8 @@ struct SessionMiddleware: RouterMiddleware {
 struct CSRFMiddleware: RouterMiddleware {
     typealias Context = QuorumContext
     let siteOrigin: String
+    /// The most of a `multipart/form-data` body read (uploads; see ``MultipartForm/limit(forFilesOf:)``).
+    let multipartLimit: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard ![.get, .head, .options].contains(request.method) else { return try await next(request, context) }
@@ -61,15 +63,21 @@ struct CSRFMiddleware: RouterMiddleware {
         }
         try checkOrigin(request)
         var request = request
+        var context = context
         let expected = context.identity?.csrfToken ?? context.anonymousCSRF
         var provided = request.headers[Self.tokenHeader]
         if provided == nil {
             let contentType = request.headers[.contentType]?.lowercased() ?? ""
             if contentType.hasPrefix("application/x-www-form-urlencoded") {
                 provided = try await Form.read(&request)["csrf"]
-            } else if contentType.hasPrefix("multipart/form-data") {
-                let body = try await request.collectBody(upTo: context.maxUploadSize)
-                provided = MultipartField.value(named: "csrf", in: body, contentType: contentType)
+            } else if contentType.hasPrefix("multipart/form-data"), expected != nil {
+                // Read once, with its limit, and kept for the handler: a request body can be read only once.
+                let form = try await MultipartForm.read(request, limit: multipartLimit)
+                context.multipart = form
+                provided = form["csrf"]
+                if provided == nil, form.truncated {
+                    throw RequestError(.contentTooLarge, code: "too_large", "What you sent is too large.")
+                }
             }
         }
         guard let expected, let provided, Secrets.constantTimeEquals(expected, provided) else {
@@ -101,21 +109,6 @@ struct CSRFMiddleware: RouterMiddleware {
     static func origin(of url: String) -> String? {
         guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
         return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
-    }
-}
-
-/// Finds one small text field in a multipart body without parsing the files in it.
-enum MultipartField {
-    static func value(named name: String, in body: ByteBuffer, contentType: String) -> String? {
-        guard let boundaryRange = contentType.range(of: "boundary=") else { return nil }
-        let boundary = contentType[boundaryRange.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-        let bytes = Array(body.readableBytesView)
-        let text = String(decoding: bytes, as: UTF8.self)
-        for part in text.components(separatedBy: "--" + boundary) {
-            guard part.contains("name=\"\(name)\""), let split = part.range(of: "\r\n\r\n") else { continue }
-            return String(part[split.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        return nil
     }
 }
 

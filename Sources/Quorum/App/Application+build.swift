@@ -1,23 +1,27 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Builds the web application for an open store. The caller owns the database: it opens it (and migrates)
 /// before, and closes it after the application has stopped.
 ///
 /// `configureRouter` lets an embedding program or a test add routes next to Quorum's own. `clock` is the time
-/// publishing reads (tests move it forward instead of sleeping); `bus` carries page-cache invalidations
-/// between instances (one process: the default in-process bus). `mailTransport` replaces where email goes
-/// (tests); by default it is the configured SMTP server, or a folder.
+/// publishing reads (tests move it forward instead of sleeping); `bus` carries page-cache invalidations and
+/// comment notices between instances: by default ``PostgresBus`` on PostgreSQL (instances may share the
+/// database), ``LocalInvalidationBus`` on SQLite (one process). A bus that is also a `Service` (the PostgreSQL
+/// one listens on a connection of its own) runs with the application and stops with it. `mailTransport`
+/// replaces where email goes (tests); by default it is the configured SMTP server, or a folder.
 public func buildApplication(
     configuration: QuorumConfiguration,
     database: Database,
     logger: Logger,
     clock: SiteClock = .system,
-    bus: any InvalidationBus = LocalInvalidationBus(),
+    bus: (any InvalidationBus)? = nil,
     mailTransport: (any MailTransport)? = nil,
     configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
 ) throws -> some ApplicationProtocol {
+    let bus = try bus ?? defaultBus(database: database, logger: logger)
     let built = try buildRouter(
         configuration: configuration, database: database, logger: logger, clock: clock, bus: bus, configureRouter: configureRouter
     )
@@ -34,9 +38,14 @@ public func buildApplication(
             PublishingScheduler(service: built.publishing.service, interval: configuration.schedulerInterval, logger: logger),
             MailDelivery(database: database, transport: transport, signal: built.site.mail, logger: logger),
             CommentSweeper(comments: built.comments, interval: .seconds(60)),
-        ],
+        ] + [bus].compactMap { $0 as? any Service },
         logger: logger
     )
+}
+
+/// The bus a site gets unless told otherwise: PostgreSQL's between instances, else in-process.
+public func defaultBus(database: Database, logger: Logger) throws -> any InvalidationBus {
+    try PostgresBus.forSite(database: database, logger: logger) ?? LocalInvalidationBus()
 }
 
 /// The router with every route of the site, and the features behind it.
@@ -56,7 +65,7 @@ func buildRouter(
         FallbackToxicityScorer(primary: PerspectiveScorer(apiKey: $0.apiKey, endpoint: $0.endpoint), fallback: LocalToxicityScorer(), logger: logger)
     } ?? LocalToxicityScorer()
     let screen = SitePreScreen(settings: site.settings, scorer: scorer, logger: logger)
-    let comments = CommentService(site: site, bus: bus, screen: screen, events: CommentEvents(), now: clock.now)
+    let comments = CommentService(site: site, bus: bus, screen: screen, events: CommentEvents(bus: bus), now: clock.now)
 
     let router = Router(context: QuorumContext.self)
     router.add(middleware: PageCacheFastPath(cache: publishing.cache))
@@ -64,7 +73,10 @@ func buildRouter(
     router.add(middleware: ErrorMiddleware(pages: site.pages))
     router.add(middleware: SessionMiddleware(sessions: site.sessions, secureCookies: site.secureCookies))
     router.add(middleware: PostRateLimitMiddleware(limiter: site.limiter, settings: site.settings))
-    router.add(middleware: CSRFMiddleware(siteOrigin: CSRFMiddleware.origin(of: configuration.siteURL) ?? configuration.siteBase))
+    router.add(middleware: CSRFMiddleware(
+        siteOrigin: CSRFMiddleware.origin(of: configuration.siteURL) ?? configuration.siteBase,
+        multipartLimit: MultipartForm.limit(forFilesOf: configuration.maxUploadBytes)
+    ))
     OperationsRoutes(site: site).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
     SignInRoutes(site: site).addRoutes(to: router)

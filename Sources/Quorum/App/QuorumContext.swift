@@ -11,6 +11,8 @@ public struct QuorumContext: RequestContext {
     public var anonymousCSRF: String?
     /// Hash of the session id, to mark "this device" in the session list.
     public var sessionIDHash: String?
+    /// A `multipart/form-data` body, read and parsed once by the CSRF middleware (which needs its token field).
+    public var multipart: MultipartForm?
     /// The peer's address (the connection's; a proxy in front should be configured to pass it through). Kept as
     /// the socket address and formatted only when asked: most requests (cached pages) never need it.
     let remoteAddress: SocketAddress?

@@ -1,8 +1,22 @@
 import Foundation
 import NIOConcurrencyHelpers
 
-/// Open article pages listening for new comments (Server-Sent Events). Each instance tells its own listeners;
-/// across instances the change arrives through the page-cache invalidation bus, which calls ``publish`` too.
+/// A comment whose status changed, told to open pages of its article on every instance (through the bus).
+public struct CommentNotice: Sendable, Equatable {
+    public var slug: String
+    public var commentID: Int64
+    public var status: CommentStatus
+
+    public init(slug: String, commentID: Int64, status: CommentStatus) {
+        self.slug = slug
+        self.commentID = commentID
+        self.status = status
+    }
+}
+
+/// Open article pages listening for new comments (Server-Sent Events). A change is published on the
+/// ``InvalidationBus`` (``CommentService`` does so after its transaction commits); every instance's
+/// `CommentEvents` subscribes to it and tells its own listeners, so a reader connected to any instance hears it.
 public final class CommentEvents: Sendable {
     public struct Event: Sendable, Equatable {
         public var commentID: Int64
@@ -16,7 +30,11 @@ public final class CommentEvents: Sendable {
 
     private let listeners = NIOLockedValueBox<[UUID: Listener]>([:])
 
-    public init() {}
+    public init(bus: any InvalidationBus) {
+        bus.subscribe { [weak self] message in
+            for notice in message.comments { self?.publish(notice) }
+        }
+    }
 
     /// A stream of changes to `slug`'s comments, ending when the caller stops listening.
     public func listen(slug: String) -> AsyncStream<Event> {
@@ -29,9 +47,10 @@ public final class CommentEvents: Sendable {
         return stream
     }
 
-    public func publish(slug: String, commentID: Int64, status: CommentStatus) {
-        for listener in listeners.withLockedValue({ Array($0.values) }) where listener.slug == slug {
-            listener.continuation.yield(Event(commentID: commentID, status: status))
+    /// Tells this instance's listeners (called by the bus).
+    func publish(_ notice: CommentNotice) {
+        for listener in listeners.withLockedValue({ Array($0.values) }) where listener.slug == notice.slug {
+            listener.continuation.yield(Event(commentID: notice.commentID, status: notice.status))
         }
     }
 

@@ -94,8 +94,7 @@ extension CommentService {
             try await db.select().column("slug").from("articles").where("id", .equal, change.articleID)
                 .first(decodingColumn: "slug", as: String.self)
         }) else { return }
-        await bus.publish([.article(slug)])
-        events.publish(slug: slug, commentID: change.commentID, status: change.status)
+        await bus.publish(BusMessage(tags: [.article(slug)], comments: [CommentNotice(slug: slug, commentID: change.commentID, status: change.status)]))
         if change.mail { site.mail.wake() }
     }
 

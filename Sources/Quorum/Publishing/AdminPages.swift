@@ -59,6 +59,22 @@ public struct AdminEditModel: Sendable {
     public var commentsOpen: Bool
     public var allowEmbeds: Bool
     public var corrections: [CorrectionModel]
+    /// The image upload form (existing articles): where it posts, what the editor typed, what was uploaded.
+    public var upload: AdminUploadModel?
+}
+
+/// The edit page's image upload form. After an upload the page shows the image's address (and the file name
+/// the editor chose, escaped like every other value); after an error, the fields as the editor typed them.
+public struct AdminUploadModel: Sendable {
+    public var action: String
+    public var maxSize: String
+    public var alt: String = ""
+    public var caption: String = ""
+    public var credit: String = ""
+    public var asHero: Bool = false
+    public var uploadedURL: String?
+    public var uploadedFile: String?
+    public var madeHero: Bool = false
 }
 
 /// A submitted `application/x-www-form-urlencoded` form.
@@ -142,7 +158,13 @@ struct AdminPageRoutes {
             try context.requireRole(.editor)
             let article = try await article(context)
             let notice = request.uri.queryParameters["saved"] != nil ? "Saved." : (request.uri.queryParameters["done"].map(String.init))
-            return try await form(article, input: nil, context: context, notice: notice)
+            var upload = uploadModel(article)
+            if let name = request.uri.queryParameters["uploaded"].map(String.init), ImageStore.isStoredName(name) {
+                upload.uploadedURL = SiteURL.image(name).path
+                upload.uploadedFile = request.uri.queryParameters["file"].map(String.init)
+                upload.madeHero = request.uri.queryParameters["hero"] != nil
+            }
+            return try await form(article, input: nil, context: context, notice: notice, upload: upload)
         }
         admin.post(RouterPath(SiteURL.Pattern.adminEdit.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
             try context.requireRole(.editor)
@@ -182,6 +204,10 @@ struct AdminPageRoutes {
             }
             return Response.redirect(to: SiteURL.adminEdit(article.id).path + "?done=Scheduled.", type: .normal)
         }
+        admin.post(RouterPath(SiteURL.Pattern.adminImage.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
+            try context.requireRole(.editor)
+            return try await upload(request, context: context, article: try await article(context))
+        }
         admin.post(RouterPath(SiteURL.Pattern.adminCorrection.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
             try context.requireRole(.editor)
             let article = try await article(context)
@@ -210,7 +236,10 @@ struct AdminPageRoutes {
         )
     }
 
-    func form(_ article: Article?, input: ArticleInput?, context: QuorumContext, notice: String? = nil, error: PublishingError? = nil) async throws -> Response {
+    func form(
+        _ article: Article?, input: ArticleInput?, context: QuorumContext, notice: String? = nil, error: PublishingError? = nil,
+        upload: AdminUploadModel? = nil
+    ) async throws -> Response {
         let sections = try await publishing.store.sections()
         let input = input ?? article.map(Self.input(from:)) ?? ArticleInput(slug: "", headline: "", section: sections.first?.slug ?? "")
         let model = AdminEditModel(
@@ -233,9 +262,66 @@ struct AdminPageRoutes {
             authors: input.authors.joined(separator: ", "), tags: input.tags.joined(separator: ", "),
             heroURL: input.hero?.url ?? "", heroAlt: input.hero?.alt ?? "", heroCaption: input.hero?.caption ?? "", heroCredit: input.hero?.credit ?? "",
             wireCredit: input.wireCredit, commentsOpen: input.commentsOpen, allowEmbeds: input.allowEmbeds,
-            corrections: article?.corrections.map { CorrectionModel(date: DateModel($0.at), note: $0.note) } ?? []
+            corrections: article?.corrections.map { CorrectionModel(date: DateModel($0.at), note: $0.note) } ?? [],
+            upload: upload ?? article.map(uploadModel)
         )
         return try publishing.htmlResponse("admin-edit", model, status: error?.status ?? .ok, headers: [.cacheControl: "no-store"])
+    }
+
+    /// Characters left as they are in a query value: ASCII letters and digits only, so a `Location` stays ASCII.
+    static let plainASCII = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+    func uploadModel(_ article: Article) -> AdminUploadModel {
+        let bytes = publishing.images.maxBytes
+        let size = bytes >= 1_048_576 ? "\(bytes / 1_048_576) MB" : "\(bytes / 1024) KB"
+        return AdminUploadModel(action: SiteURL.adminImage(article.id).path, maxSize: size)
+    }
+
+    /// `POST /admin/articles/{id}/image` (multipart): stores the image through ``ImageStore`` (which checks its
+    /// type by content and its size) and, if asked, makes it the article's hero photo with the alt text,
+    /// caption and credit typed beside it. Errors (400 malformed or no file, 413 too large, 415 not an image)
+    /// show the edit page again with those fields as typed.
+    func upload(_ request: Request, context: QuorumContext, article: Article) async throws -> Response {
+        let form: MultipartForm
+        if let parsed = context.multipart {
+            form = parsed
+        } else {
+            form = try await MultipartForm.read(request, limit: MultipartForm.limit(forFilesOf: publishing.images.maxBytes))
+        }
+        var upload = uploadModel(article)
+        upload.alt = form["alt"] ?? ""
+        upload.caption = form["caption"] ?? ""
+        upload.credit = form["credit"] ?? ""
+        upload.asHero = form["hero"] != nil
+        func failed(_ error: PublishingError) async throws -> Response {
+            try await self.form(article, input: nil, context: context, error: error, upload: upload)
+        }
+        if form.truncated { return try await failed(.tooLarge(limit: publishing.images.maxBytes)) }
+        guard let file = form.file("image"), !file.body.isEmpty else {
+            return try await failed(PublishingError(.badRequest, code: "missing_file", "Please choose an image file to upload."))
+        }
+        let stored: ImageStore.Stored
+        do {
+            stored = try await publishing.images.save(file.body)
+        } catch let error as PublishingError {
+            return try await failed(error)
+        }
+        var query = "uploaded=\(stored.name)"
+        if let name = file.safeFileName, let encoded = name.addingPercentEncoding(withAllowedCharacters: Self.plainASCII) {
+            query += "&file=" + encoded
+        }
+        if upload.asHero {
+            var input = Self.input(from: article)
+            input.hero = HeroImage(url: stored.url, alt: upload.alt, caption: upload.caption, credit: upload.credit)
+            do {
+                _ = try await publishing.service.update(id: article.id, input)
+            } catch let error as PublishingError {
+                return try await failed(error)
+            }
+            query += "&hero=1"
+        }
+        // To the upload section, where the address is shown (the page is long).
+        return Response.redirect(to: SiteURL.adminEdit(article.id).path + "?" + query + "#upload", type: .normal)
     }
 
     static func input(from article: Article) -> ArticleInput {

@@ -89,10 +89,14 @@ public struct ImageStore: Sendable {
         }
     }
 
+    /// Whether `name` looks like a name ``save(_:now:)`` gives (hash and extension): nothing else is ever a path.
+    public static func isStoredName(_ name: String) -> Bool {
+        name.count <= 24 && name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ".") }) && Kind(fileName: name) != nil
+    }
+
     /// The bytes and type of a stored image, or nil for a name that is not one of ours.
     public func load(_ name: String) -> (bytes: Data, kind: Kind)? {
-        guard name.count <= 24, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ".") }),
-              let kind = Kind(fileName: name), let data = FileManager.default.contents(atPath: folder + "/" + name)
+        guard Self.isStoredName(name), let kind = Kind(fileName: name), let data = FileManager.default.contents(atPath: folder + "/" + name)
         else { return nil }
         return (data, kind)
     }

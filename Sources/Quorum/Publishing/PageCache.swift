@@ -57,25 +57,62 @@ public enum CacheTag: Hashable, Sendable {
     }
 }
 
-/// Carries invalidations to every instance of the site. One instance: ``LocalInvalidationBus``. Several
-/// instances on PostgreSQL: an implementation that `NOTIFY`s the tag names on a channel and `LISTEN`s for
-/// them, handing what arrives to the same receivers.
-public protocol InvalidationBus: Sendable {
-    /// Announces that pages carrying any of `tags` are stale, to every instance including this one.
-    func publish(_ tags: Set<CacheTag>) async
-    /// Registers a receiver for announcements (each instance's page cache subscribes once).
-    func subscribe(_ receiver: @escaping @Sendable (Set<CacheTag>) -> Void)
+/// What one change tells every instance: the cache tags it made stale, or that every cached page is (after a
+/// gap in which announcements may have been missed), and the comments whose status changed, for open pages.
+public struct BusMessage: Sendable, Equatable {
+    public var tags: Set<CacheTag>
+    /// Drop every cached page (``tags`` is then beside the point).
+    public var everything: Bool
+    public var comments: [CommentNotice]
+
+    public init(tags: Set<CacheTag> = [], everything: Bool = false, comments: [CommentNotice] = []) {
+        self.tags = tags
+        self.everything = everything
+        self.comments = comments
+    }
+
+    public static let dropEverything = BusMessage(everything: true)
+    public var isEmpty: Bool { tags.isEmpty && !everything && comments.isEmpty }
 }
 
-/// Delivers invalidations within this process, synchronously, before `publish` returns.
-public final class LocalInvalidationBus: InvalidationBus {
-    private let receivers = NIOLockedValueBox<[@Sendable (Set<CacheTag>) -> Void]>([])
-    public init() {}
+/// Carries invalidations and comment notices to every instance of the site. One instance:
+/// ``LocalInvalidationBus``. Several instances on PostgreSQL: ``PostgresBus``, which applies a message here at
+/// once and `NOTIFY`s it to the others, whose listening connection hands it to the same receivers.
+public protocol InvalidationBus: Sendable {
+    /// Announces `message` to every instance, this one included (here, before `publish` returns).
+    func publish(_ message: BusMessage) async
+    /// Registers a receiver for announcements (each instance's page cache and comment events subscribe once).
+    func subscribe(_ receiver: @escaping @Sendable (BusMessage) -> Void)
+}
+
+extension InvalidationBus {
+    /// Announces that pages carrying any of `tags` are stale.
     public func publish(_ tags: Set<CacheTag>) async {
-        for receiver in receivers.withLockedValue({ $0 }) { receiver(tags) }
+        await publish(BusMessage(tags: tags))
     }
-    public func subscribe(_ receiver: @escaping @Sendable (Set<CacheTag>) -> Void) {
+}
+
+/// The receivers of one instance, told synchronously; the buses share it.
+final class BusReceivers: Sendable {
+    private let receivers = NIOLockedValueBox<[@Sendable (BusMessage) -> Void]>([])
+    func add(_ receiver: @escaping @Sendable (BusMessage) -> Void) {
         receivers.withLockedValue { $0.append(receiver) }
+    }
+    func deliver(_ message: BusMessage) {
+        guard !message.isEmpty else { return }
+        for receiver in receivers.withLockedValue({ $0 }) { receiver(message) }
+    }
+}
+
+/// Delivers within this process, synchronously, before `publish` returns.
+public final class LocalInvalidationBus: InvalidationBus {
+    private let receivers = BusReceivers()
+    public init() {}
+    public func publish(_ message: BusMessage) async {
+        receivers.deliver(message)
+    }
+    public func subscribe(_ receiver: @escaping @Sendable (BusMessage) -> Void) {
+        receivers.add(receiver)
     }
 }
 
@@ -133,6 +170,11 @@ public final class PageCache: Sendable {
         var pages: [String: (page: CachedPage, tags: Set<CacheTag>)] = [:]
         var byTag: [CacheTag: Set<String>] = [:]
         var generation: UInt64 = 0
+
+        mutating func removeAll() {
+            pages.removeAll(keepingCapacity: true)
+            byTag.removeAll(keepingCapacity: true)
+        }
     }
     private let state = NIOLockedValueBox(State())
     public let capacity: Int
@@ -142,7 +184,13 @@ public final class PageCache: Sendable {
 
     public init(bus: any InvalidationBus, capacity: Int = 5_000) {
         self.capacity = capacity
-        bus.subscribe { [weak self] tags in self?.drop(tags) }
+        bus.subscribe { [weak self] message in
+            if message.everything {
+                self?.dropAll()
+            } else if !message.tags.isEmpty {
+                self?.drop(message.tags)
+            }
+        }
     }
 
     public func page(_ key: String) -> CachedPage? {
@@ -158,8 +206,7 @@ public final class PageCache: Sendable {
             guard state.generation == generation else { return }
             if state.pages.count >= capacity, state.pages[key] == nil {
                 // Simple and bounded: start over rather than track recency on the hot path.
-                state.pages.removeAll(keepingCapacity: true)
-                state.byTag.removeAll(keepingCapacity: true)
+                state.removeAll()
             }
             state.pages[key] = (page, tags)
             for tag in tags { state.byTag[tag, default: []].insert(key) }
@@ -177,6 +224,14 @@ public final class PageCache: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Removes every page (an instance that may have missed announcements starts afresh).
+    public func dropAll() {
+        state.withLockedValue { state in
+            state.generation &+= 1
+            state.removeAll()
         }
     }
 

@@ -22,6 +22,7 @@ public enum SiteURL: Sendable, Equatable {
     case adminPublish(Int64)
     case adminSchedule(Int64)
     case adminCorrection(Int64)
+    case adminImage(Int64)
 
     /// The path, starting with `/`.
     public var path: String {
@@ -46,6 +47,7 @@ public enum SiteURL: Sendable, Equatable {
         case .adminPublish(let id): "/admin/articles/\(id)/publish"
         case .adminSchedule(let id): "/admin/articles/\(id)/schedule"
         case .adminCorrection(let id): "/admin/articles/\(id)/corrections"
+        case .adminImage(let id): "/admin/articles/\(id)/image"
         }
     }
 
@@ -65,5 +67,6 @@ public enum SiteURL: Sendable, Equatable {
         public static let adminPublish = "/admin/articles/:id/publish"
         public static let adminSchedule = "/admin/articles/:id/schedule"
         public static let adminCorrection = "/admin/articles/:id/corrections"
+        public static let adminImage = "/admin/articles/:id/image"
     }
 }

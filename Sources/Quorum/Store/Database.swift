@@ -103,14 +103,9 @@ public final class Database: Sendable {
             self.dialect = PostgresStoreDialect()
             self.writeGate = nil
             self.sqliteThreads = nil
-            let tls: PostgresConnection.Configuration.TLS =
-                p.requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
-            let configuration = SQLPostgresConfiguration(
-                hostname: p.host, port: p.port, username: p.username, password: p.password, database: p.database, tls: tls
-            )
             self.pool = .postgres(
                 EventLoopGroupConnectionPool(
-                    source: PostgresConnectionSource(sqlConfiguration: configuration),
+                    source: PostgresConnectionSource(sqlConfiguration: try p.sqlConfiguration()),
                     maxConnectionsPerEventLoop: perLoop,
                     requestTimeout: .seconds(10),
                     pruneInterval: .seconds(60),
@@ -223,6 +218,15 @@ public final class Database: Sendable {
             }
             return ConfigurationError("cannot use PostgreSQL at \(p.host):\(p.port)/\(p.database): \(text)")
         }
+    }
+}
+
+extension DatabaseLocation.PostgresLocation {
+    /// How to connect: the pool's connections and the bus's listening one (``PostgresBus``) alike.
+    func sqlConfiguration() throws -> SQLPostgresConfiguration {
+        let tls: PostgresConnection.Configuration.TLS =
+            requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+        return SQLPostgresConfiguration(hostname: host, port: port, username: username, password: password, database: database, tls: tls)
     }
 }
 

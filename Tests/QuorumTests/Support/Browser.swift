@@ -44,6 +44,37 @@ final class Browser: Sendable {
         return try await send(path, method: .post, headers: headers, body: ByteBuffer(string: body))
     }
 
+    /// One part of a `multipart/form-data` post: a text field, or a file when `filename` is set.
+    struct Part {
+        var name: String
+        var value: [UInt8]
+        var filename: String? = nil
+        var contentType: String? = nil
+        static func field(_ name: String, _ value: String) -> Part { Part(name: name, value: Array(value.utf8)) }
+    }
+
+    /// Posts `parts` as `multipart/form-data`, in order, the CSRF token first (as a page's form sends it) unless
+    /// `csrf` is `.some(nil)`. `raw` replaces the whole body (malformed bodies).
+    @discardableResult
+    func postMultipart(_ path: String, _ parts: [Part], csrf: String?? = .none, boundary: String = "----QuorumTestBoundary7MA4YWxkTrZu0gW", raw: [UInt8]? = nil) async throws -> TestResponse {
+        var all = parts
+        switch csrf {
+        case .none: if let token = self.csrf { all.insert(.field("csrf", token), at: 0) }
+        case .some(let explicit?): all.insert(.field("csrf", explicit), at: 0)
+        case .some(nil): break
+        }
+        var body: [UInt8] = []
+        for part in all {
+            var head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\""
+            if let filename = part.filename { head += "; filename=\"\(filename)\"" }
+            if let type = part.contentType { head += "\r\nContent-Type: \(type)" }
+            body += Array((head + "\r\n\r\n").utf8) + part.value + Array("\r\n".utf8)
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        let headers: HTTPFields = [.contentType: "multipart/form-data; boundary=\(boundary)", .origin: origin]
+        return try await send(path, method: .post, headers: headers, body: ByteBuffer(bytes: raw ?? body))
+    }
+
     func send(_ path: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
         var headers = headers
         let jar = cookies
