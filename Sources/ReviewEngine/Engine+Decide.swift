@@ -97,8 +97,15 @@ extension Engine {
         var seen: [UserID] = []
         // Counted votes: index into `accounts`, reliability, factor.
         var counted: [(index: Int, rel: Reliability, factor: Double)] = []
+        // "Good" ratings that place the comment on the axis (not the author's, not repeats, not banned reviewers').
+        var ratings: [(residual: Double, factor: Double)] = []
         for review in ordered {
             let record = reviewers.first { $0.reviewerID == review.reviewerID }
+            if settings.bridging, let q = review.quality, let record, review.reviewerID != authorID,
+               !seen.contains(review.reviewerID), !record.isBanned(at: now), record.qualityFactor != 0
+            {
+                ratings.append((q.score - model.qualityMean - record.qualityBias, record.qualityFactor))
+            }
             let rel = record.map { reliability(of: $0) }
             var account = ReviewAccount(
                 reviewID: review.id, reviewerID: review.reviewerID, vote: review.civility, status: .counted,
@@ -128,14 +135,17 @@ extension Engine {
             accounts.append(account)
         }
 
-        // Which side of the debate is the comment on? Only reviewers with a factor say anything about it;
-        // the class is averaged out at its prior so that this step cannot itself push towards a verdict.
+        // Which side of the debate is the comment on? The "good" ratings say (reviewers who like a side rate it
+        // higher), and so do the civility votes of reviewers with a factor; the class is averaged out at its
+        // prior so that this step cannot itself push towards a verdict.
         let grid = settings.sideGrid
         var sideWeights = [Double](repeating: 1, count: grid.count)
         let partisan = counted.filter { $0.factor != 0 }
-        if !partisan.isEmpty && model.sidePrior.count == grid.count {
+        if (!partisan.isEmpty || !ratings.isEmpty) && model.sidePrior.count == grid.count {
             let p0 = sigmoid(priorLogOdds)
             var logQ = model.sidePrior.map { log(max($0, 1e-9)) }
+            let fromRatings = model.qualitySideLogLikelihood(ratings, grid: grid)
+            for gi in grid.indices { logQ[gi] += fromRatings[gi] }
             for c in partisan {
                 let vote = accounts[c.index].vote
                 for (gi, g) in grid.enumerated() {

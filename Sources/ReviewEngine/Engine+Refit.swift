@@ -82,6 +82,8 @@ struct BatchFit {
     var q1: [Double] = []
     /// Joint posterior over (class, side), 2·G per comment: [civil g0..gG-1, uncivil g0..gG-1].
     var joint: [Double] = []
+    /// Log-likelihood of each comment's "good" ratings at each side, G per comment (`ModelState.qualitySideLogLikelihood`).
+    var ratingSide: [Double] = []
 
     // Per vote.
     var voteReviewer: [Int] = []
@@ -149,15 +151,20 @@ struct BatchFit {
         guard commentCount > 0 else { return }
         for i in records.indices { outcomes[i] = records[i].outcomes }
         updateReliability()
-        // Start from the plain (side-blind) Dawid–Skene posterior.
+        // The quality model first: its reviewer factors place comments on the axis of disagreement from their
+        // "good" ratings, which the civility votes alone (two or three per comment) cannot do.
+        fitQuality()
+        if settings.bridging { placeByRatings() }
+        let byRatings = ratingSide.contains { $0 != 0 }
+        // Start from the plain (side-blind) Dawid–Skene posterior (sides from ratings only).
         let savedFactors = factor
-        if !settings.bridging { factor = factor.map { _ in 0 } }
+        if !settings.bridging || byRatings { factor = factor.map { _ in 0 } }
         expectation()
         for iteration in 0..<6 {
             maximiseReliability()
             maximiseEvidence()
             if settings.bridging {
-                if iteration == 0 { seedAxis(from: savedFactors) }
+                if iteration == 0 && !byRatings { seedAxis(from: savedFactors) }
                 maximiseFactors()
                 maximiseSidePrior()
             }
@@ -169,7 +176,24 @@ struct BatchFit {
         learnApproverShare()
         fitAuthorKinds()
         fitAuthorTable()
-        fitQuality()
+    }
+
+    /// Each comment's rating log-likelihood per side, from the quality model just fitted.
+    mutating func placeByRatings() {
+        let G = grid.count
+        ratingSide = [Double](repeating: 0, count: commentCount * G)
+        guard model.qualitySideScale != nil else { return }
+        for c in 0..<commentCount {
+            var ratings: [(residual: Double, factor: Double)] = []
+            for k in voteStart[c]..<voteStart[c + 1] {
+                guard let v = voteQuality[k], qualityFactor[voteReviewer[k]] != 0 else { continue }
+                let u = voteReviewer[k]
+                ratings.append((v - model.qualityMean - qualityBias[u], qualityFactor[u]))
+            }
+            guard !ratings.isEmpty else { continue }
+            let l = model.qualitySideLogLikelihood(ratings, grid: grid)
+            for gi in 0..<G { ratingSide[c * G + gi] = l[gi] }
+        }
     }
 
     mutating func updateReliability() {
@@ -196,7 +220,7 @@ struct BatchFit {
             let lp = [logSigmoid(-l), logSigmoid(l)]
             for y in 0..<2 {
                 for gi in 0..<G {
-                    var v = lp[y] + logSide[gi]
+                    var v = lp[y] + logSide[gi] + (ratingSide.isEmpty ? 0 : ratingSide[c * G + gi])
                     for k in voteStart[c]..<voteStart[c + 1] {
                         let u = voteReviewer[k]
                         v += logVote(voteUncivil[k], rel[u], factor[u], y: y, g: grid[gi])
@@ -476,8 +500,13 @@ struct BatchFit {
     }
 
     /// The quality model, as Community Notes fits helpfulness: rating ≈ μ + reviewer bias + comment intercept
-    /// + reviewer factor · comment factor, by alternating ridge regressions. The comment intercept (what
-    /// reviewers on both sides agree on) is the "best" sort's score; `Engine.quality` recomputes it per comment.
+    /// + reviewer factor · comment factor. The comment intercept (what reviewers on both sides agree on) is the
+    /// "best" sort's score; `Engine.quality` recomputes it per comment.
+    ///
+    /// The reviewer factors (the axis of disagreement) are found first, from how reviewers' ratings of the same
+    /// comments move together (`findRatingAxis`): alternating ridge regressions with two or three ratings per
+    /// comment shrink every factor to nearly zero and found no axis. Biases, intercepts and comment factors are
+    /// then fitted by alternating ridge regressions with the reviewer factors held.
     mutating func fitQuality() {
         var ratingsByComment = [[(u: Int, v: Double)]](repeating: [], count: commentCount)
         var ratingsByReviewer = [[(c: Int, v: Double)]](repeating: [], count: records.count)
@@ -493,12 +522,12 @@ struct BatchFit {
         }
         guard n >= 20 else { return }
         var mu = sum / n
-        var ic = [Double](repeating: 0, count: commentCount), fc = ic
-        if (qualityFactor.map(abs).max() ?? 0) < 1e-3 {
-            for u in qualityFactor.indices {
-                qualityFactor[u] = (unitInterval(mix64(UInt64(bitPattern: records[u].reviewerID))) * 2 - 1) * 0.5
-            }
+        for u in records.indices where !ratingsByReviewer[u].isEmpty {
+            qualityBias[u] = ratingsByReviewer[u].reduce(0) { $0 + $1.v - mu } / (Double(ratingsByReviewer[u].count) + 5)
         }
+        let spreads = learnRatingSpreads(ratingsByComment: ratingsByComment, mu: mu)
+        if let spreads { findRatingAxis(ratingsByComment: ratingsByComment, ratingsByReviewer: ratingsByReviewer, mu: mu, interceptVariance: spreads.intercept * spreads.intercept) }
+        var ic = [Double](repeating: 0, count: commentCount), fc = ic
         let li = QualityModel.interceptPenalty, lf = QualityModel.factorPenalty
         for _ in 0..<12 {
             for c in 0..<commentCount where !ratingsByComment[c].isEmpty {
@@ -508,10 +537,8 @@ struct BatchFit {
                 fc[c] = sol.factor
             }
             for u in records.indices where !ratingsByReviewer[u].isEmpty {
-                let sol = QualityModel.solve(ratingsByReviewer[u].map { ($0.v - mu - ic[$0.c], fc[$0.c]) },
-                                             interceptPenalty: li, factorPenalty: lf)
-                qualityBias[u] = sol.intercept
-                qualityFactor[u] = sol.factor
+                let r = ratingsByReviewer[u].reduce(0) { $0 + $1.v - mu - ic[$1.c] - qualityFactor[u] * fc[$1.c] }
+                qualityBias[u] = r / (Double(ratingsByReviewer[u].count) + li)
             }
             var rs = 0.0
             for c in 0..<commentCount {
@@ -520,5 +547,96 @@ struct BatchFit {
             mu = rs / n
         }
         model.qualityMean = mu
+        if let spreads = learnRatingSpreads(ratingsByComment: ratingsByComment, mu: mu) {
+            model.qualityNoise = spreads.noise
+            model.qualityInterceptSpread = spreads.intercept
+            model.qualitySideScale = 1
+        }
+    }
+
+    /// The reviewers' quality factors: the leading eigenvector of the covariance of two different reviewers'
+    /// rating residuals on the same comment (the shared comment intercept subtracted), by power iteration.
+    /// Leaving out each reviewer's own square is what keeps the rating noise from swamping a weak taste for a
+    /// side. Scaled so that a factor is the rating shift a reviewer gives a comment at side ±1.
+    mutating func findRatingAxis(ratingsByComment: [[(u: Int, v: Double)]], ratingsByReviewer: [[(c: Int, v: Double)]],
+                                 mu: Double, interceptVariance t2: Double) {
+        let rated = records.indices.filter { ratingsByReviewer[$0].count >= 5 }
+        guard rated.count >= 10 else { return }
+        let bias = qualityBias
+        let residual = { (u: Int, v: Double) in v - mu - bias[u] }
+        var v = [Double](repeating: 0, count: records.count)
+        let warm = (qualityFactor.map(abs).max() ?? 0) >= 1e-3
+        for u in rated {
+            v[u] = warm ? qualityFactor[u] : unitInterval(mix64(UInt64(bitPattern: records[u].reviewerID) ^ 0xA715)) * 2 - 1
+        }
+        func normalise(_ x: inout [Double]) {
+            let norm = (rated.reduce(0) { $0 + x[$1] * x[$1] } / Double(rated.count)).squareRoot()
+            if norm > 1e-12 { for u in rated { x[u] /= norm } }
+        }
+        normalise(&v)
+        for _ in 0..<30 {
+            var next = [Double](repeating: 0, count: records.count)
+            for c in 0..<commentCount where ratingsByComment[c].count >= 2 {
+                var s = 0.0, sv = 0.0
+                for r in ratingsByComment[c] {
+                    s += residual(r.u, r.v) * v[r.u]
+                    sv += v[r.u]
+                }
+                for r in ratingsByComment[c] {
+                    let e = residual(r.u, r.v)
+                    next[r.u] += e * (s - e * v[r.u]) - t2 * (sv - v[r.u])
+                }
+            }
+            // Averaged per reviewer and clipped: a plain power iteration on so sparse a matrix settles on a few
+            // busy reviewers instead of the axis.
+            for u in records.indices {
+                next[u] = ratingsByReviewer[u].count < 5 ? 0 : next[u] / Double(ratingsByReviewer[u].count)
+            }
+            normalise(&next)
+            for u in rated { next[u] = max(min(next[u], 3), -3) }
+            v = next
+        }
+        // Scale: for two reviewers on one comment, E[e·e'] − intercept variance = f·f'·E[side²].
+        let sideSquare = zip(grid, model.sidePrior).reduce(0) { $0 + $1.0 * $1.0 * $1.1 }
+        var num = 0.0, den = 0.0
+        for c in 0..<commentCount where ratingsByComment[c].count >= 2 {
+            let rs = ratingsByComment[c]
+            for i in 0..<rs.count {
+                for j in (i + 1)..<rs.count {
+                    let a = rs[i], b = rs[j]
+                    let product = v[a.u] * v[b.u]
+                    num += (residual(a.u, a.v) * residual(b.u, b.v) - t2) * product
+                    den += product * product
+                }
+            }
+        }
+        guard den > 0, num > 0, sideSquare > 0.05 else {
+            for u in records.indices { qualityFactor[u] = 0 }
+            return
+        }
+        let kappa = (num / (den * sideSquare)).squareRoot()
+        for u in records.indices { qualityFactor[u] = v[u] * kappa }
+    }
+
+    /// The noise of a rating (pooled spread within comments, which includes what taste explains, so the estimate
+    /// errs on the modest side) and the spread of comment intercepts: the parameters of
+    /// `ModelState.qualitySideLogLikelihood` besides the reviewer factors.
+    func learnRatingSpreads(ratingsByComment: [[(u: Int, v: Double)]], mu: Double) -> (noise: Double, intercept: Double)? {
+        var within = 0.0, dof = 0.0, means: [Double] = [], sizes = 0.0
+        for c in 0..<commentCount where ratingsByComment[c].count >= 2 {
+            let r = ratingsByComment[c].map { $0.v - mu - qualityBias[$0.u] }
+            let m = r.reduce(0, +) / Double(r.count)
+            within += r.reduce(0) { $0 + ($1 - m) * ($1 - m) }
+            dof += Double(r.count - 1)
+            means.append(m)
+            sizes += Double(r.count)
+        }
+        guard dof >= 50, means.count >= 50 else { return nil }
+        let noise = within / dof
+        guard noise > 1e-9 else { return nil }
+        let meanOfMeans = means.reduce(0, +) / Double(means.count)
+        let between = means.reduce(0) { $0 + ($1 - meanOfMeans) * ($1 - meanOfMeans) } / Double(means.count - 1)
+        let spread = max(between - noise / (sizes / Double(means.count)), 0.01 * noise)
+        return (noise.squareRoot(), spread.squareRoot())
     }
 }
