@@ -34,9 +34,10 @@ extension Engine {
         let rule: Decision.Rule
         let uncivilVotes = weighed.accounts.filter { $0.status == .counted && $0.vote == .uncivil && $0.logOdds > 0 }.count
         let withholdBar = uncivilVotes >= 2 ? s.withholdAtLeast : max(s.withholdAtLeast, s.withholdOnOneUncivilVoteAtLeast)
+        let publishBar = publishBar(waited: waited)
         if enoughReviews && pUncivil >= withholdBar {
             (verdict, rule) = (.withhold, .peersFoundUncivil)
-        } else if enoughReviews && pUncivil <= s.publishAtMost {
+        } else if enoughReviews && pUncivil <= publishBar {
             (verdict, rule) = (.publish, .peersFoundCivil)
         } else if author.trust == .trusted && pBeforeReviews <= s.trustedHoldAbove {
             (verdict, rule) = (.publish, .trustedAuthor)
@@ -51,12 +52,23 @@ extension Engine {
         let still = reviewsStillNeeded(logOdds: logOdds, counted: counted, rule: rule)
         let explanation = Explanation(
             summary: summary(rule: rule, verdict: verdict, pUncivil: pUncivil, pBeforeReviews: pBeforeReviews,
-                             counted: counted, total: reviews.count, stillNeeded: still),
+                             counted: counted, total: reviews.count, stillNeeded: still, publishBar: publishBar),
             evidence: evidence, reviews: weighed.accounts, logOdds: logOdds,
-            publishAtMost: s.publishAtMost, withholdAtLeast: s.withholdAtLeast,
+            publishAtMost: publishBar, withholdAtLeast: s.withholdAtLeast,
             side: weighed.side, countedReviews: counted)
         return Decision(verdict: verdict, rule: rule, probabilityUncivil: pUncivil,
                         reviewsStillNeeded: still, explanation: explanation)
+    }
+
+    /// The publish bar for a comment that has waited `waited` seconds: `Settings.publishAtMost`, relaxed to
+    /// `Settings.publishNearDeadlineAtMost` once it has waited `Settings.relaxPublishAfterWaitShare` of the
+    /// maximum wait.
+    func publishBar(waited: TimeInterval) -> Double {
+        let s = settings
+        guard s.relaxPublishAfterWaitShare > 0, waited >= s.maximumWait * s.relaxPublishAfterWaitShare else {
+            return s.publishAtMost
+        }
+        return max(s.publishAtMost, s.publishNearDeadlineAtMost)
     }
 
     /// The author's record, the pre-screen score and the self-rating as log-odds terms.
@@ -207,7 +219,7 @@ extension Engine {
 
     func summary(
         rule: Decision.Rule, verdict: Decision.Verdict, pUncivil: Double, pBeforeReviews: Double, counted: Int,
-        total: Int, stillNeeded: Double
+        total: Int, stillNeeded: Double, publishBar: Double
     ) -> String {
         let s = settings
         let reviewsPhrase = "\(counted) of \(total) review\(total == 1 ? "" : "s") counted"
@@ -217,7 +229,7 @@ extension Engine {
                 + "bar of \(Format.percent(s.withholdAtLeast)) (\(reviewsPhrase))."
         case .peersFoundCivil:
             return "Published: the chance it is uncivil is \(Format.percent(pUncivil)), at or below the bar of "
-                + "\(Format.percent(s.publishAtMost)) (\(reviewsPhrase))."
+                + "\(Format.percent(publishBar))\(publishBar > s.publishAtMost ? " (relaxed near the deadline)" : "") (\(reviewsPhrase))."
         case .trustedAuthor:
             return "Published at once: the author is trusted and the pre-screen and self-rating put the chance it is "
                 + "uncivil at \(Format.percent(pBeforeReviews)) (hold above \(Format.percent(s.trustedHoldAbove))); "
