@@ -67,6 +67,9 @@ public struct Explanation: Sendable, Codable, Hashable {
 public struct EvidenceTerm: Sendable, Codable, Hashable {
     public enum Kind: String, Sendable, Codable, Hashable {
         case authorRecord, preScreen, selfRating
+        /// How the author reviews others: an author who keeps calling uncivil comments civil (an approver of
+        /// abuse) writes uncivil comments more often than their comment record alone says.
+        case authorAsReviewer
     }
 
     public var kind: Kind

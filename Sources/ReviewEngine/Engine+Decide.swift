@@ -16,7 +16,8 @@ extension Engine {
         now: Date
     ) -> Decision {
         // 1. Evidence that exists before any review: the author's record, the pre-screen, the self-rating.
-        let evidence = evidenceTerms(for: comment, author: author)
+        let evidence = evidenceTerms(for: comment, author: author,
+                                     asReviewer: reviewers.first { $0.reviewerID == comment.authorID })
         let priorLogOdds = evidence.reduce(0) { $0 + $1.logOdds }
 
         // 2. Every review is accounted for; only reviews from reliable, unbanned, unmuted others carry weight.
@@ -60,6 +61,15 @@ extension Engine {
                         reviewsStillNeeded: still, explanation: explanation)
     }
 
+    /// Where an author's record as a reviewer puts them: 0 cleared of approving abuse (chance below
+    /// `Settings.clearedApproverBelow`), 1 not yet known, 2 likely an approver (chance at least a half). The same
+    /// chance the queue uses to mix in uncivil audits.
+    public func authorReviewerBucket(_ record: ReviewerRecord) -> Int {
+        let rel = reliability(of: record)
+        let p = approverProbability(of: record, sensitivityIfNot: max(rel.sensitivity, settings.approverSensitivity + 0.3))
+        return p < settings.clearedApproverBelow ? 0 : (p < 0.5 ? 1 : 2)
+    }
+
     /// The publish bar for a comment that has waited `waited` seconds: `Settings.publishAtMost`, relaxed to
     /// `Settings.publishNearDeadlineAtMost` once it has waited `Settings.relaxPublishAfterWaitShare` of the
     /// maximum wait.
@@ -72,7 +82,7 @@ extension Engine {
     }
 
     /// The author's record, the pre-screen score and the self-rating as log-odds terms.
-    func evidenceTerms(for comment: CommentUnderReview, author: AuthorRecord) -> [EvidenceTerm] {
+    func evidenceTerms(for comment: CommentUnderReview, author: AuthorRecord, asReviewer: ReviewerRecord?) -> [EvidenceTerm] {
         let rate = model.authorRate(published: author.published, rejected: author.rejected)
         var terms = [EvidenceTerm(
             kind: .authorRecord, logOdds: logit(rate),
@@ -82,6 +92,16 @@ extension Engine {
             let w = model.preScreenWeight(score: score)
             terms.append(EvidenceTerm(kind: .preScreen, logOdds: w,
                                       note: "pre-screen score \(Format.fixed(score, 3)): \(Format.signed(w))"))
+        }
+        if let asReviewer, let table = model.authorAsReviewerLogOdds {
+            let bucket = authorReviewerBucket(asReviewer)
+            if bucket < table.count {
+                let w = table[bucket]
+                let what = ["has been seen to catch uncivil comments", "is not yet known to catch uncivil comments",
+                            "keeps calling uncivil comments civil"][bucket]
+                terms.append(EvidenceTerm(kind: .authorAsReviewer, logOdds: w,
+                                          note: "as a reviewer the author \(what): \(Format.signed(w))"))
+            }
         }
         if let own = comment.selfRating {
             let w = model.selfRatingWeight(own)

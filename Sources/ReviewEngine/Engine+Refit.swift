@@ -79,6 +79,8 @@ struct BatchFit {
     var commentIDs: [CommentID] = []
     var authors: [UserID] = []
     var authorBucket: [Int] = []
+    /// `Engine.authorReviewerBucket` of the author's current reviewer record (−1: not passed in).
+    var authorReviewer: [Int] = []
     var q1: [Double] = []
     /// Joint posterior over (class, side), 2·G per comment: [civil g0..gG-1, uncivil g0..gG-1].
     var joint: [Double] = []
@@ -113,6 +115,7 @@ struct BatchFit {
         }
         var index: [UserID: Int] = [:]
         for (i, r) in reviewers.enumerated() { index[r.reviewerID] = i }
+        var bucketOf: [UserID: Int] = [:]
         for s in history {
             voteStart.append(voteReviewer.count)
             var seen: [UserID] = []
@@ -131,6 +134,13 @@ struct BatchFit {
             verdict.append(s.moderatorVerdict)
             commentIDs.append(s.comment.id)
             authors.append(s.comment.authorID)
+            if let b = bucketOf[s.comment.authorID] {
+                authorReviewer.append(b)
+            } else {
+                let b = index[s.comment.authorID].map { engine.authorReviewerBucket(reviewers[$0]) } ?? -1
+                bucketOf[s.comment.authorID] = b
+                authorReviewer.append(b)
+            }
             authorBucket.append(ModelState.authorBucket(published: s.authorPublished, rejected: s.authorRejected))
         }
         voteStart.append(voteReviewer.count)
@@ -142,6 +152,9 @@ struct BatchFit {
 
     func prior(_ c: Int) -> Double {
         var l = priorBase[c]
+        if authorReviewer[c] >= 0, let table = model.authorAsReviewerLogOdds, authorReviewer[c] < table.count {
+            l += table[authorReviewer[c]]
+        }
         if let x = preScreen[c] { l += model.preScreenIntercept + model.preScreenSlope * x - logit(model.uncivilShare) }
         if let s = selfRating[c] { l += model.selfRatingWeight(s) }
         return l
@@ -176,6 +189,28 @@ struct BatchFit {
         learnApproverShare()
         fitAuthorKinds()
         fitAuthorTable()
+        fitAuthorAsReviewer()
+    }
+
+    /// What an author's record as a reviewer adds to their comment record: per bucket, the log odds of how often
+    /// their comments turned out uncivil against what the author table expected, shrunk towards nothing where a
+    /// bucket has few comments. (Records are as they are at the refit, a little better informed than at the
+    /// time of each decision.)
+    mutating func fitAuthorAsReviewer() {
+        var uncivil = [Double](repeating: 0, count: 3), expected = uncivil, n = uncivil
+        for c in 0..<commentCount where authorReviewer[c] >= 0 {
+            let b = authorReviewer[c]
+            uncivil[b] += q1[c]
+            expected[b] += sigmoid(priorBase[c])
+            n[b] += 1
+        }
+        let k = 30.0
+        model.authorAsReviewerLogOdds = (0..<3).map { b in
+            guard n[b] > 0 else { return 0 }
+            let e = min(max(expected[b] / n[b], 1e-4), 1 - 1e-4)
+            let o = (uncivil[b] + k * e) / (n[b] + k)
+            return max(min(logit(o) - logit(e), 5), -5)
+        }
     }
 
     /// Each comment's rating log-likelihood per side, from the quality model just fitted.

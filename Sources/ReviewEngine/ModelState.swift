@@ -59,6 +59,11 @@ public struct ModelState: Sendable, Codable, Hashable {
         abusiveAuthorShare * abusiveAuthorRate + (1 - abusiveAuthorShare) * regularAuthorRate
     }
 
+    /// Log-likelihood ratio (uncivil : civil) of an author's record as a reviewer, beyond their comment record,
+    /// per `Engine.authorReviewerBucket` (cleared of approving abuse, not yet known, likely an approver), learned
+    /// by `refit`; nil until then (optional so that a stored model from before it still decodes).
+    public var authorAsReviewerLogOdds: [Double]?
+
     /// Learned share of uncivil comments per author-record bucket (see `authorBucket`); empty until refitted.
     public var authorRateTable: [Double] = []
 

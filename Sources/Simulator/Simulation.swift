@@ -320,7 +320,8 @@ final class Run {
     func decide(_ c: Int) {
         switch policy {
         case .engine:
-            let records = comments[c].reviews.map { reviewers[Int($0.reviewerID)] }
+            // The author's own reviewer record is passed too: how they review is evidence about what they write.
+            let records = comments[c].reviews.map { reviewers[Int($0.reviewerID)] } + [reviewers[Int(comments[c].authorID)]]
             let d = engine.decide(underReview(c), reviews: comments[c].reviews, author: authors[Int(comments[c].authorID)],
                                   reviewers: records, now: date)
             comments[c].lastP = d.probabilityUncivil
