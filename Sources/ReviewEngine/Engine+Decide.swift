@@ -9,13 +9,15 @@ extension Engine {
     ///   - reviews: every civility review it has received so far (own, duplicate and banned reviews included:
     ///     the explanation accounts for each and says why it did or did not count).
     ///   - author: the author's record (their history is evidence; trust publishes at once).
-    ///   - reviewers: the records of the reviewers in `reviews` (others are ignored).
+    ///   - reviewers: the records of the reviewers in `reviews`, and the author's own reviewer record if the caller
+    ///     has it (how the author reviews others is evidence about what they write); others are ignored.
     ///   - now: the time of the decision; only used for timeouts and bans.
     public func decide(
         _ comment: CommentUnderReview, reviews: [Review], author: AuthorRecord, reviewers: [ReviewerRecord],
         now: Date
     ) -> Decision {
-        // 1. Evidence that exists before any review: the author's record, the pre-screen, the self-rating.
+        // 1. Evidence that exists before any review: the author's record (as an author and as a reviewer), the
+        //    pre-screen, the self-rating.
         let evidence = evidenceTerms(for: comment, author: author,
                                      asReviewer: reviewers.first { $0.reviewerID == comment.authorID })
         let priorLogOdds = evidence.reduce(0) { $0 + $1.logOdds }
