@@ -42,7 +42,8 @@ public struct Decision: Sendable, Codable, Hashable {
 public struct Explanation: Sendable, Codable, Hashable {
     /// One line a person can read, e.g. "Withheld for a moderator: 3 reviews put the chance it is uncivil at 97%".
     public var summary: String
-    /// Evidence other than reviews: the author's record, the pre-screen score, the author's self-rating.
+    /// Evidence other than reviews: the author's record (as an author and, if passed, as a reviewer), the
+    /// pre-screen score, the author's self-rating.
     public var evidence: [EvidenceTerm]
     /// One entry per review passed in, in the order the engine weighed them (reviewer id, then review id).
     public var reviews: [ReviewAccount]
@@ -67,6 +68,9 @@ public struct Explanation: Sendable, Codable, Hashable {
 public struct EvidenceTerm: Sendable, Codable, Hashable {
     public enum Kind: String, Sendable, Codable, Hashable {
         case authorRecord, preScreen, selfRating
+        /// How the author reviews others: an author who keeps calling uncivil comments civil (an approver of
+        /// abuse) writes uncivil comments more often than their comment record alone says.
+        case authorAsReviewer
     }
 
     public var kind: Kind

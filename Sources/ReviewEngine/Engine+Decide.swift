@@ -9,14 +9,17 @@ extension Engine {
     ///   - reviews: every civility review it has received so far (own, duplicate and banned reviews included:
     ///     the explanation accounts for each and says why it did or did not count).
     ///   - author: the author's record (their history is evidence; trust publishes at once).
-    ///   - reviewers: the records of the reviewers in `reviews` (others are ignored).
+    ///   - reviewers: the records of the reviewers in `reviews`, and the author's own reviewer record if the caller
+    ///     has it (how the author reviews others is evidence about what they write); others are ignored.
     ///   - now: the time of the decision; only used for timeouts and bans.
     public func decide(
         _ comment: CommentUnderReview, reviews: [Review], author: AuthorRecord, reviewers: [ReviewerRecord],
         now: Date
     ) -> Decision {
-        // 1. Evidence that exists before any review: the author's record, the pre-screen, the self-rating.
-        let evidence = evidenceTerms(for: comment, author: author)
+        // 1. Evidence that exists before any review: the author's record (as an author and as a reviewer), the
+        //    pre-screen, the self-rating.
+        let evidence = evidenceTerms(for: comment, author: author,
+                                     asReviewer: reviewers.first { $0.reviewerID == comment.authorID })
         let priorLogOdds = evidence.reduce(0) { $0 + $1.logOdds }
 
         // 2. Every review is accounted for; only reviews from reliable, unbanned, unmuted others carry weight.
@@ -34,9 +37,10 @@ extension Engine {
         let rule: Decision.Rule
         let uncivilVotes = weighed.accounts.filter { $0.status == .counted && $0.vote == .uncivil && $0.logOdds > 0 }.count
         let withholdBar = uncivilVotes >= 2 ? s.withholdAtLeast : max(s.withholdAtLeast, s.withholdOnOneUncivilVoteAtLeast)
+        let publishBar = publishBar(waited: waited)
         if enoughReviews && pUncivil >= withholdBar {
             (verdict, rule) = (.withhold, .peersFoundUncivil)
-        } else if enoughReviews && pUncivil <= s.publishAtMost {
+        } else if enoughReviews && pUncivil <= publishBar {
             (verdict, rule) = (.publish, .peersFoundCivil)
         } else if author.trust == .trusted && pBeforeReviews <= s.trustedHoldAbove {
             (verdict, rule) = (.publish, .trustedAuthor)
@@ -51,16 +55,36 @@ extension Engine {
         let still = reviewsStillNeeded(logOdds: logOdds, counted: counted, rule: rule)
         let explanation = Explanation(
             summary: summary(rule: rule, verdict: verdict, pUncivil: pUncivil, pBeforeReviews: pBeforeReviews,
-                             counted: counted, total: reviews.count, stillNeeded: still),
+                             counted: counted, total: reviews.count, stillNeeded: still, publishBar: publishBar),
             evidence: evidence, reviews: weighed.accounts, logOdds: logOdds,
-            publishAtMost: s.publishAtMost, withholdAtLeast: s.withholdAtLeast,
+            publishAtMost: publishBar, withholdAtLeast: s.withholdAtLeast,
             side: weighed.side, countedReviews: counted)
         return Decision(verdict: verdict, rule: rule, probabilityUncivil: pUncivil,
                         reviewsStillNeeded: still, explanation: explanation)
     }
 
+    /// Where an author's record as a reviewer puts them: 0 cleared of approving abuse (chance below
+    /// `Settings.clearedApproverBelow`), 1 not yet known, 2 likely an approver (chance at least a half). The same
+    /// chance the queue uses to mix in uncivil audits.
+    public func authorReviewerBucket(_ record: ReviewerRecord) -> Int {
+        let rel = reliability(of: record)
+        let p = approverProbability(of: record, sensitivityIfNot: max(rel.sensitivity, settings.approverSensitivity + 0.3))
+        return p < settings.clearedApproverBelow ? 0 : (p < 0.5 ? 1 : 2)
+    }
+
+    /// The publish bar for a comment that has waited `waited` seconds: `Settings.publishAtMost`, relaxed to
+    /// `Settings.publishNearDeadlineAtMost` once it has waited `Settings.relaxPublishAfterWaitShare` of the
+    /// maximum wait.
+    func publishBar(waited: TimeInterval) -> Double {
+        let s = settings
+        guard s.relaxPublishAfterWaitShare > 0, waited >= s.maximumWait * s.relaxPublishAfterWaitShare else {
+            return s.publishAtMost
+        }
+        return max(s.publishAtMost, s.publishNearDeadlineAtMost)
+    }
+
     /// The author's record, the pre-screen score and the self-rating as log-odds terms.
-    func evidenceTerms(for comment: CommentUnderReview, author: AuthorRecord) -> [EvidenceTerm] {
+    func evidenceTerms(for comment: CommentUnderReview, author: AuthorRecord, asReviewer: ReviewerRecord?) -> [EvidenceTerm] {
         let rate = model.authorRate(published: author.published, rejected: author.rejected)
         var terms = [EvidenceTerm(
             kind: .authorRecord, logOdds: logit(rate),
@@ -70,6 +94,16 @@ extension Engine {
             let w = model.preScreenWeight(score: score)
             terms.append(EvidenceTerm(kind: .preScreen, logOdds: w,
                                       note: "pre-screen score \(Format.fixed(score, 3)): \(Format.signed(w))"))
+        }
+        if let asReviewer, let table = model.authorAsReviewerLogOdds {
+            let bucket = authorReviewerBucket(asReviewer)
+            if bucket < table.count {
+                let w = table[bucket]
+                let what = ["has been seen to catch uncivil comments", "is not yet known to catch uncivil comments",
+                            "keeps calling uncivil comments civil"][bucket]
+                terms.append(EvidenceTerm(kind: .authorAsReviewer, logOdds: w,
+                                          note: "as a reviewer the author \(what): \(Format.signed(w))"))
+            }
         }
         if let own = comment.selfRating {
             let w = model.selfRatingWeight(own)
@@ -97,8 +131,15 @@ extension Engine {
         var seen: [UserID] = []
         // Counted votes: index into `accounts`, reliability, factor.
         var counted: [(index: Int, rel: Reliability, factor: Double)] = []
+        // "Good" ratings that place the comment on the axis (not the author's, not repeats, not banned reviewers').
+        var ratings: [(residual: Double, factor: Double)] = []
         for review in ordered {
             let record = reviewers.first { $0.reviewerID == review.reviewerID }
+            if settings.bridging, let q = review.quality, let record, review.reviewerID != authorID,
+               !seen.contains(review.reviewerID), !record.isBanned(at: now), record.qualityFactor != 0
+            {
+                ratings.append((q.score - model.qualityMean - record.qualityBias, record.qualityFactor))
+            }
             let rel = record.map { reliability(of: $0) }
             var account = ReviewAccount(
                 reviewID: review.id, reviewerID: review.reviewerID, vote: review.civility, status: .counted,
@@ -128,14 +169,17 @@ extension Engine {
             accounts.append(account)
         }
 
-        // Which side of the debate is the comment on? Only reviewers with a factor say anything about it;
-        // the class is averaged out at its prior so that this step cannot itself push towards a verdict.
+        // Which side of the debate is the comment on? The "good" ratings say (reviewers who like a side rate it
+        // higher), and so do the civility votes of reviewers with a factor; the class is averaged out at its
+        // prior so that this step cannot itself push towards a verdict.
         let grid = settings.sideGrid
         var sideWeights = [Double](repeating: 1, count: grid.count)
         let partisan = counted.filter { $0.factor != 0 }
-        if !partisan.isEmpty && model.sidePrior.count == grid.count {
+        if (!partisan.isEmpty || !ratings.isEmpty) && model.sidePrior.count == grid.count {
             let p0 = sigmoid(priorLogOdds)
             var logQ = model.sidePrior.map { log(max($0, 1e-9)) }
+            let fromRatings = model.qualitySideLogLikelihood(ratings, grid: grid)
+            for gi in grid.indices { logQ[gi] += fromRatings[gi] }
             for c in partisan {
                 let vote = accounts[c.index].vote
                 for (gi, g) in grid.enumerated() {
@@ -197,7 +241,7 @@ extension Engine {
 
     func summary(
         rule: Decision.Rule, verdict: Decision.Verdict, pUncivil: Double, pBeforeReviews: Double, counted: Int,
-        total: Int, stillNeeded: Double
+        total: Int, stillNeeded: Double, publishBar: Double
     ) -> String {
         let s = settings
         let reviewsPhrase = "\(counted) of \(total) review\(total == 1 ? "" : "s") counted"
@@ -207,7 +251,7 @@ extension Engine {
                 + "bar of \(Format.percent(s.withholdAtLeast)) (\(reviewsPhrase))."
         case .peersFoundCivil:
             return "Published: the chance it is uncivil is \(Format.percent(pUncivil)), at or below the bar of "
-                + "\(Format.percent(s.publishAtMost)) (\(reviewsPhrase))."
+                + "\(Format.percent(publishBar))\(publishBar > s.publishAtMost ? " (relaxed near the deadline)" : "") (\(reviewsPhrase))."
         case .trustedAuthor:
             return "Published at once: the author is trusted and the pre-screen and self-rating put the chance it is "
                 + "uncivil at \(Format.percent(pBeforeReviews)) (hold above \(Format.percent(s.trustedHoldAbove))); "

@@ -79,9 +79,13 @@ struct BatchFit {
     var commentIDs: [CommentID] = []
     var authors: [UserID] = []
     var authorBucket: [Int] = []
+    /// `Engine.authorReviewerBucket` of the author's current reviewer record (−1: not passed in).
+    var authorReviewer: [Int] = []
     var q1: [Double] = []
     /// Joint posterior over (class, side), 2·G per comment: [civil g0..gG-1, uncivil g0..gG-1].
     var joint: [Double] = []
+    /// Log-likelihood of each comment's "good" ratings at each side, G per comment (`ModelState.qualitySideLogLikelihood`).
+    var ratingSide: [Double] = []
 
     // Per vote.
     var voteReviewer: [Int] = []
@@ -111,6 +115,7 @@ struct BatchFit {
         }
         var index: [UserID: Int] = [:]
         for (i, r) in reviewers.enumerated() { index[r.reviewerID] = i }
+        var bucketOf: [UserID: Int] = [:]
         for s in history {
             voteStart.append(voteReviewer.count)
             var seen: [UserID] = []
@@ -129,6 +134,13 @@ struct BatchFit {
             verdict.append(s.moderatorVerdict)
             commentIDs.append(s.comment.id)
             authors.append(s.comment.authorID)
+            if let b = bucketOf[s.comment.authorID] {
+                authorReviewer.append(b)
+            } else {
+                let b = index[s.comment.authorID].map { engine.authorReviewerBucket(reviewers[$0]) } ?? -1
+                bucketOf[s.comment.authorID] = b
+                authorReviewer.append(b)
+            }
             authorBucket.append(ModelState.authorBucket(published: s.authorPublished, rejected: s.authorRejected))
         }
         voteStart.append(voteReviewer.count)
@@ -140,6 +152,9 @@ struct BatchFit {
 
     func prior(_ c: Int) -> Double {
         var l = priorBase[c]
+        if authorReviewer[c] >= 0, let table = model.authorAsReviewerLogOdds, authorReviewer[c] < table.count {
+            l += table[authorReviewer[c]]
+        }
         if let x = preScreen[c] { l += model.preScreenIntercept + model.preScreenSlope * x - logit(model.uncivilShare) }
         if let s = selfRating[c] { l += model.selfRatingWeight(s) }
         return l
@@ -149,15 +164,20 @@ struct BatchFit {
         guard commentCount > 0 else { return }
         for i in records.indices { outcomes[i] = records[i].outcomes }
         updateReliability()
-        // Start from the plain (side-blind) Dawid–Skene posterior.
+        // The quality model first: its reviewer factors place comments on the axis of disagreement from their
+        // "good" ratings, which the civility votes alone (two or three per comment) cannot do.
+        fitQuality()
+        if settings.bridging { placeByRatings() }
+        let byRatings = ratingSide.contains { $0 != 0 }
+        // Start from the plain (side-blind) Dawid–Skene posterior (sides from ratings only).
         let savedFactors = factor
-        if !settings.bridging { factor = factor.map { _ in 0 } }
+        if !settings.bridging || byRatings { factor = factor.map { _ in 0 } }
         expectation()
         for iteration in 0..<6 {
             maximiseReliability()
             maximiseEvidence()
             if settings.bridging {
-                if iteration == 0 { seedAxis(from: savedFactors) }
+                if iteration == 0 && !byRatings { seedAxis(from: savedFactors) }
                 maximiseFactors()
                 maximiseSidePrior()
             }
@@ -169,7 +189,46 @@ struct BatchFit {
         learnApproverShare()
         fitAuthorKinds()
         fitAuthorTable()
-        fitQuality()
+        fitAuthorAsReviewer()
+    }
+
+    /// What an author's record as a reviewer adds to their comment record: per bucket, the log odds of how often
+    /// their comments turned out uncivil against what the author table expected, shrunk towards nothing where a
+    /// bucket has few comments. (Records are as they are at the refit, a little better informed than at the
+    /// time of each decision.)
+    mutating func fitAuthorAsReviewer() {
+        var uncivil = [Double](repeating: 0, count: 3), expected = uncivil, n = uncivil
+        for c in 0..<commentCount where authorReviewer[c] >= 0 {
+            let b = authorReviewer[c]
+            uncivil[b] += q1[c]
+            expected[b] += sigmoid(priorBase[c])
+            n[b] += 1
+        }
+        let k = 30.0
+        model.authorAsReviewerLogOdds = (0..<3).map { b in
+            guard n[b] > 0 else { return 0 }
+            let e = min(max(expected[b] / n[b], 1e-4), 1 - 1e-4)
+            let o = (uncivil[b] + k * e) / (n[b] + k)
+            return max(min(logit(o) - logit(e), 5), -5)
+        }
+    }
+
+    /// Each comment's rating log-likelihood per side, from the quality model just fitted.
+    mutating func placeByRatings() {
+        let G = grid.count
+        ratingSide = [Double](repeating: 0, count: commentCount * G)
+        guard model.qualitySideScale != nil else { return }
+        for c in 0..<commentCount {
+            var ratings: [(residual: Double, factor: Double)] = []
+            for k in voteStart[c]..<voteStart[c + 1] {
+                guard let v = voteQuality[k], qualityFactor[voteReviewer[k]] != 0 else { continue }
+                let u = voteReviewer[k]
+                ratings.append((v - model.qualityMean - qualityBias[u], qualityFactor[u]))
+            }
+            guard !ratings.isEmpty else { continue }
+            let l = model.qualitySideLogLikelihood(ratings, grid: grid)
+            for gi in 0..<G { ratingSide[c * G + gi] = l[gi] }
+        }
     }
 
     mutating func updateReliability() {
@@ -196,7 +255,7 @@ struct BatchFit {
             let lp = [logSigmoid(-l), logSigmoid(l)]
             for y in 0..<2 {
                 for gi in 0..<G {
-                    var v = lp[y] + logSide[gi]
+                    var v = lp[y] + logSide[gi] + (ratingSide.isEmpty ? 0 : ratingSide[c * G + gi])
                     for k in voteStart[c]..<voteStart[c + 1] {
                         let u = voteReviewer[k]
                         v += logVote(voteUncivil[k], rel[u], factor[u], y: y, g: grid[gi])
@@ -476,8 +535,13 @@ struct BatchFit {
     }
 
     /// The quality model, as Community Notes fits helpfulness: rating ≈ μ + reviewer bias + comment intercept
-    /// + reviewer factor · comment factor, by alternating ridge regressions. The comment intercept (what
-    /// reviewers on both sides agree on) is the "best" sort's score; `Engine.quality` recomputes it per comment.
+    /// + reviewer factor · comment factor. The comment intercept (what reviewers on both sides agree on) is the
+    /// "best" sort's score; `Engine.quality` recomputes it per comment.
+    ///
+    /// The reviewer factors (the axis of disagreement) are found first, from how reviewers' ratings of the same
+    /// comments move together (`findRatingAxis`): alternating ridge regressions with two or three ratings per
+    /// comment shrink every factor to nearly zero and found no axis. Biases, intercepts and comment factors are
+    /// then fitted by alternating ridge regressions with the reviewer factors held.
     mutating func fitQuality() {
         var ratingsByComment = [[(u: Int, v: Double)]](repeating: [], count: commentCount)
         var ratingsByReviewer = [[(c: Int, v: Double)]](repeating: [], count: records.count)
@@ -493,12 +557,12 @@ struct BatchFit {
         }
         guard n >= 20 else { return }
         var mu = sum / n
-        var ic = [Double](repeating: 0, count: commentCount), fc = ic
-        if (qualityFactor.map(abs).max() ?? 0) < 1e-3 {
-            for u in qualityFactor.indices {
-                qualityFactor[u] = (unitInterval(mix64(UInt64(bitPattern: records[u].reviewerID))) * 2 - 1) * 0.5
-            }
+        for u in records.indices where !ratingsByReviewer[u].isEmpty {
+            qualityBias[u] = ratingsByReviewer[u].reduce(0) { $0 + $1.v - mu } / (Double(ratingsByReviewer[u].count) + 5)
         }
+        let spreads = learnRatingSpreads(ratingsByComment: ratingsByComment, mu: mu)
+        if let spreads { findRatingAxis(ratingsByComment: ratingsByComment, ratingsByReviewer: ratingsByReviewer, mu: mu, interceptVariance: spreads.intercept * spreads.intercept) }
+        var ic = [Double](repeating: 0, count: commentCount), fc = ic
         let li = QualityModel.interceptPenalty, lf = QualityModel.factorPenalty
         for _ in 0..<12 {
             for c in 0..<commentCount where !ratingsByComment[c].isEmpty {
@@ -508,10 +572,8 @@ struct BatchFit {
                 fc[c] = sol.factor
             }
             for u in records.indices where !ratingsByReviewer[u].isEmpty {
-                let sol = QualityModel.solve(ratingsByReviewer[u].map { ($0.v - mu - ic[$0.c], fc[$0.c]) },
-                                             interceptPenalty: li, factorPenalty: lf)
-                qualityBias[u] = sol.intercept
-                qualityFactor[u] = sol.factor
+                let r = ratingsByReviewer[u].reduce(0) { $0 + $1.v - mu - ic[$1.c] - qualityFactor[u] * fc[$1.c] }
+                qualityBias[u] = r / (Double(ratingsByReviewer[u].count) + li)
             }
             var rs = 0.0
             for c in 0..<commentCount {
@@ -520,5 +582,96 @@ struct BatchFit {
             mu = rs / n
         }
         model.qualityMean = mu
+        if let spreads = learnRatingSpreads(ratingsByComment: ratingsByComment, mu: mu) {
+            model.qualityNoise = spreads.noise
+            model.qualityInterceptSpread = spreads.intercept
+            model.qualitySideScale = 1
+        }
+    }
+
+    /// The reviewers' quality factors: the leading eigenvector of the covariance of two different reviewers'
+    /// rating residuals on the same comment (the shared comment intercept subtracted), by power iteration.
+    /// Leaving out each reviewer's own square is what keeps the rating noise from swamping a weak taste for a
+    /// side. Scaled so that a factor is the rating shift a reviewer gives a comment at side ±1.
+    mutating func findRatingAxis(ratingsByComment: [[(u: Int, v: Double)]], ratingsByReviewer: [[(c: Int, v: Double)]],
+                                 mu: Double, interceptVariance t2: Double) {
+        let rated = records.indices.filter { ratingsByReviewer[$0].count >= 5 }
+        guard rated.count >= 10 else { return }
+        let bias = qualityBias
+        let residual = { (u: Int, v: Double) in v - mu - bias[u] }
+        var v = [Double](repeating: 0, count: records.count)
+        let warm = (qualityFactor.map(abs).max() ?? 0) >= 1e-3
+        for u in rated {
+            v[u] = warm ? qualityFactor[u] : unitInterval(mix64(UInt64(bitPattern: records[u].reviewerID) ^ 0xA715)) * 2 - 1
+        }
+        func normalise(_ x: inout [Double]) {
+            let norm = (rated.reduce(0) { $0 + x[$1] * x[$1] } / Double(rated.count)).squareRoot()
+            if norm > 1e-12 { for u in rated { x[u] /= norm } }
+        }
+        normalise(&v)
+        for _ in 0..<30 {
+            var next = [Double](repeating: 0, count: records.count)
+            for c in 0..<commentCount where ratingsByComment[c].count >= 2 {
+                var s = 0.0, sv = 0.0
+                for r in ratingsByComment[c] {
+                    s += residual(r.u, r.v) * v[r.u]
+                    sv += v[r.u]
+                }
+                for r in ratingsByComment[c] {
+                    let e = residual(r.u, r.v)
+                    next[r.u] += e * (s - e * v[r.u]) - t2 * (sv - v[r.u])
+                }
+            }
+            // Averaged per reviewer and clipped: a plain power iteration on so sparse a matrix settles on a few
+            // busy reviewers instead of the axis.
+            for u in records.indices {
+                next[u] = ratingsByReviewer[u].count < 5 ? 0 : next[u] / Double(ratingsByReviewer[u].count)
+            }
+            normalise(&next)
+            for u in rated { next[u] = max(min(next[u], 3), -3) }
+            v = next
+        }
+        // Scale: for two reviewers on one comment, E[e·e'] − intercept variance = f·f'·E[side²].
+        let sideSquare = zip(grid, model.sidePrior).reduce(0) { $0 + $1.0 * $1.0 * $1.1 }
+        var num = 0.0, den = 0.0
+        for c in 0..<commentCount where ratingsByComment[c].count >= 2 {
+            let rs = ratingsByComment[c]
+            for i in 0..<rs.count {
+                for j in (i + 1)..<rs.count {
+                    let a = rs[i], b = rs[j]
+                    let product = v[a.u] * v[b.u]
+                    num += (residual(a.u, a.v) * residual(b.u, b.v) - t2) * product
+                    den += product * product
+                }
+            }
+        }
+        guard den > 0, num > 0, sideSquare > 0.05 else {
+            for u in records.indices { qualityFactor[u] = 0 }
+            return
+        }
+        let kappa = (num / (den * sideSquare)).squareRoot()
+        for u in records.indices { qualityFactor[u] = v[u] * kappa }
+    }
+
+    /// The noise of a rating (pooled spread within comments, which includes what taste explains, so the estimate
+    /// errs on the modest side) and the spread of comment intercepts: the parameters of
+    /// `ModelState.qualitySideLogLikelihood` besides the reviewer factors.
+    func learnRatingSpreads(ratingsByComment: [[(u: Int, v: Double)]], mu: Double) -> (noise: Double, intercept: Double)? {
+        var within = 0.0, dof = 0.0, means: [Double] = [], sizes = 0.0
+        for c in 0..<commentCount where ratingsByComment[c].count >= 2 {
+            let r = ratingsByComment[c].map { $0.v - mu - qualityBias[$0.u] }
+            let m = r.reduce(0, +) / Double(r.count)
+            within += r.reduce(0) { $0 + ($1 - m) * ($1 - m) }
+            dof += Double(r.count - 1)
+            means.append(m)
+            sizes += Double(r.count)
+        }
+        guard dof >= 50, means.count >= 50 else { return nil }
+        let noise = within / dof
+        guard noise > 1e-9 else { return nil }
+        let meanOfMeans = means.reduce(0, +) / Double(means.count)
+        let between = means.reduce(0) { $0 + ($1 - meanOfMeans) * ($1 - meanOfMeans) } / Double(means.count - 1)
+        let spread = max(between - noise / (sizes / Double(means.count)), 0.01 * noise)
+        return (noise.squareRoot(), spread.squareRoot())
     }
 }

@@ -19,6 +19,15 @@ public struct ModelState: Sendable, Codable, Hashable {
     public var sidePrior: [Double] = [0.1, 0.15, 0.5, 0.15, 0.1]
     /// Mean quality rating (μ of the quality model).
     public var qualityMean: Double = 0.5
+    /// Where a comment sits on the axis of disagreement, read from its "good" ratings: a rating is modelled as
+    /// μ + reviewer quality bias + comment intercept + reviewer quality factor · (scale · side) + noise, with the
+    /// intercept unknown (spread `qualityInterceptSpread`) and the noise `qualityNoise`. Reviewers who like one
+    /// side rate its comments higher than reviewers who like the other, so the ratings place a comment on the
+    /// axis even when its two or three civility votes cannot. Learned by `refit`; nil until then (optional so
+    /// that a stored model from before these fields still decodes).
+    public var qualitySideScale: Double?
+    public var qualityNoise: Double?
+    public var qualityInterceptSpread: Double?
     /// What reviewers on probation (fewer than `Settings.probationReviews` reviews) have turned out to catch
     /// and pass: the starting point of every new reviewer's reliability.
     public var newReviewerSensitivity: Double = 0.7
@@ -49,6 +58,11 @@ public struct ModelState: Sendable, Codable, Hashable {
     public var newAuthorRate: Double {
         abusiveAuthorShare * abusiveAuthorRate + (1 - abusiveAuthorShare) * regularAuthorRate
     }
+
+    /// Log-likelihood ratio (uncivil : civil) of an author's record as a reviewer, beyond their comment record,
+    /// per `Engine.authorReviewerBucket` (cleared of approving abuse, not yet known, likely an approver), learned
+    /// by `refit`; nil until then (optional so that a stored model from before it still decodes).
+    public var authorAsReviewerLogOdds: [Double]?
 
     /// Learned share of uncivil comments per author-record bucket (see `authorBucket`); empty until refitted.
     public var authorRateTable: [Double] = []
@@ -95,6 +109,25 @@ public struct ModelState: Sendable, Codable, Hashable {
         switch vote {
         case .uncivil: log(selfUncivilGivenUncivil / selfUncivilGivenCivil)
         case .civil: log((1 - selfUncivilGivenUncivil) / (1 - selfUncivilGivenCivil))
+        }
+    }
+
+    /// The log-likelihood of a comment's quality ratings at each point of `grid` (the side on the axis of
+    /// disagreement), with the comment's intercept integrated out. `ratings` are each rating minus μ and the
+    /// reviewer's quality bias, with the reviewer's quality factor. All zeros until refitted.
+    public func qualitySideLogLikelihood(_ ratings: [(residual: Double, factor: Double)], grid: [Double]) -> [Double] {
+        guard let scale = qualitySideScale, let sigma = qualityNoise, let tau = qualityInterceptSpread,
+              scale > 0, sigma > 0, !ratings.isEmpty
+        else { return grid.map { _ in 0 } }
+        let s2 = sigma * sigma, t2 = tau * tau, n = Double(ratings.count)
+        return grid.map { g in
+            var sum = 0.0, squares = 0.0
+            for d in ratings {
+                let e = d.residual - d.factor * scale * g
+                sum += e
+                squares += e * e
+            }
+            return -0.5 * (squares / s2 - t2 * sum * sum / (s2 * (s2 + n * t2)))
         }
     }
 }

@@ -6,7 +6,15 @@ public struct Settings: Sendable, Codable, Hashable {
     // MARK: Deciding
 
     /// Publish once the chance that the comment is uncivil is at most this.
-    public var publishAtMost: Double = 0.001
+    public var publishAtMost: Double = 0.0005
+    /// Near its deadline a comment is published at this higher bar instead (from `relaxPublishAfterWaitShare`
+    /// of `maximumWait` on): a comment that peers left at, say, 0.2% has waited long enough, and sending it to
+    /// moderators costs more than the small chance that it is uncivil. The deadline itself is unchanged: what
+    /// has not reached even this bar then goes to moderators. The engine's chance is over-confident for these
+    /// comments (in the simulations several times as many turned out uncivil as it said), so the bar is kept
+    /// low. Equal to `publishAtMost` turns it off.
+    public var publishNearDeadlineAtMost: Double = 0.003
+    public var relaxPublishAfterWaitShare: Double = 0.5
     /// Withhold for a moderator once the chance that the comment is uncivil is at least this.
     public var withholdAtLeast: Double = 0.6
     /// Withholding on a single reviewer's "uncivil" (with the other evidence) needs this chance; below it, a
@@ -131,6 +139,8 @@ extension Settings {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         publishAtMost = try c.decodeIfPresent(type(of: publishAtMost), forKey: .publishAtMost) ?? publishAtMost
         withholdAtLeast = try c.decodeIfPresent(type(of: withholdAtLeast), forKey: .withholdAtLeast) ?? withholdAtLeast
+        publishNearDeadlineAtMost = try c.decodeIfPresent(type(of: publishNearDeadlineAtMost), forKey: .publishNearDeadlineAtMost) ?? publishNearDeadlineAtMost
+        relaxPublishAfterWaitShare = try c.decodeIfPresent(type(of: relaxPublishAfterWaitShare), forKey: .relaxPublishAfterWaitShare) ?? relaxPublishAfterWaitShare
         withholdOnOneUncivilVoteAtLeast = try c.decodeIfPresent(type(of: withholdOnOneUncivilVoteAtLeast), forKey: .withholdOnOneUncivilVoteAtLeast) ?? withholdOnOneUncivilVoteAtLeast
         minimumReviews = try c.decodeIfPresent(type(of: minimumReviews), forKey: .minimumReviews) ?? minimumReviews
         maximumReviews = try c.decodeIfPresent(type(of: maximumReviews), forKey: .maximumReviews) ?? maximumReviews

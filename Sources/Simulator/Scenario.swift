@@ -185,6 +185,8 @@ public struct SettingsOverrides: Sendable, Codable {
     public var auditShareUntilCleared: Double?
     public var muteOnRandomEvidence: Double?
     public var withholdOnOneUncivilVoteAtLeast: Double?
+    public var publishNearDeadlineAtMost: Double?
+    public var relaxPublishAfterWaitShare: Double?
 
     public init() {}
 
@@ -211,6 +213,8 @@ public struct SettingsOverrides: Sendable, Codable {
         if let v = auditShareUntilCleared { s.auditShareUntilCleared = v }
         if let v = muteOnRandomEvidence { s.muteOnRandomEvidence = v }
         if let v = withholdOnOneUncivilVoteAtLeast { s.withholdOnOneUncivilVoteAtLeast = v }
+        if let v = publishNearDeadlineAtMost { s.publishNearDeadlineAtMost = v }
+        if let v = relaxPublishAfterWaitShare { s.relaxPublishAfterWaitShare = v }
         return s
     }
 }

@@ -320,7 +320,8 @@ final class Run {
     func decide(_ c: Int) {
         switch policy {
         case .engine:
-            let records = comments[c].reviews.map { reviewers[Int($0.reviewerID)] }
+            // The author's own reviewer record is passed too: how they review is evidence about what they write.
+            let records = comments[c].reviews.map { reviewers[Int($0.reviewerID)] } + [reviewers[Int(comments[c].authorID)]]
             let d = engine.decide(underReview(c), reviews: comments[c].reviews, author: authors[Int(comments[c].authorID)],
                                   reviewers: records, now: date)
             comments[c].lastP = d.probabilityUncivil
@@ -451,6 +452,15 @@ final class Run {
                 let v = byKind[k] ?? (0, 0, 0)
                 byKind[k] = (v.0 + r.civilityFactor, v.1 + abs(r.civilityFactor), v.2 + 1)
             }
+            var byLeaning: [String: (Double, Int)] = [:]
+            for (i, r) in result.reviewers.enumerated() where reviewsByAccount[i] >= 10 {
+                let person = community.persons[accountPerson[i]]
+                let key = "\(person.kind)/\(Int(person.leaning))"
+                let v = byLeaning[key] ?? (0, 0)
+                byLeaning[key] = (v.0 + r.qualityFactor, v.1 + 1)
+            }
+            let qualityFactors = byLeaning.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value.0 / Double($0.value.1)))" }.joined(separator: "; ")
+            FileHandle.standardError.write(Data("  quality factors: \(qualityFactors); side scale \(m.qualitySideScale ?? 0) noise \(m.qualityNoise ?? 0) intercepts \(m.qualityInterceptSpread ?? 0)\n".utf8))
             let factors = byKind.map { "\($0.key) mean \(String(format: "%.2f", $0.value.0 / Double($0.value.2))) |f| \(String(format: "%.2f", $0.value.1 / Double($0.value.2)))" }.joined(separator: "; ")
             FileHandle.standardError.write(Data("REFIT t=\(Int(now)) authors r0 \(m.regularAuthorRate) r1 \(m.abusiveAuthorRate) share \(m.abusiveAuthorShare) prescreen \(m.preScreenIntercept) \(m.preScreenSlope) self \(m.selfUncivilGivenUncivil) \(m.selfUncivilGivenCivil) new \(m.newReviewerSensitivity) \(m.newReviewerSpecificity) side \(m.sidePrior.map { String(format: "%.2f", $0) }) base \(m.uncivilShare) approvers \(m.approverShare) new \(m.newApproverShare) established \(m.establishedShare)\n  factors: \(factors)\n".utf8))
         }

@@ -58,6 +58,17 @@ struct Situation {
         reviews = (0..<n).map { i in
             ReviewEngineTests_review(Int64(i + 1), by: UserID(i + 1), rng.chance(0.3) ? .uncivil : .civil)
         }
+        // Half the situations place comments on the axis from "good" ratings too (`ModelState.qualitySide…`).
+        if rng.chance(0.5) {
+            engine.model.qualitySideScale = 1
+            engine.model.qualityNoise = rng.uniform(0.15...0.4)
+            engine.model.qualityInterceptSpread = rng.uniform(0.1...0.4)
+            for i in reviewers.indices where rng.chance(0.7) {
+                reviewers[i].qualityFactor = rng.uniform(-0.6...0.6)
+                reviewers[i].qualityBias = rng.uniform(-0.2...0.2)
+            }
+            for i in reviews.indices { reviews[i].quality = QualityVote.allCases[rng.below(3)] }
+        }
         if rng.chance(0.2) { reviews.append(ReviewEngineTests_review(100, by: 999, .civil)) }  // the author's own
         if rng.chance(0.2), let first = reviews.first {  // a repeat review by the same reviewer
             reviews.append(ReviewEngineTests_review(101, by: first.reviewerID, .uncivil))

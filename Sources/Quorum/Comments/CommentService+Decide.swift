@@ -15,7 +15,8 @@ extension CommentService {
     /// Must be called inside a transaction holding the comment's row lock.
     func decide(_ comment: Comment, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws -> CommentChange? {
         let reviews = try await CommentRows.reviews(of: comment.id, on: db)
-        let reviewers = try await CommentRows.reviewerRecords(reviews.map(\.reviewerID), on: db)
+        // The author's own reviewer record too: how they review others is evidence about what they write.
+        let reviewers = try await CommentRows.reviewerRecords(reviews.map(\.reviewerID) + [comment.authorID], on: db)
         let author = try await CommentRows.authorRecord(comment.authorID, on: db)
         let decision = engine.decide(comment.underReview, reviews: reviews, author: author, reviewers: reviewers, now: now.date)
         let quality = engine.quality(of: reviews, authorID: comment.authorID, reviewers: reviewers).score
