@@ -70,9 +70,10 @@ struct CSRFMiddleware: RouterMiddleware {
             let contentType = request.headers[.contentType]?.lowercased() ?? ""
             if contentType.hasPrefix("application/x-www-form-urlencoded") {
                 provided = try await Form.read(&request)["csrf"]
-            } else if contentType.hasPrefix("multipart/form-data"), expected != nil {
-                // Read once, with its limit, and kept for the handler: a request body can be read only once.
-                let form = try await MultipartForm.read(request, limit: multipartLimit)
+            } else if contentType.hasPrefix("multipart/form-data"), context.identity != nil {
+                // Only signed-in people upload (editors): a visitor's multipart POST is refused without reading
+                // it. Read once, with its limit, and kept for the handler.
+                let form = try await MultipartForm.read(&request, limit: multipartLimit)
                 context.multipart = form
                 provided = form["csrf"]
                 if provided == nil, form.truncated {

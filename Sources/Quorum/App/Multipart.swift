@@ -57,7 +57,9 @@ public struct MultipartForm: Sendable {
     }
 
     /// Reads and parses the request's body, reading at most `limit` bytes of it.
-    public static func read(_ request: Request, limit: Int) async throws -> MultipartForm {
+    /// What was read stays readable: `request.body` is replaced by the bytes collected (a body can be read once),
+    /// so a route that is not expecting a multipart form still gets the body rather than a failed second read.
+    public static func read(_ request: inout Request, limit: Int) async throws -> MultipartForm {
         let boundary = try boundary(contentType: request.headers[.contentType] ?? "")
         var collected = ByteBuffer()
         var truncated = false
@@ -70,6 +72,7 @@ public struct MultipartForm: Sendable {
             }
             collected.writeImmutableBuffer(chunk)
         }
+        request.body = RequestBody(buffer: collected)
         return try parse(Array(collected.readableBytesView), boundary: boundary, truncated: truncated)
     }
 

@@ -286,7 +286,8 @@ struct AdminPageRoutes {
         if let parsed = context.multipart {
             form = parsed
         } else {
-            form = try await MultipartForm.read(request, limit: MultipartForm.limit(forFilesOf: publishing.images.maxBytes))
+            var request = request
+            form = try await MultipartForm.read(&request, limit: MultipartForm.limit(forFilesOf: publishing.images.maxBytes))
         }
         var upload = uploadModel(article)
         upload.alt = form["alt"] ?? ""
@@ -311,7 +312,9 @@ struct AdminPageRoutes {
             query += "&file=" + encoded
         }
         if upload.asHero {
-            var input = Self.input(from: article)
+            // Read again now, not when the upload started: an edit saved meanwhile by someone else is kept.
+            guard let current = try await publishing.store.article(id: article.id) else { throw PublishingError.notFound("The article") }
+            var input = Self.input(from: current)
             input.hero = HeroImage(url: stored.url, alt: upload.alt, caption: upload.caption, credit: upload.credit)
             do {
                 _ = try await publishing.service.update(id: article.id, input)

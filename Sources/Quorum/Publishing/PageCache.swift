@@ -167,7 +167,7 @@ public struct CachedPage: Sendable {
 /// outlive the change that made it stale.
 public final class PageCache: Sendable {
     struct State {
-        var pages: [String: (page: CachedPage, tags: Set<CacheTag>)] = [:]
+        var pages: [String: (page: CachedPage, tags: Set<CacheTag>, storedAt: Int)] = [:]
         var byTag: [CacheTag: Set<String>] = [:]
         var generation: UInt64 = 0
 
@@ -193,22 +193,29 @@ public final class PageCache: Sendable {
         }
     }
 
-    public func page(_ key: String) -> CachedPage? {
-        state.withLockedValue { $0.pages[key]?.page }
+    /// A page older than this is rendered again even if no change was announced: the backstop for an
+    /// announcement that could not reach another instance.
+    public static let maximumAge = 300
+
+    public func page(_ key: String, now: Int = time(nil)) -> CachedPage? {
+        state.withLockedValue { state in
+            guard let entry = state.pages[key], now - entry.storedAt < Self.maximumAge else { return nil }
+            return entry.page
+        }
     }
 
     public var generation: UInt64 { state.withLockedValue { $0.generation } }
     public var count: Int { state.withLockedValue { $0.pages.count } }
 
     /// Stores a page rendered when the cache was at `generation`; dropped if anything was invalidated since.
-    public func store(_ key: String, _ page: CachedPage, tags: Set<CacheTag>, renderedAt generation: UInt64) {
+    public func store(_ key: String, _ page: CachedPage, tags: Set<CacheTag>, renderedAt generation: UInt64, now: Int = time(nil)) {
         state.withLockedValue { state in
             guard state.generation == generation else { return }
             if state.pages.count >= capacity, state.pages[key] == nil {
                 // Simple and bounded: start over rather than track recency on the hot path.
                 state.removeAll()
             }
-            state.pages[key] = (page, tags)
+            state.pages[key] = (page, tags, now)
             for tag in tags { state.byTag[tag, default: []].insert(key) }
         }
     }

@@ -96,15 +96,33 @@ public final class PostgresBus: InvalidationBus, Service {
         receivers.deliver(message)
         for payload in BusPayload.encode(message, from: instance, limit: payloadLimit) {
             do {
-                try await database.read { db in
-                    try await db.raw("SELECT pg_notify(\(bind: Self.channel), \(bind: payload))").run()
-                }
+                try await notify(payload)
             } catch {
-                // This instance is up to date; the others serve what they cached until it changes again or
-                // their own listening connection restarts (which drops their cache).
-                logger.error("could not tell other instances about a change", metadata: ["error": "\(String(reflecting: error))"])
+                // This instance is up to date. The others are told again in the background, a few times; should
+                // that fail too, their pages still expire (`PageCache.maximumAge`).
+                logger.warning("could not tell other instances about a change; retrying", metadata: ["error": "\(String(reflecting: error))"])
+                Task { [self] in await self.retry(payload) }
             }
         }
+    }
+
+    private func notify(_ payload: String) async throws {
+        try await database.read { db in
+            try await db.raw("SELECT pg_notify(\(bind: Self.channel), \(bind: payload))").run()
+        }
+    }
+
+    private func retry(_ payload: String) async {
+        for delay in [1, 5, 25] {
+            do {
+                try await Task.sleep(for: .seconds(delay))
+                try await notify(payload)
+                return
+            } catch {
+                if Task.isCancelled { return }
+            }
+        }
+        logger.error("could not tell other instances about a change; their cached pages expire within \(PageCache.maximumAge) s")
     }
 
     // MARK: Listening
@@ -126,8 +144,12 @@ public final class PostgresBus: InvalidationBus, Service {
                 )
                 do {
                     try await connection.listen(on: Self.channel) { notifications in
-                        failures = 0
+                        let started = ContinuousClock.now
                         self.listeningStarted()
+                        defer {
+                            // A connection that ends at once (an idle timeout, a proxy) keeps backing off.
+                            if ContinuousClock.now - started > .seconds(30) { failures = 0 }
+                        }
                         for try await notification in notifications {
                             self.received(notification.payload)
                         }

@@ -41,6 +41,16 @@ import Testing
         return parts
     }
 
+    @Test func pagesExpireEvenWithoutAnInvalidation() throws {
+        let cache = PageCache(bus: LocalInvalidationBus())
+        let page = CachedPage(html: Self.html, lastModified: Timestamp(milliseconds: 0), cacheControl: PageCache.cacheControl)
+        let now = 1_800_000_000
+        cache.store("/old", page, tags: [.front], renderedAt: cache.generation, now: now - PageCache.maximumAge)
+        cache.store("/recent", page, tags: [.front], renderedAt: cache.generation, now: now - 10)
+        #expect(cache.page("/old", now: now) == nil, "a change another instance could not announce is seen within maximumAge")
+        #expect(cache.page("/recent", now: now) != nil)
+    }
+
     @Test func anAnonymousGetForACachedPageIsAnsweredOnTheEventLoop() throws {
         let (channel, page) = try Self.channel()
         try channel.writeInbound(Self.request("/article/cached"))

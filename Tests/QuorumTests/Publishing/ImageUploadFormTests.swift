@@ -118,6 +118,23 @@ struct ImageUploadFormTests {
         }
     }
 
+    /// A multipart body sent to a form that does not take one is still readable there (no second read of a
+    /// consumed body), and a visitor's multipart POST is refused without being read.
+    @Test(arguments: TestDatabases.kinds)
+    func multipartBodiesElsewhereGetAClearAnswer(kind: DatabaseKind) async throws {
+        try await Self.withEditor(kind) { browser, test, article, data in
+            try await browser.get(SiteURL.adminEdit(article.id).path)
+            let correction = try await browser.postMultipart("/admin/articles/\(article.id)/corrections", [.field("note", "A date was wrong.")])
+            #expect((400..<500).contains(correction.status.code) || correction.status == .seeOther, "\(correction.status)")
+            #expect(try await browser.get("/healthz").status == .ok, "the server is still there")
+            let visitor = Browser(browser.client)
+            _ = try await visitor.get("/")
+            let refused = try await visitor.postMultipart("/admin/articles/\(article.id)/image", Self.fields() + [Self.image(Self.png)], csrf: "anything")
+            #expect(refused.status == .forbidden)
+            #expect(Self.storedFiles(data).isEmpty)
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func hostileFileNamesAreNeverPathsAndAreShownEscaped(kind: DatabaseKind) async throws {
         try await Self.withEditor(kind) { browser, _, article, data in
