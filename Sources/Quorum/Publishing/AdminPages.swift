@@ -157,9 +157,14 @@ struct AdminPageRoutes {
         admin.get(RouterPath(SiteURL.Pattern.adminEdit.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
             try context.requireRole(.editor)
             let article = try await article(context)
-            let notice = request.uri.queryParameters["saved"] != nil ? "Saved." : (request.uri.queryParameters["done"].map(String.init))
+            // Notices come from a fixed list and an upload's notice names a stored image: a link cannot make the
+            // edit page say something the site did not.
+            let done = request.uri.queryParameters["done"].map(String.init).flatMap { Self.notices.contains($0) ? $0 : nil }
+            let notice = request.uri.queryParameters["saved"] != nil ? "Saved." : done
             var upload = uploadModel(article)
-            if let name = request.uri.queryParameters["uploaded"].map(String.init), ImageStore.isStoredName(name) {
+            if let name = request.uri.queryParameters["uploaded"].map(String.init), ImageStore.isStoredName(name),
+               FileManager.default.fileExists(atPath: publishing.images.folder + "/" + name)
+            {
                 upload.uploadedURL = SiteURL.image(name).path
                 upload.uploadedFile = request.uri.queryParameters["file"].map(String.init)
                 upload.madeHero = request.uri.queryParameters["hero"] != nil
@@ -220,6 +225,9 @@ struct AdminPageRoutes {
             return Response.redirect(to: SiteURL.adminEdit(article.id).path + "?done=Correction+added.", type: .normal)
         }
     }
+
+    /// What the edit page may say after an action (`?done=`).
+    static let notices: Set<String> = ["Published.", "Scheduled.", "Correction added."]
 
     func article(_ context: QuorumContext) async throws -> Article {
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }), let article = try await publishing.store.article(id: id) else {

@@ -69,6 +69,11 @@ struct ImageUploadFormTests {
             #expect(saved == HeroImage(url: url, alt: "Boats at dawn", caption: "The harbour & its boats", credit: "Photo: Wire / Ana"))
             let reader = try await browser.client.send("/article/harbour-vote")
             #expect(reader.text.contains(url) && reader.text.contains("Boats at dawn"), "the cached page was dropped")
+
+            // A link cannot make the edit page announce what did not happen.
+            #expect(!(try await browser.get(edit + "?done=Your+account+is+locked").text.contains("account is locked")))
+            #expect(try await browser.get(edit + "?done=Published.").text.contains("Published."))
+            #expect(!(try await browser.get(edit + "?uploaded=00000000deadbeef.png&file=x").text.contains("Uploaded")))
         }
     }
 
