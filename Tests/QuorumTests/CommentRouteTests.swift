@@ -219,16 +219,23 @@ struct CommentRouteTests {
             var fields = [
                 "maximumLength": "500", "closeAfterDays": "", "bannedWords": "grotnak\nflibber", "suspectWords": "harbourmaster",
                 "maxLinks": "1", "minSeconds": "0", "holdThreshold": "0.95", "publishAtMost": "0.01", "withholdAtLeast": "0.7",
-                "maximumWaitHours": "6", "auditShare": "0.05",
+                "maximumWaitHours": "6", "auditShare": "0.05", "publishNearDeadlineAtMost": "0.005", "relaxPublishAfterWaitShare": "0.6",
             ]
+            #expect(page.text.contains("name=\"publishNearDeadlineAtMost\" value=\"0.003\""))
             fields["publishAtMost"] = "2"
             #expect(try await browser.post("/admin/comments", fields).status == .badRequest)
             fields["publishAtMost"] = "0.01"
+            let below = try await browser.post("/admin/comments", fields)
+            #expect(below.status == .badRequest, "the near-deadline bar below the ordinary one")
+            #expect(below.text.contains("at least the ordinary publish bar"))
+            fields["publishNearDeadlineAtMost"] = "0.02"
             try await browser.get("/admin/comments")
             #expect(try await browser.post("/admin/comments", fields).status == .seeOther)
             let engine = try JSONDecoder().decode(ReviewEngine.Settings.self, from: Data((try await SettingsStore(database: test.database).get("review_engine_settings") ?? "").utf8))
             #expect(engine.maximumWait == 6 * 3600)
             #expect(engine.withholdAtLeast == 0.7)
+            #expect(engine.publishNearDeadlineAtMost == 0.02)
+            #expect(engine.relaxPublishAfterWaitShare == 0.6)
 
             try await reader.get("/article/\(article.slug)/comments/new")
             let banned = try await reader.post("/article/\(article.slug)/comments", ["body": "What a grotnak idea."])

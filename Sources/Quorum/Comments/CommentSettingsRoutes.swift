@@ -38,6 +38,8 @@ struct CommentSettingsRoutes {
             "minSeconds": screen.minSecondsBetweenComments,
             "holdThreshold": screen.toxicityHoldThreshold,
             "publishAtMost": engine.publishAtMost,
+            "publishNearDeadlineAtMost": engine.publishNearDeadlineAtMost,
+            "relaxPublishAfterWaitShare": engine.relaxPublishAfterWaitShare,
             "withholdAtLeast": engine.withholdAtLeast,
             "maximumWaitHours": engine.maximumWait / 3600,
             "auditShare": engine.auditShare,
@@ -69,6 +71,11 @@ struct CommentSettingsRoutes {
         screen.maxCharacters = maximumLength
         var engine = try await comments.engine().settings
         engine.publishAtMost = try number("publishAtMost", 0...0.5)
+        engine.publishNearDeadlineAtMost = try number("publishNearDeadlineAtMost", 0...0.5)
+        guard engine.publishNearDeadlineAtMost >= engine.publishAtMost else {
+            throw RequestError.badRequest("The bar near the deadline must be at least the ordinary publish bar.", code: "invalid_publishNearDeadlineAtMost")
+        }
+        engine.relaxPublishAfterWaitShare = try number("relaxPublishAfterWaitShare", 0...1)
         engine.withholdAtLeast = try number("withholdAtLeast", 0.5...1)
         engine.maximumWait = try number("maximumWaitHours", 0.1...720) * 3600
         engine.auditShare = try number("auditShare", 0...0.5)
