@@ -382,5 +382,16 @@ final class RawHTTPStream: @unchecked Sendable {
         return received
     }
 
+    /// Everything received after waiting `seconds` more.
+    func readFor(seconds: Double) -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count > 0 { received += String(decoding: buffer[0..<count], as: UTF8.self) }
+        }
+        return received
+    }
+
     func close() { _ = Glibc.close(descriptor) }
 }
