@@ -37,9 +37,7 @@ final class CachedPageChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     /// Requests passed on whose response has not been written to its end yet.
     private var responsesOwed = 0
     private var needsFlush = false
-    /// The last head written, with its `Date` header: rebuilt when the second, the page or the status changes,
-    /// so a connection asking for the same page again and again formats neither date nor headers.
-    private var dated: (second: Int, etag: String, status: HTTPResponse.Status, head: HTTPResponse)?
+    private var dated = DatedHeadCache<HTTPResponse>()
 
     private let installsWireTier: Bool
 
@@ -133,16 +131,26 @@ final class CachedPageChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         guard let page = cache.anonymousPage(method: request.method, path: Substring(path), headers: request.headerFields) else {
             return nil
         }
-        if page.isNotModified(for: request.headerFields) { return (datedHead(page.notModifiedHead, of: page), nil) }
-        return (datedHead(page.okHead, of: page), page.body)
+        let reply = page.reply(to: request.headerFields)
+        return (dated.head(reply.head, of: page, build: { $0 }), reply.body)
     }
+}
 
-    private func datedHead(_ head: HTTPResponse, of page: CachedPage) -> HTTPResponse {
+/// The last response head a connection wrote for a cached page, with its `Date`: rebuilt when the second, the
+/// page or the status changes, so a connection asking for the same page again formats neither date nor
+/// headers. `Head` is what the tier writes (a typed head, or its bytes).
+struct DatedHeadCache<Head> {
+    private var last: (second: Int, etag: String, lastModified: String, status: HTTPResponse.Status, head: Head)?
+
+    mutating func head(_ response: HTTPResponse, of page: CachedPage, build: (HTTPResponse) -> Head) -> Head {
         let second = time(nil)
-        if let dated, dated.second == second, dated.status == head.status, dated.etag == page.etag { return dated.head }
-        var withDate = head
-        withDate.headerFields[.date] = HTTPDate.format(Timestamp(milliseconds: Int64(second) * 1000))
-        dated = (second, page.etag, head.status, withDate)
-        return withDate
+        if let last, last.second == second, last.status == response.status, last.etag == page.etag, last.lastModified == page.lastModified {
+            return last.head
+        }
+        var dated = response
+        dated.headerFields[.date] = HTTPDate.format(Timestamp(milliseconds: Int64(second) * 1000))
+        let head = build(dated)
+        last = (second, page.etag, page.lastModified, response.status, head)
+        return head
     }
 }

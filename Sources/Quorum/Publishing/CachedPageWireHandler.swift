@@ -35,7 +35,7 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
     private var bodyRemaining = 0
     private(set) var passThrough = false
     private var needsFlush = false
-    private var dated: (second: Int, etag: String, lastModified: String, status: HTTPResponse.Status, head: ByteBuffer)?
+    private var dated = DatedHeadCache<ByteBuffer>()
 
     init(cache: PageCache, decoded: CachedPageChannelHandler) {
         self.cache = cache
@@ -121,22 +121,16 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
         if let match = head.ifNoneMatch { fields[.ifNoneMatch] = match }
         if let since = head.ifModifiedSince { fields[.ifModifiedSince] = since }
         guard let page = cache.anonymousPage(method: .get, path: head.path, headers: fields) else { return nil }
-        if page.isNotModified(for: fields) { return (datedHead(page.notModifiedHead, of: page), nil) }
-        return (datedHead(page.okHead, of: page), page.body)
+        let reply = page.reply(to: fields)
+        return (dated.head(reply.head, of: page, build: Self.bytes(of:)), reply.body)
     }
 
-    /// The response head as bytes with the current `Date`, rebuilt once per second, page and status.
-    private func datedHead(_ head: HTTPResponse, of page: CachedPage) -> ByteBuffer {
-        let second = time(nil)
-        if let dated, dated.second == second, dated.status == head.status, dated.etag == page.etag, dated.lastModified == page.lastModified {
-            return dated.head
-        }
+    /// A head as HTTP/1.1 bytes, as NIO's encoder would write it.
+    private static func bytes(of head: HTTPResponse) -> ByteBuffer {
         var text = "HTTP/1.1 \(head.status.code) \(head.status.reasonPhrase)\r\n"
         for field in head.headerFields { text += "\(field.name.rawName): \(field.value)\r\n" }
-        text += "Date: \(HTTPDate.format(Timestamp(milliseconds: Int64(second) * 1000)))\r\n\r\n"
-        let bytes = ByteBuffer(string: text)
-        dated = (second, page.etag, page.lastModified, head.status, bytes)
-        return bytes
+        text += "\r\n"
+        return ByteBuffer(string: text)
     }
 }
 

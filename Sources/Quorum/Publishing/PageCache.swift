@@ -152,6 +152,11 @@ public struct CachedPage: Sendable {
         return false
     }
 
+    /// The head and body the event-loop fast path sends: 304 without a body when the client has this version.
+    func reply(to headers: HTTPFields) -> (head: HTTPResponse, body: ByteBuffer?) {
+        isNotModified(for: headers) ? (notModifiedHead, nil) : (okHead, body)
+    }
+
     /// 304 when the client already has this version, else the page.
     public func response(to request: Request) -> Response {
         if isNotModified(for: request.headers) {

@@ -41,6 +41,22 @@ import Testing
         return parts
     }
 
+    @Test func aConnectionReusesItsDatedHeadOnlyForTheSamePageAndStatus() {
+        var cache = DatedHeadCache<HTTPResponse>()
+        var builds = 0
+        let page = CachedPage(html: Self.html, lastModified: Timestamp(milliseconds: 1_700_000_000_000), cacheControl: PageCache.cacheControl)
+        let republished = CachedPage(html: Self.html, lastModified: Timestamp(milliseconds: 1_800_000_000_000), cacheControl: PageCache.cacheControl)
+        #expect(page.etag == republished.etag, "same body, other Last-Modified")
+        let first = cache.head(page.okHead, of: page) { builds += 1; return $0 }
+        #expect(first.headerFields[.date] != nil)
+        _ = cache.head(page.okHead, of: page) { builds += 1; return $0 }
+        #expect(builds <= 2, "the same page within a second is not rebuilt (at most once more at a second's turn)")
+        let other = cache.head(republished.okHead, of: republished) { builds += 1; return $0 }
+        #expect(other.headerFields[.lastModified] == republished.lastModified)
+        let notModified = cache.head(republished.notModifiedHead, of: republished) { builds += 1; return $0 }
+        #expect(notModified.status == .notModified)
+    }
+
     @Test func pagesExpireEvenWithoutAnInvalidation() throws {
         let cache = PageCache(bus: LocalInvalidationBus())
         let page = CachedPage(html: Self.html, lastModified: Timestamp(milliseconds: 0), cacheControl: PageCache.cacheControl)
