@@ -405,24 +405,11 @@ struct CommentFlowTests {
         }
     }
 
-    /// Fills the queue with `count` pending comments by different readers, as if each had been submitted.
-    static func pendingComments(_ f: CommentFixture, count: Int) async throws {
-        for i in 0..<count {
-            let author = try await f.reader("waiting\(i)")
-            try await f.test.database.transaction { db in
-                try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at")
-                    .values(SQLBind(f.article.id), SQLBind(author.id), SQLBind("Waiting view \(i)."), SQLBind(CommentStatus.pending.rawValue),
-                            SQLBind(Timestamp.now.milliseconds), SQLBind(Timestamp.now.milliseconds))
-                    .run()
-            }
-        }
-    }
-
     @Test(arguments: TestDatabases.kinds)
     func whenManyCommentsWaitWritersAreOfferedAnOptionalExtraReview(kind: DatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { test in
             let f = try await CommentFixture.make(test)
-            try await Self.pendingComments(f, count: 12)
+            try await CommentRouteTests.seedPending(12, on: f.test, article: f.article)
             let a = try await f.reader("a")
             let draft = try await f.comments.write(articleID: f.article.id, author: a, body: "A view on the harbour.")
             #expect(draft.reviewsRequired == 3)
@@ -456,7 +443,7 @@ struct CommentFlowTests {
     func aQuietQueueAsksForTheRequiredReviewsOnly(kind: DatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { test in
             let f = try await CommentFixture.make(test)
-            try await Self.pendingComments(f, count: 4)
+            try await CommentRouteTests.seedPending(4, on: f.test, article: f.article)
             let a = try await f.reader("a")
             let draft = try await f.comments.write(articleID: f.article.id, author: a, body: "A view on the harbour.")
             #expect(draft.reviewsOptional == 0)

@@ -46,6 +46,18 @@ struct CommentRouteTests {
         }
     }
 
+    /// `count` comments waiting for peer review, each by its own new writer: a queue for writers to review.
+    static func seedPending(_ count: Int, on test: TestDatabase, article: Article) async throws {
+        for i in 0..<count {
+            let author = try await UserStore(database: test.database).create(email: "\(TestDatabases.uniqueName("writer"))@example.com", displayName: "W\(i)", roles: [])
+            try await test.database.transaction { db in
+                try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at")
+                    .values(SQLBind(article.id), SQLBind(author.id), SQLBind("Pending view number \(i)."), SQLBind("pending"),
+                            SQLBind(Timestamp.now.milliseconds), SQLBind(Timestamp.now.milliseconds)).run()
+            }
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func theWholeFlowWorksAsPlainForms(kind: DatabaseKind) async throws {
         try await Self.withSite(kind) { browser, mail, test, article in
@@ -278,14 +290,7 @@ struct CommentRouteTests {
     @Test(arguments: TestDatabases.kinds)
     func anOptionalExtraReviewIsOfferedAsFormsAndThroughTheAPI(kind: DatabaseKind) async throws {
         try await Self.withSite(kind) { browser, mail, test, article in
-            for i in 0..<12 {
-                let user = try await UserStore(database: test.database).create(email: "w\(i)@example.com", displayName: "W\(i)", roles: [])
-                try await test.database.transaction { db in
-                    try await db.insert(into: "comments").columns("article_id", "author_id", "body", "status", "created_at", "submitted_at")
-                        .values(SQLBind(article.id), SQLBind(user.id), SQLBind("Waiting view \(i)."), SQLBind("pending"),
-                                SQLBind(Timestamp.now.milliseconds), SQLBind(Timestamp.now.milliseconds)).run()
-                }
-            }
+            try await Self.seedPending(12, on: test, article: article)
             try await LiveServer.signIn(browser, mail, email: "a@example.com")
             #expect(try await browser.get("/article/\(article.slug)/comments/new").status == .ok)
             let written = try await browser.post("/article/\(article.slug)/comments", ["body": "A view on the harbour."])

@@ -52,7 +52,7 @@ struct BrowserInlineFlowTests {
     @Test func anOptionalExtraReviewIsOfferedInPlace() async throws {
         let shots = try Screenshots("inline-extra-review")
         try await BrowserSite.with(prepare: { f in
-            try await CommentFlowTests.pendingComments(f, count: 12)
+            try await CommentRouteTests.seedPending(12, on: f.test, article: f.article)
             _ = try await f.reader("erin")
         }) { site in
             let slug = site.articleSlug
