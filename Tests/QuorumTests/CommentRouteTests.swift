@@ -377,25 +377,27 @@ final class RawHTTPStream: @unchecked Sendable {
 
     /// Everything received so far once `done` says it is enough, or an error after `timeout` seconds.
     func read(timeout: Double, what: String, until done: (String) -> Bool) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !done(received) {
-            guard Date() < deadline else { throw QuorumProcess.TimeoutError(what: "\(what) in the response; got: \(received)") }
-            let count = recv(descriptor, &buffer, buffer.count, 0)
-            if count > 0 { received += String(decoding: buffer[0..<count], as: UTF8.self) }
+        guard receive(until: Date().addingTimeInterval(timeout), done: done) else {
+            throw QuorumProcess.TimeoutError(what: "\(what) in the response; got: \(received)")
         }
         return received
     }
 
     /// Everything received after waiting `seconds` more.
     func readFor(seconds: Double) -> String {
-        let deadline = Date().addingTimeInterval(seconds)
+        _ = receive(until: Date().addingTimeInterval(seconds)) { _ in false }
+        return received
+    }
+
+    /// Receives until `done` holds (true) or the deadline passes (false).
+    private func receive(until deadline: Date, done: (String) -> Bool) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while Date() < deadline {
+        while !done(received) {
+            guard Date() < deadline else { return false }
             let count = recv(descriptor, &buffer, buffer.count, 0)
             if count > 0 { received += String(decoding: buffer[0..<count], as: UTF8.self) }
         }
-        return received
+        return true
     }
 
     func close() { _ = Glibc.close(descriptor) }
