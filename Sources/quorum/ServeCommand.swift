@@ -1,7 +1,14 @@
 import ArgumentParser
 import Hummingbird
 import Logging
-import Quorum
+
+import Accounts
+import Comments
+import Publishing
+import QuorumApp
+import QuorumBus
+import QuorumStore
+import QuorumWeb
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
