@@ -81,7 +81,7 @@ let package = Package(
             name: "QuorumWeb",
             dependencies: [
                 "QuorumStore", "QuorumBus", "QuorumMail", hummingbird, sqlKit, logging, metrics, nioCore, nioPosix,
-                nioConcurrency, httpTypes, crypto,
+                nioConcurrency, httpTypes, crypto, serviceLifecycle,
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

@@ -42,7 +42,4 @@ public struct CommentError: AppError, Equatable {
     static let notModerator = CommentError(.forbidden, "forbidden", "Only moderators can do this.")
     static let needsReason = CommentError(.badRequest, "reason_required", "Please give a reason; the author will see it.")
     static func refused(_ code: String, _ message: String) -> CommentError { CommentError(.badRequest, code, message) }
-    static func tooSoon(_ seconds: Int) -> CommentError {
-        CommentError(.tooManyRequests, "too_soon", "Please wait \(seconds) seconds before posting again.")
-    }
 }

@@ -254,7 +254,7 @@ struct CommentRoutes {
         let id = try commentID(context)
         let comment = try await comments.own(id, by: user)
         guard comment.status == .draft || comment.status == .rejected else { return .seeOther("/comments/\(id)") }
-        if comment.status == .draft, try await comments.currentTask(reviewer: user, forComment: id) != nil {
+        if try await comments.owesReviews(comment, writer: user) {
             return .seeOther("/comments/\(id)/review")
         }
         var model: [String: Any] = ["id": id, "body": comment.body, "maximum": try await comments.rules().maximumLength]
@@ -273,10 +273,6 @@ struct CommentRoutes {
         let form = try await Form.read(&request)
         guard let rating = CivilityVote(rawValue: form["civil"] ?? "") else {
             throw CommentError.refused("invalid_rating", "Please say whether your comment is civil.")
-        }
-        let current = try await comments.own(id, by: user)
-        if current.status == .draft, try await comments.currentTask(reviewer: user, forComment: id) != nil {
-            throw CommentError.wrongStep
         }
         _ = try await comments.submit(commentID: id, author: user, selfRating: rating, body: form["body"])
         return .seeOther("/comments/\(id)")

@@ -44,6 +44,23 @@ extension CommentService {
         }
     }
 
+    /// Whether the writer of `draft` must still review before submitting it: a required review is open, or one
+    /// could be handed out now. Read-only (the route asks before showing the rate step, `submit` before taking
+    /// the rating); a writer with nothing left to review owes nothing, as ``currentTask`` then agrees.
+    public func owesReviews(_ draft: Comment, writer: User) async throws -> Bool {
+        guard draft.status == .draft else { return false }
+        let engine = try await engine()
+        let now = now()
+        return try await database.read { db in
+            let done = try await self.doneCount(reviewer: writer.id, forComment: draft.id, on: db)
+            guard done < draft.reviewsRequired else { return false }
+            if try await self.openTask(reviewer: writer.id, forComment: draft.id, on: db) != nil { return true }
+            let record = try await CommentRows.reviewerRecord(writer.id, on: db)
+            if record.isBanned(at: now.date) { return false }
+            return try await self.pick(for: record, engine: engine, now: now, on: db) != nil
+        }
+    }
+
     /// How many optional reviews the writer of `draftID` may still do, and how many comments are waiting for a
     /// review. Offered on the last step; zero once the writer has done them or nothing waits.
     public func optionalReviewsLeft(reviewer: User, forComment draftID: Int64) async throws -> (left: Int, waiting: Int) {

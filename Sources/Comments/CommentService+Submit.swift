@@ -16,6 +16,7 @@ extension CommentService {
     public func submit(commentID: Int64, author: User, selfRating: CivilityVote, body edited: String? = nil) async throws -> Comment {
         let draft = try await own(commentID, by: author)
         guard draft.status == .draft || draft.status == .rejected else { throw CommentError.wrongStep }
+        if try await owesReviews(draft, writer: author) { throw CommentError.wrongStep }
         let rules = try await rules()
         try await checkMayComment(author, rules: rules)
         let body = edited.map(Self.normalise) ?? draft.body

@@ -43,14 +43,16 @@ public struct CommentService: Sendable {
 
     // MARK: Settings
 
-    /// The review engine with the site's settings and its learned model.
+    /// The review engine with the site's settings and its learned model. A stored row that cannot be read is
+    /// left out (its defaults stand in): it was reported at start-up and is shown on the settings page.
     func engine() async throws -> Engine {
         var engine = Engine()
-        if let json = try await site.settings.get("review_engine_settings") {
-            engine.settings = try JSONDecoder().decode(ReviewEngine.Settings.self, from: Data(json.utf8))
+        let rows = CommentSettingsRows.self
+        if case .success(let settings?) = rows.decode(ReviewEngine.Settings.self, try await site.settings.get(rows.engineSettings), key: rows.engineSettings) {
+            engine.settings = settings
         }
-        if let json = try await site.settings.get("review_engine_model") {
-            engine.model = try JSONDecoder().decode(ModelState.self, from: Data(json.utf8))
+        if case .success(let model?) = rows.decode(ModelState.self, try await site.settings.get(rows.engineModel), key: rows.engineModel) {
+            engine.model = model
         }
         return engine
     }

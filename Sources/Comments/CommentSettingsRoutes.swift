@@ -24,8 +24,11 @@ struct CommentSettingsRoutes {
     }
 
     func preScreenSettings() async throws -> PreScreenSettings {
-        guard let json = try await site.settings.get("prescreen_settings") else { return .default }
-        return (try? JSONDecoder().decode(PreScreenSettings.self, from: Data(json.utf8))) ?? .default
+        let rows = CommentSettingsRows.self
+        if case .success(let settings?) = rows.decode(PreScreenSettings.self, try await site.settings.get(rows.preScreen), key: rows.preScreen) {
+            return settings
+        }
+        return .default
     }
 
     private func page(_ context: QuorumContext) async throws -> Response {
@@ -33,7 +36,9 @@ struct CommentSettingsRoutes {
         let rules = try await comments.rules()
         let screen = try await preScreenSettings()
         let engine = try await comments.engine().settings
+        let problems = try await CommentSettingsRows.problems(in: site.settings)
         return try site.formPage("admin-comments", [
+            "problems": problems.map { ["key": $0.key, "problem": $0.problem] },
             "membersOnly": rules.membersOnly,
             "closeAfterDays": rules.closeAfterDays.map(String.init) ?? "",
             "maximumLength": rules.maximumLength,

@@ -20,8 +20,9 @@ public struct SitePreScreen: CommentScreen {
     }
 
     func loadSettings() async -> PreScreenSettings {
-        guard let json = try? await settings.get("prescreen_settings"),
-              let decoded = try? JSONDecoder().decode(PreScreenSettings.self, from: Data(json.utf8))
+        let rows = CommentSettingsRows.self
+        guard let json = try? await settings.get(rows.preScreen),
+              case .success(let decoded?) = rows.decode(PreScreenSettings.self, json, key: rows.preScreen)
         else { return .default }
         return decoded
     }

@@ -46,6 +46,7 @@ public func buildApplication(
             PublishingScheduler(service: built.publishing.service, interval: configuration.schedulerInterval, logger: logger),
             MailDelivery(database: database, transport: transport, signal: built.site.mail, logger: logger),
             CommentSweeper(comments: built.comments, interval: .seconds(60)),
+            RateLimitPruner(limiter: built.site.limiter, logger: logger),
         ] + [bus].compactMap { $0 as? any Service },
         logger: logger
     )

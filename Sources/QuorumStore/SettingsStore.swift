@@ -48,3 +48,23 @@ public struct SettingsStore: Sendable {
 public enum SignUpMode: String, Sendable, CaseIterable {
     case open, invite, closed
 }
+
+/// A stored setting that cannot be read: which row, and what is wrong with it. Features report these at
+/// start-up (one log line each) and on the admin page that edits the row; until the row is saved again the
+/// feature works with its defaults, so no request fails because of it.
+public struct SettingsProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public let key: String
+    public let problem: String
+    /// Where an admin fixes it, e.g. `/admin/comments`.
+    public let fixAt: String
+
+    public init(key: String, problem: String, fixAt: String) {
+        self.key = key
+        self.problem = problem
+        self.fixAt = fixAt
+    }
+
+    public var description: String {
+        "the stored setting '\(key)' cannot be read (\(problem)); its defaults are in force until it is saved again at \(fixAt)"
+    }
+}

@@ -84,28 +84,6 @@ public struct QuorumConfiguration: Sendable {
         self.smtp = smtp
     }
 
-    /// The variables Quorum reads, with what each means; the README's table is made from the same facts.
-    public static let environmentVariables: [(name: String, meaning: String)] = [
-        ("QUORUM_DATABASE_URL", "sqlite://PATH (default sqlite://./quorum.sqlite) or postgres://USER:PASS@HOST:PORT/DB[?sslmode=require]"),
-        ("QUORUM_LISTEN", "HOST:PORT to listen on (default 127.0.0.1:8080); --host/--port override"),
-        ("QUORUM_SITE_URL", "public URL of the site (default http://HOST:PORT)"),
-        ("QUORUM_SITE_NAME", "publication name (default Quorum)"),
-        ("QUORUM_DATA_DIR", "folder for uploads and files (default ./quorum-data)"),
-        ("QUORUM_THEME_DIR", "folder of templates/assets overriding the default theme"),
-        ("QUORUM_LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
-        ("QUORUM_DB_POOL_SIZE", "database connections per instance (default 8)"),
-        ("QUORUM_SQLITE_SYNCHRONOUS", "FULL (default, fsync every commit) or NORMAL"),
-        ("QUORUM_MAIL_FROM", "sender of every email (default SITE_NAME <noreply@HOST>)"),
-        ("QUORUM_SMTP_HOST", "SMTP server; unset: emails go to DATA_DIR/mail/ and the log"),
-        ("QUORUM_SMTP_PORT", "SMTP port (default 587)"),
-        ("QUORUM_SMTP_SECURITY", "starttls (default), tls (implicit, port 465) or none"),
-        ("QUORUM_SMTP_USERNAME", "SMTP AUTH user (PLAIN or LOGIN)"),
-        ("QUORUM_SMTP_PASSWORD", "SMTP AUTH password"),
-        ("QUORUM_PERSPECTIVE_API_KEY", "use a Perspective-compatible toxicity service in the comment pre-screen (local scorer if it fails)"),
-        ("QUORUM_PERSPECTIVE_URL", "its comments:analyze endpoint (default Google's)"),
-        ("QUORUM_MAX_UPLOAD_BYTES", "largest image upload in bytes (default 10485760)"),
-    ]
-
     /// Reads the `QUORUM_*` variables over the defaults. Any value that cannot be used is a ``ConfigurationError``.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> QuorumConfiguration {
         var configuration = QuorumConfiguration()
