@@ -31,7 +31,7 @@ struct SignInRoutes {
         router.post("api/v1/signin/code") { request, context in try await apiRedeem(request, context) }
         router.post("api/v1/signout") { _, context in
             try await endSession(context)
-            var response = ErrorMiddleware.jsonBody(status: .ok, ["status": "signed_out"])
+            var response = try JSONResponse.make(["status": "signed_out"], status: .ok)
             response.setCookie(SiteCookies.clearSession(secure: site.secureCookies))
             return response
         }

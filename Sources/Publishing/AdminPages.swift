@@ -81,30 +81,19 @@ public struct AdminUploadModel: Sendable {
     public var madeHero: Bool = false
 }
 
-/// A submitted `application/x-www-form-urlencoded` form.
+/// The article edit form, read through the site's one form parser with room for a long article body.
 struct FormFields {
-    let values: [String: String]
-
-    init(_ body: String) {
-        var values: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            guard let key = parts.first.map(decode) else { continue }
-            values[key] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        self.values = values
-    }
+    let form: Form
+    static let limit = 2 << 20
 
     static func read(_ request: Request) async throws -> FormFields {
-        do {
-            return FormFields(String(buffer: try await request.body.collect(upTo: 2 << 20)))
-        } catch is NIOTooManyBytesError {
-            throw PublishingError.tooLarge(limit: 2 << 20)
-        }
+        var request = request
+        return FormFields(form: try await Form.read(&request, limit: limit))
     }
 
-    subscript(_ name: String) -> String { values[name] ?? "" }
+    var values: [String: String] { form.fields.compactMapValues(\.first) }
+
+    subscript(_ name: String) -> String { form[name] ?? "" }
 
     func list(_ name: String) -> [String] {
         self[name].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -243,7 +232,7 @@ struct AdminPageRoutes {
     static func row(_ article: Article) -> AdminArticleRow {
         AdminArticleRow(
             id: article.id, headline: article.headline, status: article.status.rawValue, section: article.section.name,
-            updated: DisplayDate.format(article.modifiedAt), publishAt: article.publishAt.map(DisplayDate.format),
+            updated: DateText.format(article.modifiedAt), publishAt: article.publishAt.map(DateText.format),
             editURL: SiteURL.adminEdit(article.id).path, liveURL: article.status == .published ? SiteURL.article(article.slug).path : nil
         )
     }
@@ -266,7 +255,7 @@ struct AdminPageRoutes {
             liveURL: article.flatMap { $0.status == .published ? SiteURL.article($0.slug).path : nil },
             csrf: context.identity?.csrfToken,
             status: article?.status.rawValue ?? "new",
-            publishAt: article?.publishAt.map(DisplayDate.format),
+            publishAt: article?.publishAt.map(DateText.format),
             notice: notice,
             error: error?.message,
             slug: input.slug, headline: input.headline, standfirst: input.standfirst, body: input.body,

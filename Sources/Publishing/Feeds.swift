@@ -119,25 +119,5 @@ public struct Feeds: Sendable {
     }
 
     /// XML text and attribute escaping.
-    func x(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default:
-                // Characters XML 1.0 forbids (most control characters) are dropped.
-                if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1,
-                   scalar.value < 0x20 && scalar.value != 0x9 && scalar.value != 0xA && scalar.value != 0xD {
-                    continue
-                }
-                out.append(character)
-            }
-        }
-        return out
-    }
+    func x(_ text: String) -> String { Escaping.html(text, forXML: true) }
 }

@@ -39,10 +39,10 @@ struct OperationsRoutes {
         let kind = site.database.kind.rawValue
         do {
             try await site.database.read { db in try await db.raw("SELECT 1").run() }
-            return ErrorMiddleware.jsonBody(status: .ok, ["status": "ok", "database": kind])
+            return try JSONResponse.make(["status": "ok", "database": kind], status: .ok)
         } catch {
             context.logger.error("health check failed", metadata: ["error": "\(String(reflecting: error))"])
-            return ErrorMiddleware.jsonBody(status: .serviceUnavailable, ["status": "unavailable", "database": kind])
+            return try JSONResponse.make(["status": "unavailable", "database": kind], status: .serviceUnavailable)
         }
     }
 }

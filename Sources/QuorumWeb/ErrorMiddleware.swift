@@ -58,24 +58,11 @@ package struct ErrorMiddleware: RouterMiddleware {
         }
     }
 
-    static func json(status: HTTPResponse.Status, code: String, message: String) -> Response {
+    /// `{ "error": { "code", "message" } }`: the API's one error shape.
+    package static func json(status: HTTPResponse.Status, code: String, message: String) -> Response {
         struct Body: Encodable { struct Inner: Encodable { let code: String; let message: String }; let error: Inner }
-        let data = (try? JSONEncoder().encode(Body(error: .init(code: code, message: message)))) ?? Data()
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
-        )
-    }
-
-    /// A small JSON object response, for endpoints that answer with a flat map of strings.
-    package static func jsonBody(status: HTTPResponse.Status, _ fields: [String: String]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
-        )
+        return (try? JSONResponse.make(Body(error: .init(code: code, message: message)), status: status))
+            ?? Response(status: status)
     }
 
     static func codeName(_ status: HTTPResponse.Status) -> String {

@@ -5,7 +5,10 @@ import QuorumMail
 
 import QuorumStore
 
-/// The fields of a submitted `application/x-www-form-urlencoded` form.
+/// The fields of a submitted `application/x-www-form-urlencoded` form: the site's one form parser.
+///
+/// Hummingbird's `URLEncodedFormDecoder` decodes into `Decodable` types and refuses a name given twice, which
+/// plain HTML forms do for every group of checkboxes (`flag`, `role`); this keeps each name's values in order.
 public struct Form: Sendable {
     public private(set) var fields: [String: [String]] = [:]
     /// Forms are small; uploads use their own routes and limits.
@@ -26,7 +29,7 @@ public struct Form: Sendable {
     }
 
     /// Reads the request's form body (collected once; later reads see the same bytes).
-    public static func read(_ request: inout Request) async throws -> Form {
+    public static func read(_ request: inout Request, limit: Int = maximumSize) async throws -> Form {
         let contentType = request.headers[.contentType] ?? ""
         guard contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
             if contentType.lowercased().hasPrefix("multipart/form-data") { return Form(fields: [:]) }
@@ -34,7 +37,7 @@ public struct Form: Sendable {
         }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: maximumSize)
+            buffer = try await request.collectBody(upTo: limit)
         } catch {
             throw RequestError(.contentTooLarge, code: "too_large", "What you sent is too large.")
         }

@@ -35,12 +35,3 @@ extension Site {
         return try formPage("message", model, context: context, status: status)
     }
 }
-
-package enum DateText {
-    /// "29 Nov 2026, 14:05 UTC": dates on account and admin pages.
-    package static func format(_ timestamp: Timestamp) -> String {
-        timestamp.date.formatted(
-            Date.FormatStyle(date: .abbreviated, time: .shortened, timeZone: TimeZone(identifier: "UTC")!)
-        ) + " UTC"
-    }
-}
