@@ -6,12 +6,11 @@ import QuorumMail
 import QuorumStore
 import QuorumWeb
 
-import SQLKit
 
 /// The reader's own account: name, email, sessions, password, export and deletion.
 struct AccountRoutes {
     let site: Site
-    static let emailChangeValidity: Double = 24 * 3600
+    var service: AccountService { AccountService(site: site) }
     static let deletionPhrase = "delete my account"
 
     func addRoutes(to router: Router<QuorumContext>) {
@@ -74,51 +73,14 @@ struct AccountRoutes {
         let user = try signedIn(context)
         var request = request
         guard let email = EmailAddress.normalise(try await Form.read(&request)["email"] ?? "") else { throw AccountError.invalidEmail }
-        try await site.limiter.hit(.init("email-change", count: 5, per: 3600), key: String(user.id))
-        let token = Secrets.token()
-        let link = "\(site.configuration.siteBase)/account/email/confirm?token=\(token)"
-        let now = Timestamp.now
-        let siteName = site.configuration.siteName
-        try await site.database.transaction { db in
-            if try await db.select().column("id").from("users").where("email", .equal, email).first() != nil { throw AccountError.emailTaken }
-            try await db.insert(into: "email_changes").columns("token_hash", "user_id", "new_email", "created_at", "expires_at")
-                .values(SQLBind(Secrets.hash(token)), SQLBind(user.id), SQLBind(email), SQLBind(now.milliseconds),
-                        SQLBind(now.adding(seconds: Self.emailChangeValidity).milliseconds)).run()
-            try await Outbox.enqueue(OutgoingMail(
-                kind: "email-change", to: email, subject: "Confirm your new email address for \(siteName)",
-                text: "Hello \(user.displayName),\n\nTo use this address for your \(siteName) account, open:\n\n\(link)\n\nThe link works once, for 24 hours. If you did not ask for this, ignore this email."
-            ), on: db, now: now)
-        }
-        site.mail.wake()
+        try await service.requestEmailChange(for: user, to: email)
         return try site.messagePage("Check your new address", "We sent a confirmation link to \(email). Your email changes when you open it.", link: ("/account", "Back to your account"), context: context)
     }
 
     private func confirmEmailChange(_ request: Request, _ context: QuorumContext) async throws -> Response {
         var request = request
         let token = try await Form.read(&request)["token"] ?? ""
-        let now = Timestamp.now
-        let siteName = site.configuration.siteName
-        let (oldEmail, newEmail) = try await site.database.transaction { db -> (String, String) in
-            guard let row = try await db.select().columns("user_id", "new_email", "expires_at", "used_at").from("email_changes")
-                .where("token_hash", .equal, Secrets.hash(token)).first(),
-                try row.decode(column: "used_at", as: Int64?.self) == nil,
-                try row.decode(column: "expires_at", as: Int64.self) > now.milliseconds
-            else { throw AccountError.linkInvalid }
-            let userID = try row.decode(column: "user_id", as: Int64.self)
-            let newEmail = try row.decode(column: "new_email", as: String.self)
-            guard let user = try await UserRows.find(where: "id", equals: userID, on: db) else { throw AccountError.linkInvalid }
-            if try await db.select().column("id").from("users").where("email", .equal, newEmail).first() != nil { throw AccountError.emailTaken }
-            try await db.update("email_changes").set("used_at", to: now.milliseconds).where("token_hash", .equal, Secrets.hash(token)).run()
-            try await db.update("users").set("email", to: newEmail).set("updated_at", to: now.milliseconds).where("id", .equal, userID).run()
-            try await AuditLog.record(actor: userID, action: "email.change", subject: "user:\(userID)", now: now, on: db)
-            try await Outbox.enqueue(OutgoingMail(
-                kind: "notice", to: user.email, subject: "Your \(siteName) email address was changed",
-                text: "Hello \(user.displayName),\n\nThe email address of your \(siteName) account is now \(newEmail). If you did not do this, reply to this email."
-            ), on: db, now: now)
-            return (user.email, newEmail)
-        }
-        site.mail.wake()
-        _ = oldEmail
+        let newEmail = try await service.confirmEmailChange(token: token)
         return try site.messagePage("Email changed", "Your account now uses \(newEmail).", link: ("/account", "Your account"), context: context)
     }
 
@@ -129,10 +91,7 @@ struct AccountRoutes {
         let password = try await Form.read(&request)["password"] ?? ""
         guard password.count >= 10, password.count <= 200 else { throw AccountError.passwordTooShort }
         let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: 12) }
-        try await site.database.transaction { db in
-            try await db.update("users").set("password_hash", to: hash).where("id", .equal, user.id).run()
-            try await AuditLog.record(actor: user.id, action: "password.set", subject: "user:\(user.id)", on: db)
-        }
+        try await service.setPasswordHash(hash, for: user)
         return .seeOther("/account?saved=password")
     }
 

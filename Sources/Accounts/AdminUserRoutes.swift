@@ -4,12 +4,12 @@ import QuorumMail
 import QuorumStore
 import QuorumWeb
 
-import SQLKit
 
 /// Admin pages for people: find users, change roles, suspend or ban, invitations, site sign-up settings,
 /// the audit log and the mail outbox. Moderators may suspend and ban; only admins change roles and settings.
 struct AdminUserRoutes {
     let site: Site
+    var service: AccountService { AccountService(site: site) }
 
     func addRoutes(to router: Router<QuorumContext>) {
         router.get("admin/users") { request, context in try await usersPage(request, context) }
@@ -81,17 +81,7 @@ struct AdminUserRoutes {
         if id == admin.id, !roles.contains(.admin) {
             throw RequestError.badRequest("You cannot remove your own admin role.", code: "own_admin_role")
         }
-        let now = Timestamp.now
-        try await site.database.transaction { db in
-            guard try await UserRows.find(where: "id", equals: id, on: db) != nil else { throw RequestError.notFound("No such user.") }
-            try await db.delete(from: "user_roles").where("user_id", .equal, id).run()
-            for role in roles.sorted() {
-                try await db.insert(into: "user_roles").columns("user_id", "role", "granted_at")
-                    .values(SQLBind(id), SQLBind(role.rawValue), SQLBind(now.milliseconds)).run()
-            }
-            try await AuditLog.record(actor: admin.id, action: "user.roles", subject: "user:\(id)", reason: form["reason"],
-                                      details: roles.sorted().map(\.rawValue).joined(separator: ","), now: now, on: db)
-        }
+        try await service.setRoles(roles, of: id, by: admin, reason: form["reason"])
         return .seeOther("/admin/users/\(id)")
     }
 
@@ -121,12 +111,7 @@ struct AdminUserRoutes {
         let admin = try staff(context, .admin)
         var request = request
         guard let email = EmailAddress.normalise(try await Form.read(&request)["email"] ?? "") else { throw AccountError.invalidEmail }
-        try await site.database.transaction { db in
-            try await db.insert(into: "invitations").columns("email", "invited_by", "created_at")
-                .values(SQLBind(email), SQLBind(admin.id), SQLBind(Timestamp.now.milliseconds))
-                .ignoringConflicts(with: ["email"]).run()
-            try await AuditLog.record(actor: admin.id, action: "user.invite", subject: "email:\(email)", on: db)
-        }
+        try await service.invite(email, by: admin)
         return .seeOther("/admin/settings")
     }
 
@@ -138,18 +123,10 @@ struct AdminUserRoutes {
 
     private func mailPage(_ context: QuorumContext) async throws -> Response {
         _ = try staff(context, .admin)
-        let rows = try await site.database.read { db in
-            try await db.select().columns("id", "kind", "to_address", "subject", "status", "attempts", "last_error", "created_at")
-                .from("outbox").where("status", .notEqual, "sent").orderBy("id", .descending).limit(200).all()
-        }
-        let mail = try rows.map { row -> [String: Any] in
+        let mail = try await service.undeliveredMail().map { item -> [String: Any] in
             [
-                "id": try row.decode(column: "id", as: Int64.self), "kind": try row.decode(column: "kind", as: String.self),
-                "to": try row.decode(column: "to_address", as: String.self), "subject": try row.decode(column: "subject", as: String.self),
-                "status": try row.decode(column: "status", as: String.self), "attempts": try row.decode(column: "attempts", as: Int.self),
-                "error": try row.decode(column: "last_error", as: String?.self) ?? "",
-                "created": DateText.format(Timestamp(milliseconds: try row.decode(column: "created_at", as: Int64.self))),
-                "failed": try row.decode(column: "status", as: String.self) == "failed",
+                "id": item.id, "kind": item.kind, "to": item.to, "subject": item.subject, "status": item.status,
+                "attempts": item.attempts, "error": item.error, "created": DateText.format(item.createdAt), "failed": item.status == "failed",
             ]
         }
         return try site.formPage("admin-mail", ["mail": mail, "empty": mail.isEmpty], context: context)
@@ -158,22 +135,14 @@ struct AdminUserRoutes {
     private func retryMail(_ context: QuorumContext) async throws -> Response {
         let admin = try staff(context, .admin)
         let id = try pathID(context)
-        try await site.database.transaction { db in
-            try await db.update("outbox").set("status", to: "pending").set("attempts", to: 0)
-                .set("next_attempt_at", to: Timestamp.now.milliseconds).where("id", .equal, id).run()
-            try await AuditLog.record(actor: admin.id, action: "mail.retry", subject: "outbox:\(id)", on: db)
-        }
-        site.mail.wake()
+        try await service.retryMail(id, by: admin)
         return .seeOther("/admin/mail")
     }
 
     private func settingsPage(_ context: QuorumContext) async throws -> Response {
         _ = try staff(context, .admin)
         let mode = SignUpMode(rawValue: try await site.settings.get("signup_mode") ?? "") ?? .open
-        let invitations = try await site.database.read { db in
-            try await db.select().column("email").from("invitations").orderBy("created_at", .descending).limit(200)
-                .all(decodingColumn: "email", as: String.self)
-        }
+        let invitations = try await service.invitations()
         return try site.formPage("admin-settings", [
             "modes": SignUpMode.allCases.map { ["name": $0.rawValue, "selected": $0 == mode] },
             "passwordSignIn": try await site.settings.get("password_signin") == "on",
@@ -188,36 +157,8 @@ struct AdminUserRoutes {
         guard let mode = SignUpMode(rawValue: form["signup_mode"] ?? "") else {
             throw RequestError.badRequest("Choose open, invite or closed.", code: "invalid_signup_mode")
         }
-        let password = form["password_signin"] == "on" ? "on" : "off"
-        let now = Timestamp.now
-        try await site.database.transaction { db in
-            try await SettingsStore.set("signup_mode", mode.rawValue, now: now, on: db)
-            try await SettingsStore.set("password_signin", password, now: now, on: db)
-            try await AuditLog.record(actor: admin.id, action: "settings.accounts", subject: "site",
-                                      details: "signup_mode=\(mode.rawValue), password_signin=\(password)", now: now, on: db)
-        }
+        try await service.saveSignUpSettings(mode: mode, passwordSignIn: form["password_signin"] == "on", by: admin)
         return .seeOther("/admin/settings")
     }
 }
 
-/// Changing whether a user may take part: used by admin pages now and by comment moderation later.
-public enum UserModeration {
-    public static func setStatus(userID: Int64, _ status: UserStatus, actor: Int64?, in database: Database, now: Timestamp = .now) async throws {
-        try await database.transaction { db in
-            guard try await UserRows.find(where: "id", equals: userID, on: db) != nil else { throw RequestError.notFound("No such user.") }
-            try await db.update("users")
-                .set("status", to: status.kind.rawValue)
-                .set("status_reason", to: status.reason)
-                .set("status_until", to: status.until?.milliseconds)
-                .set("updated_at", to: now.milliseconds)
-                .where("id", .equal, userID).run()
-            if status.kind == .banned {
-                try await db.delete(from: "sessions").where("user_id", .equal, userID).run()
-            }
-            try await AuditLog.record(
-                actor: actor, action: "user.\(status.kind.rawValue)", subject: "user:\(userID)", reason: status.reason,
-                details: status.until.map { "until \($0.iso8601)" }, now: now, on: db
-            )
-        }
-    }
-}

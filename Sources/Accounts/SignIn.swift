@@ -147,6 +147,14 @@ public struct SignInService: Sendable {
         try await db.update("sign_in_requests").set("used_at", to: now.milliseconds).where("id", .equal, id).run()
     }
 
+    /// Signs in `email` after it proved itself another way (its password): finds or creates the account and
+    /// opens a new session.
+    public func complete(email: String, next: String, userAgent: String, now: Timestamp = .now) async throws -> SignedIn {
+        try await database.transaction { db in
+            try await Self.complete(email: email, next: next, userAgent: userAgent, now: now, on: db)
+        }
+    }
+
     /// Finds or creates the account and opens a new session.
     static func complete(email: String, next: String, userAgent: String, now: Timestamp, on db: any SQLDatabase) async throws -> SignedIn {
         var created = false

@@ -6,7 +6,6 @@ import QuorumMail
 import QuorumStore
 import QuorumWeb
 
-import SQLKit
 
 /// Signing in and out: the email form, the code form, the emailed link, optional passwords, and the JSON API.
 struct SignInRoutes {
@@ -99,19 +98,14 @@ struct SignInRoutes {
         let key = try await site.settings.secretKey()
         try await site.limiter.hit(.init("password-email", count: 10, per: 15 * 60), key: Secrets.keyedHash(email, key: key))
         let password = form["password"] ?? ""
-        let stored = try await site.database.read { db in
-            try await db.select().column("password_hash").from("users").where("email", .equal, email)
-                .first(decodingColumn: "password_hash", as: String?.self) ?? nil
-        }
+        let stored = try await AccountService(site: site).passwordHash(email: email)
         let matches = try await NIOThreadPool.singleton.runIfActive {
             // Without a stored hash, still spend the time a check takes, so timing does not reveal accounts.
             stored.map { Bcrypt.verify(password, hash: $0) } ?? { _ = Bcrypt.hash(password, cost: 10); return false }()
         }
         guard matches else { throw AccountError.passwordWrong }
         let userAgent = request.headers[.userAgent] ?? ""
-        let signedIn = try await site.database.transaction { db in
-            try await SignInService.complete(email: email, next: SiteURL.safeRedirect(form["next"] ?? "/"), userAgent: userAgent, now: .now, on: db)
-        }
+        let signedIn = try await site.signIn.complete(email: email, next: SiteURL.safeRedirect(form["next"] ?? "/"), userAgent: userAgent)
         return try await started(signedIn, context)
     }
 
