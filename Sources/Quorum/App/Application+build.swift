@@ -87,7 +87,7 @@ func buildRouter(
     PublicAPIRoutes(publishing: publishing).addRoutes(to: router)
     AdminAPIRoutes(publishing: publishing).addRoutes(to: router)
     AdminPageRoutes(publishing: publishing).addRoutes(to: router)
-    CommentRoutes(comments: comments).addRoutes(to: router)
+    CommentRoutes(comments: comments, cache: publishing.cache).addRoutes(to: router)
     ModerationRoutes(comments: comments).addRoutes(to: router)
     CommentAPIRoutes(comments: comments, cache: publishing.cache).addRoutes(to: router)
     CommentSettingsRoutes(comments: comments).addRoutes(to: router)

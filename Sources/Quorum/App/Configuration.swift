@@ -49,6 +49,8 @@ public struct QuorumConfiguration: Sendable {
     public var maxUploadBytes: Int = 10 * 1024 * 1024
     /// How often the scheduler looks for scheduled articles that are due.
     public var schedulerInterval: Duration = .seconds(5)
+    /// Limits of live comment streams.
+    public var liveStreams = LiveStreamSettings()
 
     public init(
         database: DatabaseLocation = .sqlite(path: "./quorum.sqlite"),
@@ -89,6 +91,8 @@ public struct QuorumConfiguration: Sendable {
         ("QUORUM_LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
         ("QUORUM_DB_POOL_SIZE", "database connections per instance (default 8)"),
         ("QUORUM_SQLITE_SYNCHRONOUS", "FULL (default, fsync every commit) or NORMAL"),
+        ("QUORUM_DB_EXPENSIVE_READS", "thread pages read from the database at once (default half the pool); as many more wait, beyond that 503"),
+        ("QUORUM_DB_STATEMENT_TIMEOUT_MS", "PostgreSQL statement_timeout in milliseconds (default 10000; 0: none)"),
         ("QUORUM_MAIL_FROM", "sender of every email (default SITE_NAME <noreply@HOST>)"),
         ("QUORUM_SMTP_HOST", "SMTP server; unset: emails go to DATA_DIR/mail/ and the log"),
         ("QUORUM_SMTP_PORT", "SMTP port (default 587)"),
@@ -98,6 +102,7 @@ public struct QuorumConfiguration: Sendable {
         ("QUORUM_PERSPECTIVE_API_KEY", "use a Perspective-compatible toxicity service in the comment pre-screen (local scorer if it fails)"),
         ("QUORUM_PERSPECTIVE_URL", "its comments:analyze endpoint (default Google's)"),
         ("QUORUM_MAX_UPLOAD_BYTES", "largest image upload in bytes (default 10485760)"),
+        ("QUORUM_LIVE_STREAMS_PER_CLIENT", "live comment streams one client address may hold open (default 8; a browser needs one)"),
     ]
 
     /// Reads the `QUORUM_*` variables over the defaults. Any value that cannot be used is a ``ConfigurationError``.
@@ -117,6 +122,18 @@ public struct QuorumConfiguration: Sendable {
             }
             configuration.databaseOptions.poolSize = value
         }
+        if let reads = environment["QUORUM_DB_EXPENSIVE_READS"], !reads.isEmpty {
+            guard let value = Int(reads), (1...1000).contains(value) else {
+                throw ConfigurationError("QUORUM_DB_EXPENSIVE_READS '\(reads)' must be a whole number from 1 to 1000")
+            }
+            configuration.databaseOptions.expensiveReads = value
+        }
+        if let timeout = environment["QUORUM_DB_STATEMENT_TIMEOUT_MS"], !timeout.isEmpty {
+            guard let value = Int(timeout), value >= 0 else {
+                throw ConfigurationError("QUORUM_DB_STATEMENT_TIMEOUT_MS '\(timeout)' must be a whole number of milliseconds (0: no limit)")
+            }
+            configuration.databaseOptions.statementTimeoutMilliseconds = value
+        }
         if let sync = environment["QUORUM_SQLITE_SYNCHRONOUS"], !sync.isEmpty {
             guard ["FULL", "NORMAL"].contains(sync.uppercased()) else {
                 throw ConfigurationError("QUORUM_SQLITE_SYNCHRONOUS '\(sync)' must be FULL or NORMAL")
@@ -128,6 +145,12 @@ public struct QuorumConfiguration: Sendable {
                 throw ConfigurationError("QUORUM_MAX_UPLOAD_BYTES '\(size)' must be a whole number of bytes, at least 1024")
             }
             configuration.maxUploadBytes = value
+        }
+        if let streams = environment["QUORUM_LIVE_STREAMS_PER_CLIENT"], !streams.isEmpty {
+            guard let value = Int(streams), (1...10_000).contains(value) else {
+                throw ConfigurationError("QUORUM_LIVE_STREAMS_PER_CLIENT '\(streams)' must be a whole number from 1 to 10000")
+            }
+            configuration.liveStreams.perClient = value
         }
         if let level = environment["QUORUM_LOG_LEVEL"], !level.isEmpty {
             guard let value = Logger.Level(rawValue: level.lowercased()) else {

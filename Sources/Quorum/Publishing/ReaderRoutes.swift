@@ -70,7 +70,7 @@ struct ReaderRoutes {
                 return (try publishing.render("article", model), article.modifiedAt)
             }
             let thread = try await comments.thread(articleID: article.id, sort: .oldest)
-            context["thread"] = CommentViews.thread(thread, slug: article.slug, sort: .oldest, page: 1)
+            context["thread"] = CommentViews.thread(thread, slug: article.slug, sort: .oldest)
             context["slug"] = article.slug
             return (try publishing.render("article", context), article.modifiedAt)
         }

@@ -6,5 +6,6 @@ public enum Migrations {
         accounts003,
         comments004,
         optionalReviews005,
+        threadIndexes006,
     ]
 }
