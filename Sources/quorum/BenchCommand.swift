@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Quorum
+import Publishing
+import QuorumApp
+import QuorumStore
+import QuorumWeb
 
 /// Tools for benchmarks (bench/ scripts), not for running a site.
 struct BenchCommand: AsyncParsableCommand {

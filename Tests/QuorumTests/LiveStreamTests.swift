@@ -4,7 +4,13 @@ import Hummingbird
 import HummingbirdTesting
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// Live comment streams over real HTTP: one stream follows several articles, heartbeats flow, a client that goes
 /// away is noticed at once, and one address cannot hold more than its share.

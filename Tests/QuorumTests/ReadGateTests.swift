@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// The bound on expensive reads: a few run, a few wait (for a while), the rest are refused with 503 at once.
 @Suite("Expensive-read gate")
@@ -30,7 +36,7 @@ struct ReadGateTests {
         let waiter = Task { try await gate.run { 2 } }
         try await Task.sleep(for: .milliseconds(100))
         let started = Date()
-        await #expect(throws: ServerBusyError.self) { try await gate.run { 3 } }
+        await #expect(throws: DatabaseBusyError.self) { try await gate.run { 3 } }
         #expect(Date().timeIntervalSince(started) < 0.5, "refused without waiting")
         latch.open()
         #expect(try await holder.value == 1)
@@ -44,7 +50,7 @@ struct ReadGateTests {
         let holder = Task { try await gate.run { await latch.wait(); return 1 } }
         try await Task.sleep(for: .milliseconds(100))
         let started = Date()
-        await #expect(throws: ServerBusyError.self) { try await gate.run { 2 } }
+        await #expect(throws: DatabaseBusyError.self) { try await gate.run { 2 } }
         let waited = Date().timeIntervalSince(started)
         #expect(waited >= 0.15 && waited < 5, "waited \(waited) s")
         latch.open()

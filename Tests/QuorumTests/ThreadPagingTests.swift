@@ -2,7 +2,13 @@ import Foundation
 import HTTPTypes
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// Threads read page after page with a cursor (`after`): every comment exactly once in every sort, also while
 /// new ones are published between pages; the walk ends with an empty page and no `next`; counts come from the

@@ -2,7 +2,13 @@ import AsyncHTTPClient
 import Foundation
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// A reader who opens article after article in tabs: live updates must not use up the browser's connections to
 /// the site (six per host), so every page still loads at once, and the newest tab still hears new comments.
@@ -34,11 +40,16 @@ struct BrowserManyTabsTests {
                     for (n, slug) in Self.slugs.enumerated() {
                         if n > 0 { try await reader.openTab() }
                         try await reader.navigate(site.url + "/article/\(slug)")
-                        // The browser's own measure, from asking for the page to its load event (waiting for a free
-                        // connection included; WebDriver's round trips not).
-                        let loaded = try await reader.execute("return performance.getEntriesByType('navigation')[0].duration") as? Double ?? .infinity
-                        print("tab \(n + 1): /article/\(slug) loaded in \(Int(loaded)) ms")
-                        #expect(loaded < 1000, "tab \(n + 1) (/article/\(slug)) took \(Int(loaded)) ms to load")
+                        // The browser's own measures, from asking for the page (waiting for a free connection included;
+                        // WebDriver's round trips not): to its last byte, and to its load event. Six streams held open
+                        // would stall the first for a minute; the second also counts layout and scripts, which
+                        // other work on a shared machine slows, so it is bounded more loosely.
+                        let timing = try await reader.execute("""
+                            var t = performance.getEntriesByType('navigation')[0]; return [t.responseEnd, t.duration];
+                            """) as? [Double] ?? [.infinity, .infinity]
+                        print("tab \(n + 1): /article/\(slug) arrived in \(Int(timing[0])) ms, loaded in \(Int(timing[1])) ms")
+                        #expect(timing[0] < 1000, "tab \(n + 1) (/article/\(slug)) took \(Int(timing[0])) ms to arrive")
+                        #expect(timing[1] < 3000, "tab \(n + 1) (/article/\(slug)) took \(Int(timing[1])) ms to load")
                         // The thread on screen: this tab now wants live updates for its article.
                         try await reader.execute("document.getElementById('comments').scrollIntoView()")
                         try await Task.sleep(for: .milliseconds(300))
