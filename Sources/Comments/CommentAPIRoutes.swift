@@ -68,34 +68,35 @@ struct CommentAPIRoutes {
 
     private func thread(_ request: Request, _ context: QuorumContext) async throws -> Response {
         guard let slug = context.parameters.get("slug") else { throw CommentError.articleNotFound }
-        if context.user == nil, let cache {
-            let key = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+        let query = try ThreadQuery(request)
+        if context.user == nil, query.canonical, let cache {
+            let key = request.uri.path + "?" + query.queryString
             return try await cache.serve(request, key: key, tags: [.article(slug)], contentType: "application/json; charset=utf-8") {
-                let object = try await threadObject(request, slug: slug, viewer: nil)
+                let object = try await threadObject(query, slug: slug, viewer: nil)
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 return (String(decoding: data, as: UTF8.self), comments.now())
             }
         }
-        var response = try JSONResponse.object(try await threadObject(request, slug: slug, viewer: context.user))
+        var response = try JSONResponse.object(try await threadObject(query, slug: slug, viewer: context.user))
         response.headers[.cacheControl] = "private, no-store"
         return response
     }
 
     /// A page of the thread; with a viewer, also their own comments that are not published yet.
-    private func threadObject(_ request: Request, slug: String, viewer: User?) async throws -> [String: Any] {
+    private func threadObject(_ query: ThreadQuery, slug: String, viewer: User?) async throws -> [String: Any] {
         guard let article = try await comments.article(slug: slug) else { throw CommentError.articleNotFound }
-        let sort = request.uri.queryParameters["sort"].flatMap { CommentSort(rawValue: String($0)) } ?? .oldest
-        let page = request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1
-        let thread = try await comments.thread(articleID: article.id, sort: sort, page: page)
+        let sort = query.sort
+        let thread = try await comments.thread(articleID: article.id, sort: sort, page: query.page, after: query.after)
         var body: [String: Any] = [
-            "total": thread.total, "page": page, "sort": sort.rawValue,
+            "total": thread.total, "sort": sort.rawValue,
             "comments": thread.comments.map { item -> [String: Any] in
                 var object = Self.json(item.comment)
                 object["replies"] = item.replies.map(Self.json)
                 return object
             },
         ]
-        if thread.hasMore { body["next"] = "/api/v1/articles/\(slug)/comments?sort=\(sort.rawValue)&page=\(page + 1)" }
+        if let after = query.after { body["after"] = after } else { body["page"] = query.page }
+        if let next = ThreadQuery.next("/api/v1/articles/\(slug)/comments", sort: sort, after: thread.nextAfter) { body["next"] = next }
         if let viewer {
             body["mine"] = try await comments.unpublished(articleID: article.id, author: viewer.id).map(Self.json)
         }

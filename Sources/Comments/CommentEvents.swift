@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import NIOConcurrencyHelpers
 import QuorumBus
 import QuorumMail
@@ -36,14 +37,18 @@ public final class CommentEvents: Sendable {
     public struct Event: Sendable, Equatable {
         public var commentID: Int64
         public var status: CommentStatus
+        public var slug: String = ""
     }
 
     private struct Listener {
-        let slug: String
+        let slugs: Set<String>
         let continuation: AsyncStream<Event>.Continuation
     }
 
     private let listeners = NIOLockedValueBox<[UUID: Listener]>([:])
+    /// Open live streams per client address, for ``LiveStreamSettings/perClient``.
+    private let streamsByClient = NIOLockedValueBox<[String: Int]>([:])
+    private let streamsGauge = Gauge(label: "quorum_live_streams")
 
     public init(bus: any InvalidationBus) {
         bus.subscribe { [weak self] message in
@@ -53,21 +58,50 @@ public final class CommentEvents: Sendable {
 
     /// A stream of changes to `slug`'s comments, ending when the caller stops listening.
     public func listen(slug: String) -> AsyncStream<Event> {
+        listen(slugs: [slug])
+    }
+
+    /// A stream of changes to the comments of any of `slugs` (one stream for all of a browser's open articles).
+    public func listen(slugs: Set<String>) -> AsyncStream<Event> {
         let id = UUID()
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(100))
         continuation.onTermination = { [weak self] _ in
             _ = self?.listeners.withLockedValue { $0.removeValue(forKey: id) }
         }
-        listeners.withLockedValue { $0[id] = Listener(slug: slug, continuation: continuation) }
+        listeners.withLockedValue { $0[id] = Listener(slugs: slugs, continuation: continuation) }
         return stream
     }
 
     /// Tells this instance's listeners (called by the bus).
     func publish(_ notice: CommentNotice) {
-        for listener in listeners.withLockedValue({ Array($0.values) }) where listener.slug == notice.slug {
-            listener.continuation.yield(Event(commentID: notice.commentID, status: notice.status))
+        for listener in listeners.withLockedValue({ Array($0.values) }) where listener.slugs.contains(notice.slug) {
+            listener.continuation.yield(Event(commentID: notice.commentID, status: notice.status, slug: notice.slug))
         }
     }
 
     public var count: Int { listeners.withLockedValue { $0.count } }
+
+    /// Counts a new stream for `client`, or refuses it (false) when the client already has `limit` open.
+    func admitStream(client: String, limit: Int) -> Bool {
+        let (admitted, total) = streamsByClient.withLockedValue { counts -> (Bool, Int) in
+            let open = counts[client, default: 0]
+            guard open < limit else { return (false, counts.values.reduce(0, +)) }
+            counts[client] = open + 1
+            return (true, counts.values.reduce(0, +))
+        }
+        streamsGauge.record(total)
+        return admitted
+    }
+
+    /// The end of a stream ``admitStream(client:limit:)`` counted.
+    func releaseStream(client: String) {
+        let total = streamsByClient.withLockedValue { counts -> Int in
+            if let open = counts[client] { counts[client] = open > 1 ? open - 1 : nil }
+            return counts.values.reduce(0, +)
+        }
+        streamsGauge.record(total)
+    }
+
+    /// Streams open now on this instance, all clients together.
+    public var openStreams: Int { streamsByClient.withLockedValue { $0.values.reduce(0, +) } }
 }

@@ -44,9 +44,11 @@ extension OpenAPI {
         return [
             "/api/v1/articles/{slug}/comments": [
                 "get": reader("Published comments with their replies, 20 top-level a page (and the signed-in reader's own unpublished ones as `mine`)",
-                              parameters: [slug, query("sort", "oldest (default), newest or best"), query("page", "page from 1", type: "integer")],
+                              parameters: [slug, query("sort", "oldest (default), newest or best"),
+                                           query("after", "the id of the last top-level comment of the previous page, as `next` gives it", type: "integer"),
+                                           query("page", "page from 1 to 10 (deeper pages: follow `next`)", type: "integer")],
                               response: ("200", "A page of the thread", ["type": "object", "properties": [
-                                  "total": ["type": "integer"], "page": ["type": "integer"], "next": ["type": "string"],
+                                  "total": ["type": "integer"], "page": ["type": "integer"], "after": ["type": "integer"], "next": ["type": "string"],
                                   "comments": ["type": "array", "items": ref("Comment")], "mine": ["type": "array", "items": ref("Comment")]]]), post: false),
                 "post": reader("Write a comment (a draft until its author has reviewed and rated)", parameters: [slug],
                                body: ["type": "object", "required": ["body"], "properties": ["body": ["type": "string", "maxLength": 3000], "parentId": ["type": "integer"]]],

@@ -12,6 +12,8 @@ import ServiceLifecycle
 /// The comment pages. Every step works as a plain form; the article page's small script only makes it inline.
 struct CommentRoutes {
     let comments: CommentService
+    /// Thread pages are the same for every reader: answered from the page cache, invalidated with the article.
+    var cache: PageCache?
     var site: Site { comments.site }
 
     func addRoutes(to router: Router<QuorumContext>) {
@@ -19,6 +21,7 @@ struct CommentRoutes {
         router.get("article/:slug/comments/new") { request, context in try await writePage(request, context) }
         router.post("article/:slug/comments") { request, context in try await write(request, context) }
         router.get("article/:slug/comments/live") { request, context in try await live(request, context) }
+        router.get("comments/live") { request, context in try await liveForArticles(request, context) }
         router.get("comments/:id") { _, context in try await statusPage(context) }
         router.get("comments/:id/review") { request, context in try await reviewPage(request, context) }
         router.post("comments/:id/review") { request, context in try await review(request, context) }
@@ -119,56 +122,35 @@ struct CommentRoutes {
 
     // MARK: Reading
 
+    /// A page of the thread (or, with `fragment`, the thread alone, for the page's script). The same for every
+    /// reader, so cached like the article page; always revalidated (`max-age=0`), so a live update's reload is
+    /// never answered by the browser's own copy.
     private func threadPage(_ request: Request, _ context: QuorumContext) async throws -> Response {
-        let article = try await articleRef(context)
-        let sort = request.uri.queryParameters["sort"].flatMap { CommentSort(rawValue: String($0)) } ?? .oldest
-        let page = request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1
-        let thread = try await comments.thread(articleID: article.id, sort: sort, page: page)
-        var model = CommentViews.thread(thread, slug: article.slug, sort: sort, page: page)
-        model["headline"] = article.headline
-        model["open"] = comments.isOpen(article, rules: try await comments.rules())
-        let fragment = request.uri.queryParameters["fragment"] != nil
-        var response = try site.pages.html(fragment ? "comments-thread" : "comments-page", model)
-        response.headers[.cacheControl] = "public, max-age=0, must-revalidate"
-        return response
+        let query = try ThreadQuery(request)
+        let slug = context.parameters.get("slug") ?? ""
+        let render = { () async throws -> (text: String, lastModified: Timestamp) in
+            let article = try await articleRef(context)
+            let thread = try await comments.thread(articleID: article.id, sort: query.sort, page: query.page, after: query.after)
+            var model = CommentViews.thread(thread, slug: article.slug, sort: query.sort)
+            model["headline"] = article.headline
+            model["open"] = comments.isOpen(article, rules: try await comments.rules())
+            model["site"] = site.pages.siteModel
+            return (try site.pages.theme.render(query.fragment ? "comments-thread" : "comments-page", model), comments.now())
+        }
+        let cacheControl = "public, max-age=0, must-revalidate"
+        if query.canonical, let cache {
+            return try await cache.serve(request, key: "/article/\(slug)/comments?" + query.queryString, tags: [.article(slug)],
+                                         cacheControl: cacheControl, render: render)
+        }
+        let rendered = try await render()
+        return CachedPage(html: rendered.text, lastModified: rendered.lastModified, cacheControl: cacheControl).response(to: request)
     }
 
-    /// Server-Sent Events: one `comment` event per change to this article's comments; the page's script then
-    /// reloads the thread fragment. A comment line every 25 s keeps proxies from closing the stream.
+    /// Server-Sent Events for one article (see ``liveStream(slugs:_:)``); pages use `/comments/live`, which
+    /// carries every article a browser shows on one stream.
     private func live(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let article = try await articleRef(context)
-        let events = comments.events.listen(slug: article.slug)
-        // Changes and keep-alives go through one stream, so a single writer sends both.
-        let (chunks, input) = AsyncStream.makeStream(of: String.self)
-        let pump = Task {
-            for await event in events where event.status == .published || event.status == .withheld || event.status == .deleted {
-                input.yield("event: comment\ndata: {\"id\":\(event.commentID),\"status\":\"\(event.status.rawValue)\"}\n\n")
-            }
-            input.finish()
-        }
-        let beat = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(25))
-                input.yield(": keep-alive\n\n")
-            }
-        }
-        let body = ResponseBody { writer in
-            defer {
-                pump.cancel()
-                beat.cancel()
-            }
-            try await writer.write(ByteBuffer(string: "retry: 5000\n: listening\n\n"))
-            // A stream never ends by itself: on shutdown it is closed so the server can stop (browsers reconnect).
-            try await withGracefulShutdownHandler {
-                for await chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
-            } onGracefulShutdown: {
-                input.finish()
-            }
-            try await writer.finish(nil)
-        }
-        return Response(status: .ok, headers: [
-            .contentType: "text/event-stream", .cacheControl: "no-store", HTTPField.Name("X-Accel-Buffering")!: "no",
-        ], body: body)
+        return try await liveStream(slugs: [article.slug], context)
     }
 
     // MARK: 1. Write

@@ -11,30 +11,46 @@ extension CommentService {
     public static let pageSize = 20
 
     /// One page of a thread: top-level published comments in `sort` order, each with its published replies
-    /// (oldest first). `hasMore` says whether another page exists.
+    /// (oldest first). `hasMore` says whether another page exists; `nextAfter` is then the cursor for it.
     public struct Thread: Sendable {
         public var comments: [(comment: Comment, replies: [Comment])]
         public var total: Int
         public var hasMore: Bool
+        /// The last comment shown, when there is more: `after` for the next page.
+        public var nextAfter: Int64? = nil
     }
 
-    public func thread(articleID: Int64, sort: CommentSort, page: Int = 1) async throws -> Thread {
-        let page = max(1, min(page, 10_000))
-        return try await database.read { db in
+    /// A page of the thread, read from the thread indexes whatever its depth: the page after top-level comment
+    /// `after` (keyset: no rows are skipped, so every page costs the same, and comments published meanwhile
+    /// neither repeat nor hide others), or page `page` of the first few (see ``ThreadQuery/maximumPage``).
+    /// Past the end, the page is empty. An `after` that is not a top-level comment of this article that was
+    /// published is ``ThreadQueryError``.
+    public func thread(articleID: Int64, sort: CommentSort, page: Int = 1, after: Int64? = nil) async throws -> Thread {
+        let page = max(1, page)
+        return try await database.expensiveRead { db in
             let visible = SQLBind(CommentStatus.published.rawValue)
             var query = CommentRows.select(db)
                 .where(SQLColumn("article_id", table: "c"), .equal, SQLBind(articleID))
                 .where(SQLColumn("status", table: "c"), .equal, visible)
                 .where(SQLColumn("parent_id", table: "c"), .is, SQLLiteral.null)
-            switch sort {
-            case .newest: query = query.orderBy(SQLColumn("published_at", table: "c"), SQLDirection.descending)
-            case .oldest: query = query.orderBy(SQLColumn("published_at", table: "c"), SQLDirection.ascending)
-            case .best:
-                query = query.orderBy(SQLColumn("is_pick", table: "c"), SQLDirection.descending).orderBy(SQLColumn("quality", table: "c"), SQLDirection.descending)
-                    .orderBy(SQLColumn("recommends", table: "c"), SQLDirection.descending).orderBy(SQLColumn("published_at", table: "c"), SQLDirection.ascending)
+            let key: [SQLColumn] = sort == .best
+                ? [SQLColumn("best_rank", table: "c"), SQLColumn("published_at", table: "c"), SQLColumn("id", table: "c")]
+                : [SQLColumn("published_at", table: "c"), SQLColumn("id", table: "c")]
+            if let after {
+                guard let row = try await db.select().columns("published_at", "best_rank").from("comments")
+                    .where("id", .equal, after).where("article_id", .equal, articleID).where("parent_id", .is, SQLLiteral.null)
+                    .where("published_at", .isNot, SQLLiteral.null).first()
+                else { throw ThreadQueryError.unknownCursor }
+                let publishedAt = try row.decode(column: "published_at", as: Int64.self)
+                let values: [any SQLExpression] = sort == .best
+                    ? [SQLBind(try row.decode(column: "best_rank", as: Int64.self)), SQLBind(publishedAt), SQLBind(after)]
+                    : [SQLBind(publishedAt), SQLBind(after)]
+                query = query.where(SQLBinaryExpression(SQLGroupExpression(key), sort == .newest ? .lessThan : .greaterThan, SQLGroupExpression(values)))
             }
-            query = query.orderBy(SQLColumn("id", table: "c"), SQLDirection.ascending)
-            let top = try await query.limit(Self.pageSize + 1).offset((page - 1) * Self.pageSize).all().map(CommentRows.decode)
+            for column in key { query = query.orderBy(column, sort == .newest ? SQLDirection.descending : SQLDirection.ascending) }
+            query = query.limit(Self.pageSize + 1)
+            if after == nil, page > 1 { query = query.offset((page - 1) * Self.pageSize) }
+            let top = try await query.all().map(CommentRows.decode)
             let shown = Array(top.prefix(Self.pageSize))
             var replies: [Int64: [Comment]] = [:]
             if !shown.isEmpty {
@@ -44,10 +60,11 @@ extension CommentService {
                     .orderBy(SQLColumn("published_at", table: "c")).orderBy(SQLColumn("id", table: "c")).all().map(CommentRows.decode)
                 for reply in rows { replies[reply.parentID!, default: []].append(reply) }
             }
-            let total = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("comments")
-                .where("article_id", .equal, articleID).where("status", .equal, CommentStatus.published.rawValue)
-                .first(decodingColumn: "n", as: Int.self) ?? 0
-            return Thread(comments: shown.map { ($0, replies[$0.id] ?? []) }, total: total, hasMore: top.count > Self.pageSize)
+            let total = try await db.select().column("published").from("comment_counts").where("article_id", .equal, articleID)
+                .first(decodingColumn: "published", as: Int.self) ?? 0
+            let hasMore = top.count > Self.pageSize
+            return Thread(comments: shown.map { ($0, replies[$0.id] ?? []) }, total: total, hasMore: hasMore,
+                          nextAfter: hasMore ? shown.last?.id : nil)
         }
     }
 
@@ -103,10 +120,10 @@ extension CommentService {
     public func counts(articleIDs: [Int64]) async throws -> [Int64: Int] {
         guard !articleIDs.isEmpty else { return [:] }
         return try await database.read { db in
-            let rows = try await db.select().column("article_id").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("comments")
-                .where("article_id", .in, articleIDs).where("status", .equal, CommentStatus.published.rawValue).groupBy("article_id").all()
+            let rows = try await db.select().columns("article_id", "published").from("comment_counts")
+                .where("article_id", .in, articleIDs).where("published", .greaterThan, 0).all()
             return try Dictionary(uniqueKeysWithValues: rows.map {
-                (try $0.decode(column: "article_id", as: Int64.self), try $0.decode(column: "n", as: Int.self))
+                (try $0.decode(column: "article_id", as: Int64.self), try $0.decode(column: "published", as: Int.self))
             })
         }
     }

@@ -13,6 +13,6 @@ public struct CommentThreadSection: ArticlePageSection {
 
     public func contribute(to model: inout [String: Any], article: ArticleSummary) async throws {
         let thread = try await comments.thread(articleID: article.id, sort: .oldest)
-        model["thread"] = CommentViews.thread(thread, slug: article.slug, sort: .oldest, page: 1)
+        model["thread"] = CommentViews.thread(thread, slug: article.slug, sort: .oldest)
     }
 }

@@ -31,7 +31,7 @@ enum CommentViews {
             .map { ["lines": $0.components(separatedBy: "\n").map { ["text": $0] }] }
     }
 
-    static func thread(_ thread: CommentService.Thread, slug: String, sort: CommentSort, page: Int) -> [String: Any] {
+    static func thread(_ thread: CommentService.Thread, slug: String, sort: CommentSort) -> [String: Any] {
         [
             "slug": slug,
             "total": thread.total,
@@ -40,8 +40,8 @@ enum CommentViews {
             "empty": thread.comments.isEmpty,
             "sorts": CommentSort.allCases.map { ["name": $0.rawValue, "label": $0.rawValue.capitalized, "current": $0 == sort] },
             "sort": sort.rawValue,
-            "nextPage": thread.hasMore ? page + 1 : 0,
-            "hasMore": thread.hasMore,
+            "next": ThreadQuery.next("/article/\(slug)/comments", sort: sort, after: thread.nextAfter) ?? "",
+            "hasMore": thread.nextAfter != nil,
         ]
     }
 

@@ -16,6 +16,7 @@ extension Migrations {
         accounts003,
         comments004,
         optionalReviews005,
+        threadIndexes006,
     ]
 }
 

@@ -31,6 +31,8 @@ public final class Database: Sendable {
     private let writeGate: WriteGate?
     /// SQLite calls block a thread; each connection gets its own so a waiting writer never starves the holder.
     private let sqliteThreads: NIOThreadPool?
+    /// Bounds reads that may take long (``expensiveRead(_:)``), so they never hold the whole pool.
+    let expensiveReads: ReadGate
 
     private enum Pool: Sendable {
         case sqlite(EventLoopGroupConnectionPool<SQLiteStoreSource>)
@@ -45,6 +47,13 @@ public final class Database: Sendable {
         public var sqliteSynchronous: String
         /// How long SQLite waits for the write lock before giving up.
         public var sqliteBusyTimeoutMilliseconds: Int
+
+        /// Expensive reads (``Database/expensiveRead(_:)``) running at once; nil: half the pool. As many more may
+        /// wait (up to 2 s); beyond that they are refused with 503.
+        public var expensiveReads: Int?
+        /// PostgreSQL `statement_timeout` for every pooled connection, in milliseconds (0: none). Migrations lift
+        /// it for their own transaction. SQLite has no equivalent through its driver (see docs/development.md).
+        public var statementTimeoutMilliseconds: Int = 10_000
 
         public init(poolSize: Int = 8, sqliteSynchronous: String = "FULL", sqliteBusyTimeoutMilliseconds: Int = 5000) {
             self.poolSize = poolSize
@@ -80,6 +89,8 @@ public final class Database: Sendable {
         self.inUse = Gauge(label: "quorum_db_pool_in_use")
         self.inUseCount = ManagedAtomicCounter()
         Gauge(label: "quorum_db_pool_size").record(self.poolSize)
+        let expensive = options.expensiveReads ?? max(1, self.poolSize / 2)
+        self.expensiveReads = ReadGate(limit: expensive, queue: expensive)
         switch location {
         case .sqlite(let path):
             try SQLiteStoreSource.checkWritable(path: path)
@@ -105,7 +116,7 @@ public final class Database: Sendable {
             self.sqliteThreads = nil
             self.pool = .postgres(
                 EventLoopGroupConnectionPool(
-                    source: PostgresConnectionSource(sqlConfiguration: try p.sqlConfiguration()),
+                    source: PostgresConnectionSource(sqlConfiguration: try p.sqlConfiguration(statementTimeoutMilliseconds: options.statementTimeoutMilliseconds)),
                     maxConnectionsPerEventLoop: perLoop,
                     requestTimeout: .seconds(10),
                     pruneInterval: .seconds(60),
@@ -121,6 +132,12 @@ public final class Database: Sendable {
     /// Runs `body` on one pooled connection, outside any explicit transaction.
     public func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await withConnection { db, _ in try await body(db) }
+    }
+
+    /// ``read(_:)`` for a read that may take long (a page of a large thread): bounded by ``Options/expensiveReads``,
+    /// so that many of them at once get ``DatabaseBusyError`` (503) rather than every connection.
+    public func expensiveRead<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await expensiveReads.run { try await read(body) }
     }
 
     /// Runs `body` in one transaction on one connection: committed when it returns, rolled back when it throws.
@@ -223,10 +240,15 @@ public final class Database: Sendable {
 
 extension DatabaseLocation.PostgresLocation {
     /// How to connect: the pool's connections and the bus's listening one (``PostgresBus``) alike.
-    package func sqlConfiguration() throws -> SQLPostgresConfiguration {
+    /// `statementTimeoutMilliseconds` above 0 sets `statement_timeout` for the connection's whole session.
+    package func sqlConfiguration(statementTimeoutMilliseconds: Int = 0) throws -> SQLPostgresConfiguration {
         let tls: PostgresConnection.Configuration.TLS =
             requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
-        return SQLPostgresConfiguration(hostname: host, port: port, username: username, password: password, database: database, tls: tls)
+        var configuration = SQLPostgresConfiguration(hostname: host, port: port, username: username, password: password, database: database, tls: tls)
+        if statementTimeoutMilliseconds > 0 {
+            configuration.coreConfiguration.options.additionalStartupParameters.append(("statement_timeout", "\(statementTimeoutMilliseconds)"))
+        }
+        return configuration
     }
 }
 

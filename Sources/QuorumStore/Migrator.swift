@@ -49,6 +49,7 @@ public struct Migrator: Sendable {
             let dialect = database.dialect
             do {
                 try await database.transaction { db in
+                    if let lift = dialect.liftStatementTimeout { try await db.raw(SQLQueryString(lift)).run() }
                     try await migration.apply(db, dialect)
                     try await db.insert(into: "schema_migrations")
                         .columns("version", "name", "applied_at")

@@ -55,6 +55,8 @@ public struct QuorumConfiguration: Sendable {
     public var maxUploadBytes: Int = 10 * 1024 * 1024
     /// How often the scheduler looks for scheduled articles that are due.
     public var schedulerInterval: Duration = .seconds(5)
+    /// Limits of live comment streams.
+    public var liveStreams = LiveStreamSettings()
 
     public init(
         database: DatabaseLocation = .sqlite(path: "./quorum.sqlite"),
@@ -101,6 +103,18 @@ public struct QuorumConfiguration: Sendable {
             }
             configuration.databaseOptions.poolSize = value
         }
+        if let reads = environment["QUORUM_DB_EXPENSIVE_READS"], !reads.isEmpty {
+            guard let value = Int(reads), (1...1000).contains(value) else {
+                throw ConfigurationError("QUORUM_DB_EXPENSIVE_READS '\(reads)' must be a whole number from 1 to 1000")
+            }
+            configuration.databaseOptions.expensiveReads = value
+        }
+        if let timeout = environment["QUORUM_DB_STATEMENT_TIMEOUT_MS"], !timeout.isEmpty {
+            guard let value = Int(timeout), value >= 0 else {
+                throw ConfigurationError("QUORUM_DB_STATEMENT_TIMEOUT_MS '\(timeout)' must be a whole number of milliseconds (0: no limit)")
+            }
+            configuration.databaseOptions.statementTimeoutMilliseconds = value
+        }
         if let sync = environment["QUORUM_SQLITE_SYNCHRONOUS"], !sync.isEmpty {
             guard ["FULL", "NORMAL"].contains(sync.uppercased()) else {
                 throw ConfigurationError("QUORUM_SQLITE_SYNCHRONOUS '\(sync)' must be FULL or NORMAL")
@@ -112,6 +126,12 @@ public struct QuorumConfiguration: Sendable {
                 throw ConfigurationError("QUORUM_MAX_UPLOAD_BYTES '\(size)' must be a whole number of bytes, at least 1024")
             }
             configuration.maxUploadBytes = value
+        }
+        if let streams = environment["QUORUM_LIVE_STREAMS_PER_CLIENT"], !streams.isEmpty {
+            guard let value = Int(streams), (1...10_000).contains(value) else {
+                throw ConfigurationError("QUORUM_LIVE_STREAMS_PER_CLIENT '\(streams)' must be a whole number from 1 to 10000")
+            }
+            configuration.liveStreams.perClient = value
         }
         if let level = environment["QUORUM_LOG_LEVEL"], !level.isEmpty {
             guard let value = Logger.Level(rawValue: level.lowercased()) else {

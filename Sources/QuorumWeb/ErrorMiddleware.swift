@@ -35,7 +35,7 @@ package struct ErrorMiddleware: RouterMiddleware {
             } else {
                 response = pages.errorPage(status: status, message: message)
             }
-            if let retry = (error as? RateLimitedError)?.retryAfterSeconds {
+            if let retry = (error as? any RetryLaterError)?.retryAfterSeconds {
                 response.headers[.retryAfter] = String(retry)
             }
             return response
@@ -80,8 +80,13 @@ package struct ErrorMiddleware: RouterMiddleware {
     }
 }
 
-/// Thrown by rate limits; the error middleware adds `Retry-After`.
-public struct RateLimitedError: AppError {
+/// An error whose response says when to try again: the error middleware adds `Retry-After`.
+public protocol RetryLaterError: AppError {
+    var retryAfterSeconds: Int { get }
+}
+
+/// Thrown by rate limits.
+public struct RateLimitedError: RetryLaterError {
     public let retryAfterSeconds: Int
     public var status: HTTPResponse.Status { .tooManyRequests }
     public var code: String { "rate_limited" }

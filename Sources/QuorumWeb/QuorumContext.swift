@@ -21,10 +21,13 @@ public struct QuorumContext: RequestContext {
     /// the socket address and formatted only when asked: most requests (cached pages) never need it.
     let remoteAddress: SocketAddress?
     public var remoteIP: String? { remoteAddress?.ipAddress }
+    /// The connection, for the few routes that must notice it closing (live streams).
+    package let channel: (any Channel)?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.channel = source.channel
     }
 
     /// Uploads (images) are larger than Hummingbird's 2 MiB default; each route still checks its own limit.

@@ -406,7 +406,7 @@ struct CommentFlowTests {
             try await f.comments.moderate(commentID: comment.id, moderator: moderator, .approve)
             var iterator = stream.makeAsyncIterator()
             let event = await iterator.next()
-            #expect(event == CommentEvents.Event(commentID: comment.id, status: .published))
+            #expect(event == CommentEvents.Event(commentID: comment.id, status: .published, slug: f.article.slug))
             _ = other
             #expect(f.events.count == 2)
         }

@@ -142,12 +142,12 @@ public final class PageCache: Sendable {
     /// Answers from the cache, or renders, stores and answers.
     public func serve(
         _ request: Request, key: String, tags: Set<CacheTag>, contentType: String = "text/html; charset=utf-8",
-        render: () async throws -> (text: String, lastModified: Timestamp)
+        cacheControl: String = PageCache.cacheControl, render: () async throws -> (text: String, lastModified: Timestamp)
     ) async throws -> Response {
         if let page = page(key) { return page.response(to: request) }
         let generation = self.generation
         let rendered = try await render()
-        let page = CachedPage(html: rendered.text, contentType: contentType, lastModified: rendered.lastModified, cacheControl: Self.cacheControl)
+        let page = CachedPage(html: rendered.text, contentType: contentType, lastModified: rendered.lastModified, cacheControl: cacheControl)
         store(key, page, tags: tags.union([.site]), renderedAt: generation)
         return page.response(to: request)
     }

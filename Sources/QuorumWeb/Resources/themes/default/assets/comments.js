@@ -28,10 +28,49 @@
       });
   }
 
-  if (window.EventSource) {
-    var source = new EventSource("/article/" + encodeURIComponent(slug) + "/comments/live");
-    source.addEventListener("comment", refresh);
-  }
+  // Live updates cost the browser one connection at most: a SharedWorker (comments-live.js) holds one stream for
+  // all the site's tabs. This page asks for its article only while it is visible and its thread is on screen,
+  // and lets go on pagehide. Without SharedWorker, the page holds its own stream under the same conditions.
+  (function () {
+    var holder = thread.parentNode; // stays when the thread inside it is replaced
+    var onScreen = !window.IntersectionObserver, watching = false, port = null, own = null;
+    if (window.SharedWorker) {
+      try {
+        port = new SharedWorker("/assets/comments-live.js", { name: "quorum-live" }).port;
+        port.onmessage = function (event) {
+          if (event.data && event.data.type === "state") { window.__quorumLive = event.data; return; }
+          if (event.data && event.data.slug === slug) refresh();
+        };
+        window.__quorumLiveState = function () { port.postMessage({ type: "state" }); };
+        port.start();
+      } catch (e) { port = null; }
+    }
+    function update() {
+      var wanted = onScreen && document.visibilityState === "visible";
+      if (wanted === watching) return;
+      watching = wanted;
+      if (port) { port.postMessage({ type: wanted ? "watch" : "unwatch", slug: slug }); return; }
+      if (own) { own.close(); own = null; }
+      if (wanted && window.EventSource) {
+        own = new EventSource("/comments/live?articles=" + encodeURIComponent(slug));
+        own.addEventListener("comment", refresh);
+      }
+    }
+    if (window.IntersectionObserver) {
+      new IntersectionObserver(function (entries) {
+        onScreen = entries[entries.length - 1].isIntersecting;
+        update();
+      }).observe(holder);
+    }
+    document.addEventListener("visibilitychange", update);
+    window.addEventListener("pagehide", function () {
+      watching = false;
+      if (port) port.postMessage({ type: "bye" });
+      if (own) { own.close(); own = null; }
+    });
+    window.addEventListener("pageshow", function (event) { if (event.persisted) update(); });
+    update();
+  })();
 
   // The whole flow inline: write, review three, rate your own, without leaving the article. Every text from the
   // server goes in with textContent, never as markup.
