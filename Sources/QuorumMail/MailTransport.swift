@@ -32,7 +32,8 @@ public struct FolderMailTransport: MailTransport {
         let path = (folder as NSString).appendingPathComponent(name)
         let text = "From: \(from)\nTo: \(mail.to)\nSubject: \(mail.subject)\n\n\(mail.text)\n"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        logger.notice("email written to file (no SMTP server configured)", metadata: ["to": "\(mail.to)", "subject": "\(mail.subject)", "file": "\(path)"])
+        // Subjects and bodies may carry one-time codes and links: the log names only the kind and the file.
+        logger.notice("email written to file (no SMTP server configured)", metadata: ["kind": "\(mail.kind)", "file": "\(path)"])
     }
 }
 

@@ -114,6 +114,24 @@ struct MailAndAdminTests {
         }
     }
 
+    /// Without an SMTP server, mail goes to files; the log says where, never what (subjects carry codes).
+    @Test func mailWrittenToFilesIsLoggedWithoutItsSubjectOrText() async throws {
+        let capture = LogCapture()
+        let folder = NSTemporaryDirectory() + TestDatabases.uniqueName("mail")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let transport = FolderMailTransport(folder: folder, from: "Site <noreply@example.com>", logger: capture.logger())
+        try await transport.deliver(OutgoingMail(
+            kind: "signin", to: "reader@example.com", subject: "Your sign-in code is 482913",
+            text: "Code 482913, or open https://example.com/signin/link?token=Zk9sEcReT"
+        ), id: 7)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(files.count == 1)
+        #expect(try String(contentsOfFile: folder + "/" + files[0], encoding: .utf8).contains("482913"), "the file itself holds the message")
+        let lines = capture.all
+        #expect(lines.contains { $0.contains("email written to file") && $0.contains("signin") })
+        #expect(!lines.contains { $0.contains("482913") || $0.contains("Zk9sEcReT") })
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func adminsManagePeopleAndEveryActionIsAudited(kind: DatabaseKind) async throws {
         try await LiveServer.withBrowser(kind) { admin, mail, test in
