@@ -141,11 +141,10 @@ public struct CommentService: Sendable {
                 guard let parent = try await CommentRows.find(parentID, on: db), parent.articleID == articleID, parent.status == .published
                 else { throw CommentError.replyToUnpublished }
             }
-            return try await db.insert(into: "comments")
-                .columns("article_id", "author_id", "parent_id", "body", "status", "created_at", "reviews_required", "reviews_optional")
-                .values(SQLBind(articleID), SQLBind(author.id), SQLBind(parentID), SQLBind(body), SQLBind(CommentStatus.draft.rawValue),
-                        SQLBind(now.milliseconds), SQLBind(asked.required), SQLBind(asked.optional))
-                .returning("id").first(decodingColumn: "id", as: Int64.self)!
+            return try await CommentRows.insertDraft(
+                articleID: articleID, authorID: author.id, parentID: parentID, body: body,
+                reviewsRequired: asked.required, reviewsOptional: asked.optional, now: now, on: db
+            )
         }
         return try await comment(id)!
     }
@@ -160,13 +159,8 @@ public struct CommentService: Sendable {
     }
 
     func history(of authorID: Int64) async throws -> AuthorHistory {
-        let since = now().adding(seconds: -86_400).milliseconds
-        let rows = try await database.read { db in
-            try await db.select().columns("body", "created_at").from("comments").where("author_id", .equal, authorID)
-                .where("created_at", .greaterThan, since).where("status", .notEqual, CommentStatus.deleted.rawValue)
-                .orderBy("created_at", .descending).limit(50).all()
-        }
-        let recent = try rows.map { (body: try $0.decode(column: "body", as: String.self), at: Timestamp(milliseconds: try $0.decode(column: "created_at", as: Int64.self))) }
+        let since = now().adding(seconds: -86_400)
+        let recent = try await database.read { db in try await CommentRows.recentBodies(of: authorID, since: since, on: db) }
         return AuthorHistory(recent: recent, lastCommentAt: recent.first?.at)
     }
 

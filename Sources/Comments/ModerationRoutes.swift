@@ -68,16 +68,13 @@ struct ModerationRoutes {
     /// "3 civil, 1 uncivil; flags: spam" for each comment.
     private func reviewSummaries(_ ids: [Int64]) async throws -> [Int64: String] {
         guard !ids.isEmpty else { return [:] }
-        let reviews = try await site.database.read { db in
-            try await db.select().columns("comment_id", "civility", "flags").from("reviews").where("comment_id", .in, ids).all()
-        }
+        let votes = try await site.database.read { db in try await CommentRows.reviewVotes(of: ids, on: db) }
         var tallies: [Int64: (civil: Int, uncivil: Int, flags: Set<String>)] = [:]
-        for row in reviews {
-            let id = try row.decode(column: "comment_id", as: Int64.self)
-            var tally = tallies[id] ?? (0, 0, [])
-            if try row.decode(column: "civility", as: String.self) == CivilityVote.civil.rawValue { tally.civil += 1 } else { tally.uncivil += 1 }
-            for flag in try row.decode(column: "flags", as: String.self).split(separator: ",") { tally.flags.insert(String(flag)) }
-            tallies[id] = tally
+        for vote in votes {
+            var tally = tallies[vote.commentID] ?? (0, 0, [])
+            if vote.civil { tally.civil += 1 } else { tally.uncivil += 1 }
+            tally.flags.formUnion(vote.flags)
+            tallies[vote.commentID] = tally
         }
         return tallies.mapValues { t in
             "\(t.civil) civil, \(t.uncivil) uncivil" + (t.flags.isEmpty ? "" : "; flags: " + t.flags.sorted().joined(separator: ", "))
