@@ -78,6 +78,8 @@ let package = Package(
             name: "QuorumTests",
             dependencies: [
                 "Quorum",
+                // The lifecycle equivalence test drives the simulator's world beside the server.
+                "Simulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
