@@ -2,7 +2,14 @@ import Foundation
 import ReviewEngine
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Comments: the flow and the engine's decisions")
 struct CommentFlowTests {

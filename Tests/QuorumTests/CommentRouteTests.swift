@@ -9,7 +9,14 @@ import NIOConcurrencyHelpers
 import ReviewEngine
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Comments: pages, API and moderation over HTTP")
 struct CommentRouteTests {

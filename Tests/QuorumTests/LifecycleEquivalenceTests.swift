@@ -3,7 +3,12 @@ import ReviewEngine
 import SQLKit
 import Simulator
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// The server and the simulator run one policy: the same recorded sequence of events (submissions, reviews,
 /// timeouts, moderators' verdicts) goes through the server's comment service on a real database and through the

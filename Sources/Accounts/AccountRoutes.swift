@@ -1,0 +1,165 @@
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import NIOPosix
+import QuorumMail
+import QuorumStore
+import QuorumWeb
+
+import SQLKit
+
+/// The reader's own account: name, email, sessions, password, export and deletion.
+struct AccountRoutes {
+    let site: Site
+    static let emailChangeValidity: Double = 24 * 3600
+    static let deletionPhrase = "delete my account"
+
+    func addRoutes(to router: Router<QuorumContext>) {
+        router.get("account") { _, context in try await accountPage(context) }
+        router.post("account/name") { request, context in
+            let user = try signedIn(context)
+            var request = request
+            let name = try await Form.read(&request).required("name", label: "your display name", maximumLength: 80)
+            try await site.users.rename(user.id, to: name)
+            return Response.seeOther("/account?saved=name")
+        }
+        router.post("account/email") { request, context in try await requestEmailChange(request, context) }
+        router.get("account/email/confirm") { request, context in
+            try site.formPage("email-confirm", ["token": request.uri.queryParameters["token"].map(String.init) ?? ""], context: context)
+        }
+        router.post("account/email/confirm") { request, context in try await confirmEmailChange(request, context) }
+        router.post("account/sessions/revoke") { request, context in
+            let user = try signedIn(context)
+            var request = request
+            try await site.sessions.delete(idHash: try await Form.read(&request).required("session"), userID: user.id)
+            return Response.seeOther("/account")
+        }
+        router.post("account/sessions/signout-everywhere") { _, context in
+            let user = try signedIn(context)
+            try await site.sessions.deleteAll(userID: user.id)
+            var response = Response.seeOther("/")
+            response.setCookie(SiteCookies.clearSession(secure: site.secureCookies))
+            return response
+        }
+        router.post("account/password") { request, context in try await setPassword(request, context) }
+        router.get("account/export") { _, context in try await export(context) }
+        router.post("account/delete") { request, context in try await deleteAccount(request, context) }
+    }
+
+    /// Pages send signed-out visitors to sign in and back.
+    private func signedIn(_ context: QuorumContext) throws -> User {
+        guard let user = context.user else { throw RedirectToSignIn(next: "/account") }
+        return user
+    }
+
+    private func accountPage(_ context: QuorumContext) async throws -> Response {
+        guard let user = context.user else { return .seeOther("/signin?next=/account") }
+        let sessions = try await site.sessions.list(userID: user.id).map { info -> [String: Any] in
+            [
+                "id": info.idHash, "device": info.userAgent.isEmpty ? "Unknown device" : info.userAgent,
+                "created": DateText.format(info.createdAt), "lastSeen": DateText.format(info.lastSeenAt),
+                "current": info.idHash == context.sessionIDHash,
+            ]
+        }
+        return try site.formPage("account", [
+            "user": ["name": user.displayName, "email": user.email, "roles": user.roles.sorted().map(\.rawValue).joined(separator: ", "),
+                     "since": DateText.format(user.createdAt)],
+            "sessions": sessions,
+            "passwordSignIn": try await site.settings.get("password_signin") == "on",
+            "deletionPhrase": Self.deletionPhrase,
+        ], context: context)
+    }
+
+    private func requestEmailChange(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        let user = try signedIn(context)
+        var request = request
+        guard let email = EmailAddress.normalise(try await Form.read(&request)["email"] ?? "") else { throw AccountError.invalidEmail }
+        try await site.limiter.hit(.init("email-change", count: 5, per: 3600), key: String(user.id))
+        let token = Secrets.token()
+        let link = "\(site.configuration.siteBase)/account/email/confirm?token=\(token)"
+        let now = Timestamp.now
+        let siteName = site.configuration.siteName
+        try await site.database.transaction { db in
+            if try await db.select().column("id").from("users").where("email", .equal, email).first() != nil { throw AccountError.emailTaken }
+            try await db.insert(into: "email_changes").columns("token_hash", "user_id", "new_email", "created_at", "expires_at")
+                .values(SQLBind(Secrets.hash(token)), SQLBind(user.id), SQLBind(email), SQLBind(now.milliseconds),
+                        SQLBind(now.adding(seconds: Self.emailChangeValidity).milliseconds)).run()
+            try await Outbox.enqueue(OutgoingMail(
+                kind: "email-change", to: email, subject: "Confirm your new email address for \(siteName)",
+                text: "Hello \(user.displayName),\n\nTo use this address for your \(siteName) account, open:\n\n\(link)\n\nThe link works once, for 24 hours. If you did not ask for this, ignore this email."
+            ), on: db, now: now)
+        }
+        site.mail.wake()
+        return try site.messagePage("Check your new address", "We sent a confirmation link to \(email). Your email changes when you open it.", link: ("/account", "Back to your account"), context: context)
+    }
+
+    private func confirmEmailChange(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        var request = request
+        let token = try await Form.read(&request)["token"] ?? ""
+        let now = Timestamp.now
+        let siteName = site.configuration.siteName
+        let (oldEmail, newEmail) = try await site.database.transaction { db -> (String, String) in
+            guard let row = try await db.select().columns("user_id", "new_email", "expires_at", "used_at").from("email_changes")
+                .where("token_hash", .equal, Secrets.hash(token)).first(),
+                try row.decode(column: "used_at", as: Int64?.self) == nil,
+                try row.decode(column: "expires_at", as: Int64.self) > now.milliseconds
+            else { throw AccountError.linkInvalid }
+            let userID = try row.decode(column: "user_id", as: Int64.self)
+            let newEmail = try row.decode(column: "new_email", as: String.self)
+            guard let user = try await UserRows.find(where: "id", equals: userID, on: db) else { throw AccountError.linkInvalid }
+            if try await db.select().column("id").from("users").where("email", .equal, newEmail).first() != nil { throw AccountError.emailTaken }
+            try await db.update("email_changes").set("used_at", to: now.milliseconds).where("token_hash", .equal, Secrets.hash(token)).run()
+            try await db.update("users").set("email", to: newEmail).set("updated_at", to: now.milliseconds).where("id", .equal, userID).run()
+            try await AuditLog.record(actor: userID, action: "email.change", subject: "user:\(userID)", now: now, on: db)
+            try await Outbox.enqueue(OutgoingMail(
+                kind: "notice", to: user.email, subject: "Your \(siteName) email address was changed",
+                text: "Hello \(user.displayName),\n\nThe email address of your \(siteName) account is now \(newEmail). If you did not do this, reply to this email."
+            ), on: db, now: now)
+            return (user.email, newEmail)
+        }
+        site.mail.wake()
+        _ = oldEmail
+        return try site.messagePage("Email changed", "Your account now uses \(newEmail).", link: ("/account", "Your account"), context: context)
+    }
+
+    private func setPassword(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        let user = try signedIn(context)
+        guard try await site.settings.get("password_signin") == "on" else { throw AccountError.passwordSignInDisabled }
+        var request = request
+        let password = try await Form.read(&request)["password"] ?? ""
+        guard password.count >= 10, password.count <= 200 else { throw AccountError.passwordTooShort }
+        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: 12) }
+        try await site.database.transaction { db in
+            try await db.update("users").set("password_hash", to: hash).where("id", .equal, user.id).run()
+            try await AuditLog.record(actor: user.id, action: "password.set", subject: "user:\(user.id)", on: db)
+        }
+        return .seeOther("/account?saved=password")
+    }
+
+    /// Everything Quorum holds about the signed-in person, as JSON.
+    private func export(_ context: QuorumContext) async throws -> Response {
+        let user = try signedIn(context)
+        let data = try await AccountData.export(userID: user.id, in: site.database)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/json; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"my-data.json\"",
+                .cacheControl: "private, no-store",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    private func deleteAccount(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        let user = try signedIn(context)
+        var request = request
+        let confirmation = (try await Form.read(&request)["confirm"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        guard confirmation == Self.deletionPhrase else { throw AccountError.confirmationMismatch }
+        try await AccountData.delete(userID: user.id, in: site.database)
+        var response = try site.messagePage("Your account is deleted", "We removed your personal data. Comments you wrote stay in their threads without your name.", link: ("/", "Front page"), context: context)
+        response.setCookie(SiteCookies.clearSession(secure: site.secureCookies))
+        return response
+    }
+}
+

@@ -1,0 +1,112 @@
+import Foundation
+import QuorumBus
+import QuorumMail
+import QuorumStore
+import QuorumWeb
+import ReviewEngine
+
+import SQLKit
+
+/// A change readers of an article should see: its page is stale and open pages hear about it.
+struct CommentChange: Sendable {
+    var articleID: Int64
+    var commentID: Int64
+    var status: CommentStatus
+    var mail: Bool = false
+}
+
+extension CommentService {
+    /// Runs the engine on `comment` with everything it has received, saves the decision and applies it.
+    /// Must be called inside a transaction holding the comment's row lock.
+    func decide(_ comment: Comment, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws -> CommentChange? {
+        try await decideStep(comment, engine: engine, now: now, on: db).change
+    }
+
+    /// `decide`, also returning the lifecycle step it applied.
+    func decideStep(_ comment: Comment, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws
+        -> (effects: LifecycleEffects, change: CommentChange?)
+    {
+        let reviews = try await CommentRows.reviews(of: comment.id, on: db)
+        // The author's own reviewer record too: how they review others is evidence about what they write.
+        let reviewers = try await CommentRows.reviewerRecords(reviews.map(\.reviewerID) + [comment.authorID], on: db)
+        let author = try await CommentRows.authorRecord(comment.authorID, on: db)
+        let decision = engine.decide(comment.underReview, reviews: reviews, author: author, reviewers: reviewers, now: now.date)
+        let quality = engine.quality(of: reviews, authorID: comment.authorID, reviewers: reviewers).score
+        try await db.update("comments")
+            .set("probability_uncivil", to: decision.probabilityUncivil)
+            .set("reviews_still_needed", to: decision.reviewsStillNeeded)
+            .set("decision", to: decision.explanation.summary)
+            .set("author_log_odds", to: decision.explanation.authorLogOdds)
+            .set("quality", to: quality.isFinite ? quality : 0)
+            .where("id", .equal, comment.id).run()
+
+        // What the decision does (status, settling, reviewers' and author's records, sanctions) is the engine's
+        // one lifecycle step, the same the simulator runs; a trusted author's published comment settles here once
+        // peers confirm it or its maximum wait has passed.
+        let records = try await lifecycleRecords(comment, reviews: reviews, on: db)
+        let effects = engine.lifecycle(comment.stage, event: .decided(decision), submittedAt: comment.underReview.submittedAt,
+                                       records: records, now: now.date)
+        return (effects, try await apply(effects, to: comment, now: now, on: db))
+    }
+
+    func setStatus(_ id: Int64, _ status: CommentStatus, by: DecidedBy, now: Timestamp, on db: any SQLDatabase) async throws {
+        var update = db.update("comments").set("status", to: status.rawValue).set("decided_by", to: by.rawValue)
+            .set("decided_at", to: now.milliseconds)
+        if status == .published {
+            update = update.set(SQLIdentifier("published_at"), to: SQLFunction("COALESCE", args: SQLIdentifier("published_at"), SQLBind(now.milliseconds)))
+        }
+        try await update.where("id", .equal, id).run()
+    }
+
+    /// Records what the engine did to people in the audit log, and tells authors who lost commenting rights.
+    func apply(_ sanctions: [Sanction], now: Timestamp, on db: any SQLDatabase) async throws {
+        for sanction in sanctions {
+            try await AuditLog.record(actor: nil, action: "engine.\(sanction.kind.rawValue)", subject: "user:\(sanction.userID)",
+                                      reason: sanction.reason, details: sanction.until.map { "until \(Timestamp($0).iso8601)" }, now: now, on: db)
+            guard sanction.kind == .commentingBan || sanction.kind == .commentingRevoked,
+                  let user = try await UserRows.find(where: "id", equals: sanction.userID, on: db)
+            else { continue }
+            let when = sanction.until.map { "You may comment again after \(DateText.format(Timestamp($0)))." } ?? "You may no longer comment on this site."
+            try await Outbox.enqueue(OutgoingMail(
+                kind: "comment-sanction", to: user.email, subject: "About your comments on \(site.configuration.siteName)",
+                text: "Hello \(user.displayName),\n\nA moderator rejected one of your comments as uncivil. \(when)\n\nOur community guidelines ask that disagreement stays civil: no insults, threats, slurs, doxxing or spam."
+            ), on: db, now: now)
+        }
+    }
+
+    /// Tells the page cache and open article pages about a change, after its transaction committed.
+    func announce(_ change: CommentChange) async {
+        guard let slug = try? await slug(ofArticle: change.articleID) else { return }
+        let notice = CommentNotice(slug: slug, commentID: change.commentID, status: change.status)
+        await bus.publish(BusMessage(tags: [.article(slug)], live: [notice.live]))
+        if change.mail { site.mail.wake() }
+    }
+
+    // MARK: Timeouts
+
+    /// Decides every pending comment again, so that none waits past the site's maximum wait, and settles trusted
+    /// authors' published comments that stood theirs. Returns how many changed. Run by ``CommentSweeper``.
+    @discardableResult
+    public func sweep() async throws -> Int {
+        let engine = try await engine()
+        let now = now()
+        let due = now.adding(seconds: -engine.settings.maximumWait).milliseconds
+        let ids = try await database.read { db in
+            try await db.select().column("id").from("comments")
+                .where { $0.where("status", .equal, CommentStatus.pending.rawValue)
+                    .orWhere { $0.where("status", .equal, CommentStatus.published.rawValue).where("decided_by", .equal, DecidedBy.trusted.rawValue) } }
+                .where("submitted_at", .lessThanOrEqual, due).orderBy("submitted_at").limit(500).all(decodingColumn: "id", as: Int64.self)
+        }
+        var changed = 0
+        for id in ids {
+            let step = try await database.transaction { db -> (effects: LifecycleEffects, change: CommentChange?)? in
+                guard let comment = try await CommentRows.find(id, on: db, lock: true), comment.stage.isUnderReview else { return nil }
+                return try await self.decideStep(comment, engine: engine, now: now, on: db)
+            }
+            guard let step, step.effects.stageChanged else { continue }
+            changed += 1
+            if let change = step.change { await announce(change) }
+        }
+        return changed
+    }
+}
