@@ -127,6 +127,8 @@ let package = Package(
             dependencies: [
                 "QuorumApp", "QuorumStore", "QuorumBus", "QuorumMail", "QuorumWeb", "Accounts", "Publishing",
                 "Comments", "ReviewEngine",
+                // The lifecycle equivalence test drives the simulator's world beside the server.
+                "Simulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

@@ -19,6 +19,13 @@ extension CommentService {
     /// Runs the engine on `comment` with everything it has received, saves the decision and applies it.
     /// Must be called inside a transaction holding the comment's row lock.
     func decide(_ comment: Comment, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws -> CommentChange? {
+        try await decideStep(comment, engine: engine, now: now, on: db).change
+    }
+
+    /// `decide`, also returning the lifecycle step it applied.
+    func decideStep(_ comment: Comment, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws
+        -> (effects: LifecycleEffects, change: CommentChange?)
+    {
         let reviews = try await CommentRows.reviews(of: comment.id, on: db)
         // The author's own reviewer record too: how they review others is evidence about what they write.
         let reviewers = try await CommentRows.reviewerRecords(reviews.map(\.reviewerID) + [comment.authorID], on: db)
@@ -33,25 +40,13 @@ extension CommentService {
             .set("quality", to: quality.isFinite ? quality : 0)
             .where("id", .equal, comment.id).run()
 
-        switch decision.verdict {
-        case .needsMoreReviews:
-            return nil
-        case .publish:
-            guard comment.status != .published else { return nil }
-            let by: DecidedBy = decision.rule == .trustedAuthor ? .trusted : (decision.rule == .timedOut ? .timeout : .peers)
-            try await setStatus(comment.id, .published, by: by, now: now, on: db)
-            // A trusted author's comment is still reviewable: it settles later, like any other.
-            if by != .trusted {
-                try await settle(comment, reviews: reviews, reviewers: reviewers, outcome: .published(probabilityUncivil: decision.probabilityUncivil),
-                                 engine: engine, now: now, on: db)
-            }
-            return CommentChange(articleID: comment.articleID, commentID: comment.id, status: .published)
-        case .withhold:
-            let by: DecidedBy = decision.rule == .timedOut ? .timeout : .peers
-            try await setStatus(comment.id, .withheld, by: by, now: now, on: db)
-            // Withheld after publication (post-publication review of a trusted author): readers stop seeing it.
-            return CommentChange(articleID: comment.articleID, commentID: comment.id, status: .withheld)
-        }
+        // What the decision does (status, settling, reviewers' and author's records, sanctions) is the engine's
+        // one lifecycle step, the same the simulator runs; a trusted author's published comment settles here once
+        // peers confirm it or its maximum wait has passed.
+        let records = try await lifecycleRecords(comment, reviews: reviews, on: db)
+        let effects = engine.lifecycle(comment.stage, event: .decided(decision), submittedAt: comment.underReview.submittedAt,
+                                       records: records, now: now.date)
+        return (effects, try await apply(effects, to: comment, now: now, on: db))
     }
 
     func setStatus(_ id: Int64, _ status: CommentStatus, by: DecidedBy, now: Timestamp, on db: any SQLDatabase) async throws {
@@ -61,21 +56,6 @@ extension CommentService {
             update = update.set(SQLIdentifier("published_at"), to: SQLFunction("COALESCE", args: SQLIdentifier("published_at"), SQLBind(now.milliseconds)))
         }
         try await update.where("id", .equal, id).run()
-    }
-
-    /// A comment's fate is final: reviewers are judged against it and the author's record moves.
-    func settle(_ comment: Comment, reviews: [Review], reviewers: [ReviewerRecord], outcome: Outcome, engine: Engine,
-                now: Timestamp, on db: any SQLDatabase) async throws {
-        for update in engine.settle(reviews: reviews, reviewers: reviewers, authorID: comment.authorID, outcome: outcome, now: now.date) {
-            try await CommentRows.save(update.record, now: now, on: db)
-            try await apply(update.sanctions, now: now, on: db)
-        }
-        let author = try await CommentRows.authorRecord(comment.authorID, on: db)
-        let asReviewer = try await db.select().column("record").from("reviewer_records").where("user_id", .equal, comment.authorID).first() != nil
-            ? try await CommentRows.reviewerRecord(comment.authorID, on: db) : nil
-        let update = engine.authorOutcome(outcome, author: author, reviewer: asReviewer, now: now.date)
-        try await CommentRows.save(update.record, now: now, on: db)
-        try await apply(update.sanctions, now: now, on: db)
     }
 
     /// Records what the engine did to people in the audit log, and tells authors who lost commenting rights.
@@ -104,27 +84,28 @@ extension CommentService {
 
     // MARK: Timeouts
 
-    /// Decides every pending comment again, so that none waits past the site's maximum wait. Returns how many
-    /// changed. Run by ``CommentSweeper``.
+    /// Decides every pending comment again, so that none waits past the site's maximum wait, and settles trusted
+    /// authors' published comments that stood theirs. Returns how many changed. Run by ``CommentSweeper``.
     @discardableResult
     public func sweep() async throws -> Int {
         let engine = try await engine()
         let now = now()
         let due = now.adding(seconds: -engine.settings.maximumWait).milliseconds
         let ids = try await database.read { db in
-            try await db.select().column("id").from("comments").where("status", .equal, CommentStatus.pending.rawValue)
+            try await db.select().column("id").from("comments")
+                .where { $0.where("status", .equal, CommentStatus.pending.rawValue)
+                    .orWhere { $0.where("status", .equal, CommentStatus.published.rawValue).where("decided_by", .equal, DecidedBy.trusted.rawValue) } }
                 .where("submitted_at", .lessThanOrEqual, due).orderBy("submitted_at").limit(500).all(decodingColumn: "id", as: Int64.self)
         }
         var changed = 0
         for id in ids {
-            let change = try await database.transaction { db -> CommentChange? in
-                guard let comment = try await CommentRows.find(id, on: db, lock: true), comment.status == .pending else { return nil }
-                return try await self.decide(comment, engine: engine, now: now, on: db)
+            let step = try await database.transaction { db -> (effects: LifecycleEffects, change: CommentChange?)? in
+                guard let comment = try await CommentRows.find(id, on: db, lock: true), comment.stage.isUnderReview else { return nil }
+                return try await self.decideStep(comment, engine: engine, now: now, on: db)
             }
-            if let change {
-                changed += 1
-                await announce(change)
-            }
+            guard let step, step.effects.stageChanged else { continue }
+            changed += 1
+            if let change = step.change { await announce(change) }
         }
         return changed
     }

@@ -53,10 +53,9 @@ extension CommentService {
             let subject = "comment:\(commentID)"
             switch action {
             case .approve:
-                try await self.setStatus(commentID, .published, by: .moderator, now: now, on: db)
+                try await self.moderatorStep(comment, verdict: .civil, engine: engine, now: now, on: db)
                 try await db.update("comments").set("moderator_id", to: moderator.id).set("flags_open", to: 0).where("id", .equal, commentID).run()
                 try await db.update("comment_flags").set("resolved_at", to: now.milliseconds).where("comment_id", .equal, commentID).run()
-                try await self.settleByModerator(comment, verdict: .civil, engine: engine, now: now, on: db)
                 try await AuditLog.record(actor: moderator.id, action: "comment.approve", subject: subject, now: now, on: db)
                 return CommentChange(articleID: comment.articleID, commentID: commentID, status: .published)
             case .rejectUncivil(let reason), .reject(let reason):
@@ -64,13 +63,10 @@ extension CommentService {
                 if case .rejectUncivil = action { uncivil = true } else { uncivil = false }
                 let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !trimmed.isEmpty else { throw CommentError.needsReason }
-                try await self.setStatus(commentID, .rejected, by: .moderator, now: now, on: db)
+                try await self.moderatorStep(comment, verdict: uncivil ? .uncivil : nil, engine: engine, now: now, on: db)
                 try await db.update("comments").set("moderator_id", to: moderator.id).set("moderation_reason", to: trimmed)
                     .set("flags_open", to: 0).where("id", .equal, commentID).run()
                 try await db.update("comment_flags").set("resolved_at", to: now.milliseconds).where("comment_id", .equal, commentID).run()
-                if uncivil {
-                    try await self.settleByModerator(comment, verdict: .uncivil, engine: engine, now: now, on: db)
-                }
                 try await self.tellAuthorOfRejection(comment, reason: trimmed, now: now, on: db)
                 try await AuditLog.record(actor: moderator.id, action: uncivil ? "comment.reject_uncivil" : "comment.reject",
                                           subject: subject, reason: trimmed, now: now, on: db)
@@ -93,12 +89,16 @@ extension CommentService {
         if let change { await announce(change) }
     }
 
-    /// A moderator's verdict is the truth reviewers are judged against, and moves the author's record.
-    func settleByModerator(_ comment: Comment, verdict: CivilityVote, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws {
-        try await db.update("comments").set("moderator_verdict", to: verdict.rawValue).where("id", .equal, comment.id).run()
+    /// A moderator's verdict through the one lifecycle: the status, and (for a verdict on civility) the truth
+    /// reviewers are judged against and the author's record. Status and decider are written even when the stage
+    /// stays (a moderator re-deciding), as before.
+    func moderatorStep(_ comment: Comment, verdict: CivilityVote?, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws {
         let reviews = try await CommentRows.reviews(of: comment.id, on: db)
-        let reviewers = try await CommentRows.reviewerRecords(reviews.map(\.reviewerID), on: db)
-        try await settle(comment, reviews: reviews, reviewers: reviewers, outcome: .moderatorVerdict(verdict), engine: engine, now: now, on: db)
+        let records = try await lifecycleRecords(comment, reviews: reviews, on: db)
+        let effects = engine.lifecycle(comment.stage, event: .moderated(verdict), submittedAt: comment.underReview.submittedAt,
+                                       records: records, now: now.date)
+        if !effects.stageChanged { try await setStatus(comment.id, effects.stage.status, by: .moderator, now: now, on: db) }
+        _ = try await apply(effects, to: comment, now: now, on: db)
     }
 
     func tellAuthorOfRejection(_ comment: Comment, reason: String, now: Timestamp, on db: any SQLDatabase) async throws {

@@ -190,7 +190,7 @@ extension CommentService {
         }
         // Tasks handed out and not done yet also count as taken by this reviewer.
         return engine.pick(for: record, candidates: candidates, audits: audits, recentPicks: recentPicks, now: now.date,
-                           entropy: UInt64.random(in: .min ... .max))
+                           entropy: UInt64.random(in: .min ... .max), auditSpending: try await auditSpending(now: now, on: db))
     }
 
     func reviewerIDs(of commentIDs: [Int64], on db: any SQLDatabase, includingAudits: Bool = false) async throws -> [Int64: [Int64]] {

@@ -83,32 +83,40 @@ extension Engine {
         return max(s.publishAtMost, s.publishNearDeadlineAtMost)
     }
 
-    /// The author's record, the pre-screen score and the self-rating as log-odds terms.
+    /// The author's record, the pre-screen score and the self-rating as log-odds terms, each weighed by what
+    /// refit found it worth on this site (`ModelState.evidenceWeights`).
     func evidenceTerms(for comment: CommentUnderReview, author: AuthorRecord, asReviewer: ReviewerRecord?) -> [EvidenceTerm] {
+        let weights = settings.weighEvidence ? model.evidenceWeights : nil
+        func worth(_ kind: EvidenceTerm.Kind) -> String {
+            guard let w = weights?.weight(of: kind), w < 0.995 else { return "" }
+            return " (weighed at \(Format.percent(w)): what it has been worth on this site)"
+        }
         let rate = model.authorRate(published: author.published, rejected: author.rejected)
+        let base = logit(model.uncivilShare)
+        let authorWeight = weights?.authorRecord ?? 1
         var terms = [EvidenceTerm(
-            kind: .authorRecord, logOdds: logit(rate),
+            kind: .authorRecord, logOdds: authorWeight >= 0.995 ? logit(rate) : base + authorWeight * (logit(rate) - base),
             note: "author has \(author.published) published and \(author.rejected) rejected comments: "
-                + "\(Format.percent(rate)) of such authors' comments are uncivil")]
+                + "\(Format.percent(rate)) of such authors' comments are uncivil" + worth(.authorRecord))]
         if let score = comment.preScreenScore {
-            let w = model.preScreenWeight(score: score)
+            let w = model.preScreenWeight(score: score) * (weights?.preScreen ?? 1)
             terms.append(EvidenceTerm(kind: .preScreen, logOdds: w,
-                                      note: "pre-screen score \(Format.fixed(score, 3)): \(Format.signed(w))"))
+                                      note: "pre-screen score \(Format.fixed(score, 3)): \(Format.signed(w))" + worth(.preScreen)))
         }
         if let asReviewer, let table = model.authorAsReviewerLogOdds {
             let bucket = authorReviewerBucket(asReviewer)
             if bucket < table.count {
-                let w = table[bucket]
+                let w = table[bucket] * authorWeight
                 let what = ["has been seen to catch uncivil comments", "is not yet known to catch uncivil comments",
                             "keeps calling uncivil comments civil"][bucket]
                 terms.append(EvidenceTerm(kind: .authorAsReviewer, logOdds: w,
-                                          note: "as a reviewer the author \(what): \(Format.signed(w))"))
+                                          note: "as a reviewer the author \(what): \(Format.signed(w))" + worth(.authorAsReviewer)))
             }
         }
         if let own = comment.selfRating {
-            let w = model.selfRatingWeight(own)
+            let w = model.selfRatingWeight(own) * (weights?.selfRating ?? 1)
             terms.append(EvidenceTerm(kind: .selfRating, logOdds: w,
-                                      note: "the author rated it \(own.rawValue): \(Format.signed(w))"))
+                                      note: "the author rated it \(own.rawValue): \(Format.signed(w))" + worth(.selfRating)))
         }
         return terms
     }

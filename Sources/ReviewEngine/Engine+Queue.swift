@@ -69,28 +69,63 @@ public struct QueuePick: Sendable, Codable, Hashable {
     }
 }
 
+/// How many of the reviews a site received (over a run, or a recent window) were audits. `Engine.pick` keeps
+/// their share under `Settings.maximumAuditShare`.
+public struct AuditSpending: Sendable, Codable, Hashable {
+    public var audits: Int
+    public var reviews: Int
+
+    public init(audits: Int, reviews: Int) {
+        self.audits = audits
+        self.reviews = reviews
+    }
+
+    /// The share spent on audits; a new site's first twenty reviews are read as twenty, so that the first few
+    /// picks do not swing it (at most two of them are audits under a 10% bound).
+    public var share: Double { Double(audits) / Double(max(reviews, 20)) }
+}
+
 extension Engine {
+    /// The share of a kind of audit that may still be given, from the headroom left under
+    /// `Settings.maximumAuditShare` (1 with nothing spent, 0 at the bound). Audits that tell the least stop first:
+    /// routine audits of established reviewers once half the headroom is gone (`reserve` 0.5), muted reviewers'
+    /// at 0.3, probation's at 0.15, and the uncivil audits that find approvers of abuse out (`reserve` 0) last,
+    /// shrinking in step with the headroom. Over a run the share therefore cannot pass the bound by more than one
+    /// pick.
+    public func auditAllowance(reserve: Double, spending: AuditSpending?) -> Double {
+        guard let spending, settings.maximumAuditShare < 1 else { return 1 }
+        guard settings.maximumAuditShare > 0 else { return 0 }
+        let headroom = 1 - spending.share / settings.maximumAuditShare
+        return min(1, max(0, (headroom - reserve) / (1 - reserve)))
+    }
+
     /// Chooses what `reviewer` reviews next: about `Settings.auditShare` audits (more for a new reviewer on
     /// probation and for one whose votes do not count), otherwise the pending comment closest to a decision, oldest among equals, avoiding the articles
     /// and authors of `recentPicks`; never the reviewer's own comment or one they reviewed. Returns nil when
     /// the reviewer is banned or nothing is left to review.
     ///
     /// - Parameter entropy: any caller-chosen number (e.g. random); the same value gives the same pick.
+    /// - Parameter auditSpending: the site's audits and reviews so far (a run, or a recent window); with it,
+    ///   audits stay under `Settings.maximumAuditShare` of all reviews (`auditAllowance`). Without it, no bound.
     public func pick(
         for reviewer: ReviewerRecord, candidates: [QueueCandidate], audits: [AuditCandidate],
-        recentPicks: [QueuePick] = [], now: Date, entropy: UInt64
+        recentPicks: [QueuePick] = [], now: Date, entropy: UInt64, auditSpending: AuditSpending? = nil
     ) -> QueuePick? {
         if reviewer.isBanned(at: now) { return nil }
         let me = reviewer.reviewerID
         let roll = unitInterval(mix64(entropy))
-        var auditShare = reviewer.standing == .muted ? settings.auditShareUnderWatch
-            : reviewer.reviewsGiven < settings.probationReviews ? settings.auditShareOnProbation : settings.auditShare
+        var auditShare = reviewer.standing == .muted
+            ? settings.auditShareUnderWatch * auditAllowance(reserve: 0.3, spending: auditSpending)
+            : reviewer.reviewsGiven < settings.probationReviews
+                ? settings.auditShareOnProbation * auditAllowance(reserve: 0.15, spending: auditSpending)
+                : settings.auditShare * auditAllowance(reserve: 0.5, spending: auditSpending)
         var wanted: CivilityVote?
         if reviewer.standing != .muted && settings.auditShareUntilCleared > 0 {
             let rel = reliability(of: reviewer)
             let sensIfNot = max(rel.sensitivity, settings.approverSensitivity + 0.3)
-            if approverProbability(of: reviewer, sensitivityIfNot: sensIfNot) >= settings.clearedApproverBelow {
-                auditShare = max(auditShare, settings.auditShareUntilCleared)
+            let untilCleared = settings.auditShareUntilCleared * auditAllowance(reserve: 0, spending: auditSpending)
+            if approverProbability(of: reviewer, sensitivityIfNot: sensIfNot) >= settings.clearedApproverBelow, untilCleared > auditShare {
+                auditShare = untilCleared
                 wanted = .uncivil
             }
         }

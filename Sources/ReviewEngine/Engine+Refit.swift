@@ -79,6 +79,8 @@ struct BatchFit {
     var commentIDs: [CommentID] = []
     var authors: [UserID] = []
     var authorBucket: [Int] = []
+    /// The author's published and rejected comments when each was submitted.
+    var authorRecords: [(published: Int, rejected: Int)] = []
     /// `Engine.authorReviewerBucket` of the author's current reviewer record (−1: not passed in).
     var authorReviewer: [Int] = []
     var q1: [Double] = []
@@ -142,6 +144,7 @@ struct BatchFit {
                 authorReviewer.append(b)
             }
             authorBucket.append(ModelState.authorBucket(published: s.authorPublished, rejected: s.authorRejected))
+            authorRecords.append((s.authorPublished, s.authorRejected))
         }
         voteStart.append(voteReviewer.count)
         q1 = [Double](repeating: model.uncivilShare, count: history.count)
@@ -190,6 +193,7 @@ struct BatchFit {
         fitAuthorKinds()
         fitAuthorTable()
         fitAuthorAsReviewer()
+        if settings.weighEvidence { fitEvidenceWeights() }
     }
 
     /// What an author's record as a reviewer adds to their comment record: per bucket, the log odds of how often

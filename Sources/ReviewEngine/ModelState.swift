@@ -64,6 +64,10 @@ public struct ModelState: Sendable, Codable, Hashable {
     /// by `refit`; nil until then (optional so that a stored model from before it still decodes).
     public var authorAsReviewerLogOdds: [Double]?
 
+    /// How much of the author record, pre-screen and self-rating terms decisions use (`EvidenceWeights`),
+    /// learned by `refit`; nil until then (all 1).
+    public var evidenceWeights: EvidenceWeights?
+
     /// Learned share of uncivil comments per author-record bucket (see `authorBucket`); empty until refitted.
     public var authorRateTable: [Double] = []
 

@@ -28,6 +28,10 @@ public struct Settings: Sendable, Codable, Hashable {
     /// Nothing waits forever: after this long a pending comment goes to moderators (trusted authors: published).
     public var maximumWait: TimeInterval = 12 * 3600
 
+    /// Whether `Engine.refit` checks what the author record, pre-screen and self-rating are worth on this site
+    /// and decisions weigh them by it (`ModelState.evidenceWeights`, at most 1 each).
+    public var weighEvidence: Bool = false
+
     // MARK: Reviewer reliability
 
     /// How many observations the new-reviewer assumption (`ModelState.newReviewerSensitivity`, learned) is
@@ -80,6 +84,10 @@ public struct Settings: Sendable, Codable, Hashable {
 
     /// Share of picks that are audits (comments with a moderator-confirmed verdict).
     public var auditShare: Double = 0.05
+    /// Audits never take more than this share of all reviews (over a run, or the window the site passes to
+    /// `Engine.pick`): every review spent on an audit is one a waiting comment does not get. The shares below
+    /// are scaled down as the bound nears, the least informative first (`Engine.auditAllowance`). 1 turns it off.
+    public var maximumAuditShare: Double = 1
     /// Share of picks that are audits for a reviewer whose votes do not count: their reviews of pending
     /// comments would carry no weight, while audits let them earn their way back (or confirm a ban).
     public var auditShareUnderWatch: Double = 1
@@ -142,6 +150,7 @@ extension Settings {
         publishNearDeadlineAtMost = try c.decodeIfPresent(type(of: publishNearDeadlineAtMost), forKey: .publishNearDeadlineAtMost) ?? publishNearDeadlineAtMost
         relaxPublishAfterWaitShare = try c.decodeIfPresent(type(of: relaxPublishAfterWaitShare), forKey: .relaxPublishAfterWaitShare) ?? relaxPublishAfterWaitShare
         withholdOnOneUncivilVoteAtLeast = try c.decodeIfPresent(type(of: withholdOnOneUncivilVoteAtLeast), forKey: .withholdOnOneUncivilVoteAtLeast) ?? withholdOnOneUncivilVoteAtLeast
+        weighEvidence = try c.decodeIfPresent(type(of: weighEvidence), forKey: .weighEvidence) ?? weighEvidence
         minimumReviews = try c.decodeIfPresent(type(of: minimumReviews), forKey: .minimumReviews) ?? minimumReviews
         maximumReviews = try c.decodeIfPresent(type(of: maximumReviews), forKey: .maximumReviews) ?? maximumReviews
         maximumWait = try c.decodeIfPresent(type(of: maximumWait), forKey: .maximumWait) ?? maximumWait
@@ -164,6 +173,7 @@ extension Settings {
         sideGrid = try c.decodeIfPresent(type(of: sideGrid), forKey: .sideGrid) ?? sideGrid
         factorSpread = try c.decodeIfPresent(type(of: factorSpread), forKey: .factorSpread) ?? factorSpread
         auditShare = try c.decodeIfPresent(type(of: auditShare), forKey: .auditShare) ?? auditShare
+        maximumAuditShare = try c.decodeIfPresent(type(of: maximumAuditShare), forKey: .maximumAuditShare) ?? maximumAuditShare
         auditShareUnderWatch = try c.decodeIfPresent(type(of: auditShareUnderWatch), forKey: .auditShareUnderWatch) ?? auditShareUnderWatch
         auditShareOnProbation = try c.decodeIfPresent(type(of: auditShareOnProbation), forKey: .auditShareOnProbation) ?? auditShareOnProbation
         probationReviews = try c.decodeIfPresent(type(of: probationReviews), forKey: .probationReviews) ?? probationReviews

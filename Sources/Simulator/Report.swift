@@ -104,7 +104,7 @@ extension Run {
         stops.sort()
         let within = stops.filter { $0 <= 20 }.count
         var quality: (Double, Double)?
-        if policy == .engine { quality = qualityCorrelations() }
+        if policy != .majorityOfThree { quality = qualityCorrelations() }
         let n = comments.count
         return PolicyResult(
             policy: policy, comments: n, uncivilShare: pct(uncivil, n),
@@ -121,7 +121,7 @@ extension Run {
             qualityCorrelationBridged: quality?.0, qualityCorrelationRaw: quality?.1,
             sanctions: Dictionary(uniqueKeysWithValues: sanctionCounts.map { ($0.key.rawValue, $0.value) }),
             uncivilPublishedByRule: uncivilByRule, civilWithheldByRule: civilByRule,
-            reviewerProfiles: policy == .engine ? reviewerProfiles() : [:],
+            reviewerProfiles: policy != .majorityOfThree ? reviewerProfiles() : [:],
             seconds: seconds, countedReviewsPerComment: Double(countedReviews) / Double(max(n, 1)),
             meanQueueLength: queueLengthSum / Double(max(n, 1)))
     }
@@ -190,7 +190,7 @@ func spearman(_ a: [Double], _ b: [Double]) -> Double {
 /// Runs a scenario under both policies.
 public enum Simulator {
     public static func run(
-        _ scenario: Scenario, policies: [PolicyKind] = PolicyKind.allCases,
+        _ scenario: Scenario, policies: [PolicyKind] = PolicyKind.standard,
         progress: (@Sendable (PolicyKind, Double) -> Void)? = nil
     ) -> ScenarioResult {
         var results: [PolicyResult] = []

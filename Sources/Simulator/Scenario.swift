@@ -171,6 +171,8 @@ public struct SettingsOverrides: Sendable, Codable {
     public var maximumReviews: Int?
     public var maximumWait: Double?
     public var auditShare: Double?
+    public var maximumAuditShare: Double?
+    public var weighEvidence: Bool?
     public var auditShareUnderWatch: Double?
     public var bridging: Bool?
     public var trustAfterPublished: Int?
@@ -199,6 +201,8 @@ public struct SettingsOverrides: Sendable, Codable {
         if let v = maximumReviews { s.maximumReviews = v }
         if let v = maximumWait { s.maximumWait = v }
         if let v = auditShare { s.auditShare = v }
+        if let v = maximumAuditShare { s.maximumAuditShare = v }
+        if let v = weighEvidence { s.weighEvidence = v }
         if let v = auditShareUnderWatch { s.auditShareUnderWatch = v }
         if let v = bridging { s.bridging = v }
         if let v = trustAfterPublished { s.trustAfterPublished = v }

@@ -8,10 +8,15 @@ public enum PolicyKind: String, Sendable, Codable, CaseIterable {
     case engine
     /// Three reviews, oldest comment first, majority decides; timeouts go to moderators.
     case majorityOfThree = "majority-of-3"
+    /// The engine's decision rules fed every reviewer's true sensitivity and specificity (what the engine has to
+    /// learn): a miss the oracle shares is one three reviews cannot avoid, not one of learning.
+    case oracle
+
+    /// The two policies a scenario is compared under unless the oracle is asked for too.
+    public static let standard: [PolicyKind] = [.engine, .majorityOfThree]
 }
 
 struct SimComment {
-    enum State { case pending, publishedUnderReview, published, withheld, moderated }
     var id: CommentID
     var person: Int
     var authorID: UserID
@@ -23,7 +28,7 @@ struct SimComment {
     var preScreen: Double
     var selfRating: CivilityVote
     var reviews: [Review] = []
-    var state: State = .pending
+    var stage: CommentStage = .pending
     var decidedAt: Double?
     var everPublished = false
     var seenByModerator = false
@@ -53,6 +58,8 @@ final class Run {
     var lastCountedByAccount: [Int] = []
 
     var queue: [QueueCandidate] = []
+    /// The oracle's reviewer records (the truth), by account.
+    var truthRecords: [UserID: ReviewerRecord] = [:]
     var queuePosition: [CommentID: Int] = [:]
     var submissionOrder: [Int] = []
     var submissionCursor = 0
@@ -73,6 +80,8 @@ final class Run {
     var auditReviews = 0
     var refits = 0
     var sanctionCounts: [Sanction.Kind: Int] = [:]
+    /// Every sanction in order, when kept (a replay compares them; a full run only counts them).
+    var sanctionLog: [Sanction]?
 
     init(scenario: Scenario, policy: PolicyKind, progress: (@Sendable (PolicyKind, Double) -> Void)?) {
         self.scenario = scenario
@@ -133,8 +142,7 @@ final class Run {
         }
         while submissionCursor < submissionOrder.count {
             let c = submissionOrder[submissionCursor]
-            let state = comments[c].state
-            if state != .pending && state != .publishedUnderReview { submissionCursor += 1; continue }
+            if !comments[c].stage.isUnderReview { submissionCursor += 1; continue }
             guard comments[c].submitted + maxWaitMinutes <= t else { break }
             submissionCursor += 1
             let saved = now
@@ -142,7 +150,7 @@ final class Run {
             timeOut(c)
             now = saved
         }
-        if policy == .engine && settledSinceRefit >= scenario.refitEvery { refit() }
+        if policy != .majorityOfThree && settledSinceRefit >= scenario.refitEvery { refit() }
     }
 
     /// After the last comment: no more reviewers arrive, so what is pending times out.
@@ -198,13 +206,13 @@ final class Run {
     func reviewDuty(of person: Int) {
         let account = community.persons[person].account
         let me = Int(account)
-        if policy == .engine {
+        if policy != .majorityOfThree {
             if authors[me].trust == .trusted && !rng.chance(scenario.trustedReviewRate) { return }
-            if reviewers[me].isBanned(at: date) { return }
+            if record(account).isBanned(at: date) { return }
         }
         var recent: [QueuePick] = []
         var count = 3
-        if policy == .engine {
+        if policy != .majorityOfThree {
             var oldest: Double?
             for q in queue where !q.alreadyPublished {
                 let t = q.submittedAt.timeIntervalSinceReferenceDate
@@ -213,7 +221,7 @@ final class Run {
             // The recent review budget is not passed: the extra reviews matter most in a new site's first weeks,
             // when nobody is trusted yet and every commenter reviews, so a recent average is above three exactly
             // when they are needed; trusted authors' skipped reviews pay it back (see docs/moderation-quality.md).
-            let ask = engine.reviewsToAsk(of: reviewers[me], waiting: queue.count,
+            let ask = engine.reviewsToAsk(of: record(account), waiting: queue.count,
                                           oldestWaitingSince: oldest.map { Date(timeIntervalSinceReferenceDate: $0) },
                                           now: date)
             count = ask.required
@@ -229,34 +237,75 @@ final class Run {
             reviewID += 1
             let review = Review(id: reviewID, commentID: pick.commentID, reviewerID: account, civility: vote,
                                 quality: quality, submittedAt: date)
-            totalReviews += 1
-            reviewsByAccount[me] += 1
-            if policy == .engine { reviewers[me] = engine.recordReviewGiven(by: reviewers[me]) }
-            if pick.isAudit {
-                auditReviews += 1
-                gradeAudit(review, comment: c)
-            } else {
-                if counts(account) { lastCountedByAccount[me] = reviewsByAccount[me]; countedReviews += 1 }
-                comments[c].reviews.append(review)
-                if let q = queuePosition[pick.commentID] { queue[q].reviewerIDs.append(account) }
-                decide(c)
-            }
+            receive(review, isAudit: pick.isAudit, comment: c)
         }
+    }
+
+    /// One review arrives: it is counted, graded if it is an audit, or added to the comment, which is decided again.
+    func receive(_ review: Review, isAudit: Bool, comment c: Int) {
+        let account = review.reviewerID
+        let me = Int(account)
+        totalReviews += 1
+        reviewsByAccount[me] += 1
+        if policy != .majorityOfThree { reviewers[me] = engine.recordReviewGiven(by: reviewers[me]) }
+        if isAudit {
+            auditReviews += 1
+            gradeAudit(review, comment: c)
+        } else {
+            if counts(account) { lastCountedByAccount[me] = reviewsByAccount[me]; countedReviews += 1 }
+            comments[c].reviews.append(review)
+            if let q = queuePosition[review.commentID] { queue[q].reviewerIDs.append(account) }
+            decide(c)
+        }
+    }
+
+    /// The reviewer record decisions and the queue see: what the engine learned, or for the oracle the truth.
+    func record(_ account: UserID) -> ReviewerRecord {
+        guard policy == .oracle else { return reviewers[Int(account)] }
+        if let known = truthRecords[account] { return known }
+        let truth = trueRecord(account)
+        truthRecords[account] = truth
+        return truth
+    }
+
+    /// A record whose reliability is the person's true sensitivity and specificity, as if judged on thousands of
+    /// outcomes. A brigade member's specificity is averaged over the comments they see (the oracle knows how
+    /// often they vote against viewpoint B, not which comments those are).
+    func trueRecord(_ account: UserID) -> ReviewerRecord {
+        let p = community.persons[accountPerson[Int(account)]]
+        let (sensitivity, specificity): (Double, Double)
+        switch p.kind {
+        case .honest: (sensitivity, specificity) = (p.accuracy, p.accuracy)
+        case .lazy: (sensitivity, specificity) = (0.5, 0.5)
+        case .brigade:
+            let shareB = scenario.viewpointB
+            (sensitivity, specificity) = (p.accuracy, p.accuracy * (1 - scenario.brigadeRate * shareB))
+        case .approver, .troll: (sensitivity, specificity) = ((1 - scenario.approverRate) * p.accuracy, p.accuracy)
+        }
+        let n = 2000.0
+        var r = ReviewerRecord(reviewerID: account)
+        r.outcomes.civilAgreed = n * specificity
+        r.outcomes.civilDisagreed = n * (1 - specificity)
+        r.outcomes.uncivilAgreed = n * sensitivity
+        r.outcomes.uncivilDisagreed = n * (1 - sensitivity)
+        r.reviewsGiven = Int(4 * n)
+        return r
     }
 
     /// Whether a review by this account would carry weight now.
     func counts(_ account: UserID) -> Bool {
-        guard policy == .engine else { return true }
-        let r = reviewers[Int(account)]
+        guard policy != .majorityOfThree else { return true }
+        let r = record(account)
         if r.standing == .muted || r.isBanned(at: date) { return false }
         return engine.reliability(of: r).accuracyLogit > 0
     }
 
     func nextPick(for account: UserID, recent: [QueuePick]) -> QueuePick? {
         switch policy {
-        case .engine:
-            return engine.pick(for: reviewers[Int(account)], candidates: queue, audits: audits, recentPicks: recent,
-                               now: date, entropy: rng.next())
+        case .engine, .oracle:
+            return engine.pick(for: record(account), candidates: queue, audits: audits, recentPicks: recent,
+                               now: date, entropy: rng.next(),
+                               auditSpending: AuditSpending(audits: auditReviews, reviews: totalReviews))
         case .majorityOfThree:
             var best: QueueCandidate?
             for c in queue where c.authorID != account && !c.reviewerIDs.contains(account) {
@@ -281,7 +330,12 @@ final class Run {
 
     func apply(_ update: ReliabilityUpdate) {
         reviewers[Int(update.reviewerID)] = update.record
-        for s in update.sanctions { sanctionCounts[s.kind, default: 0] += 1 }
+        record(update.sanctions)
+    }
+
+    func record(_ sanctions: [Sanction]) {
+        for s in sanctions { sanctionCounts[s.kind, default: 0] += 1 }
+        sanctionLog?.append(contentsOf: sanctions)
     }
 
     // MARK: Comments
@@ -300,16 +354,22 @@ final class Run {
             id: CommentID(comments.count + 1), person: person, authorID: p.account, article: chooseArticle(),
             viewpoint: viewpoint, uncivil: uncivil, quality: quality, submitted: now,
             preScreen: 1 / (1 + exp(-x)), selfRating: selfRating)
+        enter(c)
+    }
+
+    /// A submitted comment enters the world: the author's record at the time is kept, it joins the review queue,
+    /// and the engine decides (a trusted author's is published at once).
+    func enter(_ c: SimComment) {
         comments.append(c)
         let index = comments.count - 1
-        comments[index].authorPublished = authors[Int(p.account)].published
-        comments[index].authorRejected = authors[Int(p.account)].rejected
+        comments[index].authorPublished = authors[Int(c.authorID)].published
+        comments[index].authorRejected = authors[Int(c.authorID)].rejected
         submissionOrder.append(index)
         queuePosition[c.id] = queue.count
         queue.append(QueueCandidate(
             commentID: c.id, authorID: c.authorID, articleID: c.article, submittedAt: date, reviewerIDs: [],
             reviewsStillNeeded: 3, alreadyPublished: false, authorPublished: authors[Int(c.authorID)].published))
-        if policy == .engine { decide(index) }
+        if policy != .majorityOfThree { decide(index) }
     }
 
     func underReview(_ c: Int) -> CommentUnderReview {
@@ -320,9 +380,9 @@ final class Run {
 
     func decide(_ c: Int) {
         switch policy {
-        case .engine:
+        case .engine, .oracle:
             // The author's own reviewer record is passed too: how they review is evidence about what they write.
-            let records = comments[c].reviews.map { reviewers[Int($0.reviewerID)] } + [reviewers[Int(comments[c].authorID)]]
+            let records = comments[c].reviews.map { record($0.reviewerID) } + [record(comments[c].authorID)]
             let d = engine.decide(underReview(c), reviews: comments[c].reviews, author: authors[Int(comments[c].authorID)],
                                   reviewers: records, now: date)
             comments[c].lastP = d.probabilityUncivil
@@ -335,47 +395,83 @@ final class Run {
             if d.verdict != .needsMoreReviews { comments[c].rule = d.rule.rawValue }
             comments[c].authorLogOdds = d.explanation.authorLogOdds
             if let q = queuePosition[comments[c].id] { queue[q].reviewsStillNeeded = d.reviewsStillNeeded }
-            switch d.verdict {
-            case .publish:
-                if comments[c].state == .pending { comments[c].decidedAt = now; comments[c].everPublished = true }
-                if d.rule == .trustedAuthor {
-                    comments[c].state = .publishedUnderReview
-                    if let q = queuePosition[comments[c].id] { queue[q].alreadyPublished = true }
-                } else {
-                    finalPublish(c)
-                }
-            case .withhold:
-                withhold(c)
-            case .needsMoreReviews:
-                break
-            }
+            apply(lifecycle(c, .decided(d)), to: c)
         case .majorityOfThree:
             let votes = comments[c].reviews
             guard votes.count >= 3 else { return }
             let uncivil = votes.filter { $0.civility == .uncivil }.count
             comments[c].rule = "majority"
             if uncivil * 2 > votes.count {
-                withhold(c)
+                apply(baseline(c, to: .withheld, outcome: nil), to: c)
             } else {
-                comments[c].decidedAt = now
-                comments[c].everPublished = true
-                finalPublish(c)
+                apply(baseline(c, to: .published, outcome: .published(probabilityUncivil: 0)), to: c)
             }
         }
     }
 
-    func timeOut(_ c: Int) {
-        if comments[c].state == .publishedUnderReview {
-            finalPublish(c)
-            return
+    /// The engine's lifecycle step for comment `c`: what `event` changes, given the world's current records.
+    func lifecycle(_ c: Int, _ event: LifecycleEvent) -> LifecycleEffects {
+        let s = comments[c]
+        let author = Int(s.authorID)
+        let records = LifecycleRecords(reviews: s.reviews, reviewers: s.reviews.map { reviewers[Int($0.reviewerID)] },
+                                       author: authors[author], authorAsReviewer: reviewers[author])
+        return engine.lifecycle(s.stage, event: event, submittedAt: date(s.submitted), records: records, now: date)
+    }
+
+    /// Majority-of-3 moves comments by its own rule: no reliability, nobody trusted; authors' records still
+    /// count published and rejected comments and earn the same commenting sanctions.
+    func baseline(_ c: Int, to stage: CommentStage, outcome: Outcome?) -> LifecycleEffects {
+        let author = Int(comments[c].authorID)
+        let settlement = outcome.map { outcome -> Settlement in
+            var update = engine.authorOutcome(outcome, author: authors[author], reviewer: nil, now: date)
+            update.record.trust = .regular
+            update.sanctions.removeAll { $0.kind == .trustGranted || $0.kind == .trustLost }
+            return Settlement(outcome: outcome, reliability: [], author: update)
         }
+        return LifecycleEffects(from: comments[c].stage, stage: stage, decidedBy: nil, settlement: settlement)
+    }
+
+    /// Applies a lifecycle step to the world: visibility, the queue, moderators, reviewers' and the author's records.
+    func apply(_ effects: LifecycleEffects, to c: Int) {
+        let from = effects.from
+        comments[c].stage = effects.stage
+        if effects.stageChanged {
+            switch effects.stage {
+            case .pending:
+                break
+            case .publishedUnderReview:
+                if from == .pending { comments[c].decidedAt = now; comments[c].everPublished = true }
+                if let q = queuePosition[comments[c].id] { queue[q].alreadyPublished = true }
+            case .published:
+                if from == .pending { comments[c].decidedAt = now; comments[c].everPublished = true }
+                removeFromQueue(c)
+            case .withheld:
+                if comments[c].decidedAt == nil { comments[c].decidedAt = now }
+                removeFromQueue(c)
+                moderatorEvents.append((now + scenario.moderatorDelayMinutes, c))
+            case .approved, .rejected:
+                comments[c].seenByModerator = true
+                if effects.stage == .approved { comments[c].everPublished = true }
+                removeFromQueue(c)
+            }
+        }
+        guard let settlement = effects.settlement else { return }
+        for u in settlement.reliability { apply(u) }
+        if policy != .majorityOfThree {
+            settled.append(c)
+            settledSinceRefit += 1
+        }
+        authors[Int(comments[c].authorID)] = settlement.author.record
+        record(settlement.author.sanctions)
+    }
+
+    func timeOut(_ c: Int) {
         switch policy {
-        case .engine: decide(c)
+        case .engine, .oracle: decide(c)
         case .majorityOfThree:
             comments[c].rule = "timedOut"
-            withhold(c)
+            apply(baseline(c, to: .withheld, outcome: nil), to: c)
         }
-        if comments[c].state == .pending { withhold(c) }  // cannot happen: the engine decides at the timeout
     }
 
     func removeFromQueue(_ c: Int) {
@@ -388,49 +484,18 @@ final class Run {
         queue.removeLast()
     }
 
-    func finalPublish(_ c: Int) {
-        comments[c].state = .published
-        removeFromQueue(c)
-        settle(c, outcome: .published(probabilityUncivil: comments[c].lastP))
-    }
-
-    func withhold(_ c: Int) {
-        if comments[c].decidedAt == nil { comments[c].decidedAt = now }
-        comments[c].state = .withheld
-        removeFromQueue(c)
-        moderatorEvents.append((now + scenario.moderatorDelayMinutes, c))
-    }
-
+    /// A moderator looks at a withheld comment and gives the true verdict.
     func moderate(_ c: Int) {
-        comments[c].seenByModerator = true
-        comments[c].state = .moderated
         let verdict: CivilityVote = comments[c].uncivil ? .uncivil : .civil
-        if verdict == .civil { comments[c].everPublished = true }
-        settle(c, outcome: .moderatorVerdict(verdict))
-        if policy == .engine {
+        switch policy {
+        case .engine, .oracle:
+            apply(lifecycle(c, .moderated(verdict)), to: c)
             audits.append(AuditCandidate(commentID: comments[c].id, authorID: comments[c].authorID,
                                          articleID: comments[c].article, verdict: verdict, reviewerIDs: comments[c].reviews.map(\.reviewerID)))
             if audits.count > 600 { audits.removeFirst(audits.count - 600) }
+        case .majorityOfThree:
+            apply(baseline(c, to: verdict == .civil ? .approved : .rejected, outcome: .moderatorVerdict(verdict)), to: c)
         }
-    }
-
-    func settle(_ c: Int, outcome: Outcome) {
-        let author = Int(comments[c].authorID)
-        if policy == .engine {
-            let records = comments[c].reviews.map { reviewers[Int($0.reviewerID)] }
-            for u in engine.settle(reviews: comments[c].reviews, reviewers: records, authorID: comments[c].authorID,
-                                   outcome: outcome, now: date) {
-                apply(u)
-            }
-            settled.append(c)
-            settledSinceRefit += 1
-        }
-        let update = engine.authorOutcome(outcome, author: authors[author],
-                                          reviewer: policy == .engine ? reviewers[author] : nil, now: date)
-        var record = update.record
-        if policy == .majorityOfThree { record.trust = .regular }
-        authors[author] = record
-        for s in update.sanctions { sanctionCounts[s.kind, default: 0] += 1 }
     }
 
     func refit() {
@@ -478,6 +543,6 @@ final class Run {
             FileHandle.standardError.write(Data("  buckets: \(line)\n".utf8))
         }
         reviewers = result.reviewers
-        for s in result.sanctions { sanctionCounts[s.kind, default: 0] += 1 }
+        record(result.sanctions)
     }
 }

@@ -11,7 +11,16 @@ struct SimulateCommand: AsyncParsableCommand {
         abstract: "Run a synthetic community through the review engine and a majority-of-3 baseline.")
 
     @Argument(help: "Scenario files (YAML or JSON), e.g. scenarios/brigade-20.yaml.")
-    var scenarios: [String]
+    var scenarios: [String] = []
+
+    @Option(help: "Sample communities from a sweep spec (e.g. scenarios/sweep.yaml) instead of running scenarios.")
+    var sweep: String?
+
+    @Option(help: "Communities run at once in a sweep (default: one per core).")
+    var threads: Int?
+
+    @Flag(help: "Also run the oracle: the engine's rules fed every reviewer's true reliability.")
+    var oracle = false
 
     @Option(help: "Override the scenario's seed.")
     var seed: UInt64?
@@ -29,13 +38,15 @@ struct SimulateCommand: AsyncParsableCommand {
     var quiet = false
 
     func run() async throws {
+        if let sweep { return try runSweep(sweep) }
+        guard !scenarios.isEmpty else { throw ValidationError("name at least one scenario file, or --sweep SPEC") }
         var all: [ScenarioResult] = []
         for path in scenarios {
             var scenario = try Scenario.load(path: path)
             if let seed { scenario.seed = seed }
             if let comments { scenario.comments = comments }
             try scenario.validate()
-            var policies = PolicyKind.allCases
+            var policies = oracle ? PolicyKind.standard + [.oracle] : PolicyKind.standard
             if let policy {
                 guard let p = PolicyKind(rawValue: policy) else { throw ValidationError("unknown policy \(policy)") }
                 policies = [p]
@@ -53,6 +64,24 @@ struct SimulateCommand: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(all), as: UTF8.self))
+        }
+    }
+
+    func runSweep(_ path: String) throws {
+        var spec = try SweepSpec.load(path: path)
+        if let seed { spec.seed = seed }
+        let quiet = self.quiet, name = spec.name
+        let result = try Simulator.sweep(spec, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount) { done, total in
+            guard !quiet else { return }
+            let line = "\r\(name): \(done) of \(total) communities" + (done == total ? "\n" : "")
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print(result.report(), terminator: "")
         }
     }
 }

@@ -1,0 +1,180 @@
+import Foundation
+import ReviewEngine
+import Simulator
+import Testing
+
+@Suite("Audits are bounded; evidence is weighed by what it is worth; the sweep")
+struct RobustnessTests {
+    /// Reviewers of every kind that asks for audits: muted, on probation, not yet cleared of approving abuse,
+    /// established.
+    func reviewers() -> [ReviewerRecord] {
+        (0..<40).map { i in
+            var r = ReviewerRecord(reviewerID: UserID(i + 1))
+            switch i % 4 {
+            case 0: r.standing = .muted; r.reviewsGiven = 50
+            case 1: r.reviewsGiven = 5
+            case 2: r.reviewsGiven = 60; r.outcomes.civilAgreed = 50
+            default: r = reviewer(UserID(i + 1), civilAgreed: 80, civilDisagreed: 2, uncivilAgreed: 30, uncivilDisagreed: 0)
+            }
+            return r
+        }
+    }
+
+    func run(picks: Int, engine: Engine, bounded: Bool) -> AuditSpending {
+        let candidates = (1...50).map {
+            QueueCandidate(commentID: CommentID($0), authorID: 900, articleID: 1, submittedAt: t0, reviewerIDs: [], reviewsStillNeeded: 1)
+        }
+        let audits = (1...50).map {
+            AuditCandidate(commentID: CommentID(1000 + $0), authorID: 901, articleID: 2, verdict: $0 % 2 == 0 ? .civil : .uncivil, reviewerIDs: [])
+        }
+        let people = reviewers()
+        var spending = AuditSpending(audits: 0, reviews: 0)
+        var rng = SeededRandom(seed: 3)
+        for i in 0..<picks {
+            let pick = engine.pick(for: people[i % people.count], candidates: candidates, audits: audits, now: t0,
+                                   entropy: rng.next(), auditSpending: bounded ? spending : nil)
+            guard let pick else { continue }
+            spending.reviews += 1
+            if pick.isAudit { spending.audits += 1 }
+        }
+        return spending
+    }
+
+    @Test("audits never take more than the maximum share of reviews, whatever asks for them", arguments: [0.1, 0.05, 0.2])
+    func auditBound(maximum: Double) {
+        var engine = Engine()
+        engine.settings.maximumAuditShare = maximum
+        let unbounded = run(picks: 4000, engine: engine, bounded: false)
+        #expect(Double(unbounded.audits) / Double(unbounded.reviews) > 0.3, "without the bound these reviewers would get many audits")
+        for picks in [100, 1000, 4000] {
+            let spent = run(picks: picks, engine: engine, bounded: true)
+            let share = Double(spent.audits) / Double(spent.reviews)
+            #expect(share <= maximum + 1.0 / Double(picks), "\(picks) picks: \(spent.audits) audits")
+            #expect(share >= maximum / 2, "the budget is spent, not hoarded (\(share))")
+        }
+    }
+
+    @Test("near the bound, the audits that tell the most are the last to stop")
+    func auditPriorities() {
+        var engine = Engine()
+        engine.settings.maximumAuditShare = 0.1
+        let near = AuditSpending(audits: 80, reviews: 1000)  // 80% of the 10% bound spent
+        let cleared = engine.auditAllowance(reserve: 0, spending: near)
+        let probation = engine.auditAllowance(reserve: 0.15, spending: near)
+        let muted = engine.auditAllowance(reserve: 0.3, spending: near)
+        let routine = engine.auditAllowance(reserve: 0.5, spending: near)
+        #expect(cleared > probation && probation > 0 && muted == 0 && routine == 0)
+        #expect(engine.auditAllowance(reserve: 0, spending: AuditSpending(audits: 120, reviews: 1000)) == 0)
+        #expect(engine.auditAllowance(reserve: 0.5, spending: nil) == 1)
+        #expect(engine.auditAllowance(reserve: 0.5, spending: AuditSpending(audits: 0, reviews: 0)) == 1)
+    }
+
+    @Test("a simulated community spends at most a tenth of its reviews on audits")
+    func simulatedAuditShare() {
+        var s = Scenario()
+        s.name = "audits"
+        s.seed = 5
+        s.comments = 3000
+        s.users = 400
+        s.commentsPerDay = 500
+        s.lazyShare = 0.3
+        s.refitEvery = 500
+        s.settings.maximumAuditShare = 0.1
+        let r = Simulator.run(s, policies: [.engine])
+        let e = r.results[0]
+        #expect(e.auditShareOfReviews <= 0.10 + 1e-9, "\(e.auditShareOfReviews)")
+        #expect(e.auditShareOfReviews > 0.02)
+    }
+
+    /// Settled comments: a fifth have three decisive reviews by reliable reviewers, the rest one review by a
+    /// newcomer. The pre-screen either separates civil from uncivil, or only tracks what newcomers react to
+    /// (rude-sounding words in comments of either class): refit's EM then calibrates it against classes that
+    /// lean on those newcomers' votes, while on the comments peers decided it tells nothing.
+    func history(informativePreScreen: Bool, seed: UInt64) -> (history: [SettledComment], reviewers: [ReviewerRecord]) {
+        var rng = SeededRandom(seed: seed)
+        let strong = (1...10).map { reviewer(UserID($0), civilAgreed: 300, civilDisagreed: 6, uncivilAgreed: 60, uncivilDisagreed: 1) }
+        let newcomers = (11...60).map { ReviewerRecord(reviewerID: UserID($0)) }
+        var out: [SettledComment] = []
+        var rid: Int64 = 0
+        for c in 0..<3000 {
+            let uncivil = rng.chance(0.1)
+            let soundsRude = informativePreScreen ? uncivil : rng.chance(0.15)
+            var reviews: [Review] = []
+            if rng.chance(0.2) {
+                for u in Set((0..<3).map { _ in 1 + rng.below(10) }).sorted() {
+                    rid += 1
+                    let vote: CivilityVote = rng.chance(0.97) ? (uncivil ? .uncivil : .civil) : (uncivil ? .civil : .uncivil)
+                    reviews.append(Review(id: rid, commentID: CommentID(c), reviewerID: UserID(u), civility: vote, quality: .somewhat, submittedAt: t0))
+                }
+            } else {
+                rid += 1
+                let vote: CivilityVote = rng.chance(soundsRude ? 0.85 : 0.1) ? .uncivil : .civil
+                reviews.append(Review(id: rid, commentID: CommentID(c), reviewerID: UserID(11 + rng.below(50)),
+                                      civility: vote, quality: .somewhat, submittedAt: t0))
+            }
+            let score = 1 / (1 + exp(-((soundsRude ? -0.5 : -3) + 1.2 * rng.normal())))
+            out.append(SettledComment(
+                comment: CommentUnderReview(id: CommentID(c), authorID: UserID(1000 + rng.below(400)), articleID: 1,
+                                            submittedAt: t0, preScreenScore: score, selfRating: .civil),
+                reviews: reviews, moderatorVerdict: nil, authorLogOdds: log(0.1 / 0.9), authorPublished: 3, authorRejected: 0))
+        }
+        return (out, strong + newcomers)
+    }
+
+    @Test("evidence weights follow what refit learned the evidence is worth, and never exceed 1")
+    func evidenceWeightsFollowRefit() throws {
+        var engine = Engine()
+        engine.settings.weighEvidence = true
+        let useless = history(informativePreScreen: false, seed: 1)
+        let useful = history(informativePreScreen: true, seed: 1)
+        let uselessFit = try #require(engine.refit(useless.history, reviewers: useless.reviewers, now: t0).model.evidenceWeights)
+        let usefulFit = try #require(engine.refit(useful.history, reviewers: useful.reviewers, now: t0).model.evidenceWeights)
+        #expect(uselessFit.preScreen < 0.5, "a pre-screen that tells nothing is weighed down (\(uselessFit.preScreen))")
+        #expect(usefulFit.preScreen > 0.8, "one that separates keeps its weight (\(usefulFit.preScreen))")
+        for w in [uselessFit, usefulFit] {
+            for x in [w.authorRecord, w.preScreen, w.selfRating] { #expect(x >= 0 && x <= 1) }
+            #expect(w.basedOn >= 500)
+        }
+
+        // Decisions use the weight: the same score adds less where the pre-screen was found to tell less.
+        var model = engine.model
+        model.evidenceWeights = EvidenceWeights(preScreen: 0.25)
+        let c = comment(score: 0.9)
+        let full = engine.decide(c, reviews: [], author: AuthorRecord(authorID: 999), reviewers: [], now: t0)
+        var weighing = Engine(model: model)
+        weighing.settings.weighEvidence = true
+        let weighed = weighing.decide(c, reviews: [], author: AuthorRecord(authorID: 999), reviewers: [], now: t0)
+        let term = { (d: Decision) in d.explanation.evidence.first { $0.kind == .preScreen }!.logOdds }
+        #expect(abs(term(weighed) - 0.25 * term(full)) < 1e-9)
+        #expect(weighed.explanation.evidence.first { $0.kind == .preScreen }!.note.contains("weighed at 25%"))
+        // Turned off, the weights are ignored.
+        let off = Engine(model: model)
+        #expect(abs(term(off.decide(c, reviews: [], author: AuthorRecord(authorID: 999), reviewers: [], now: t0)) - term(full)) < 1e-9)
+    }
+
+    @Test("a sweep samples the same communities for a seed, whatever the number of threads")
+    func sweepIsDeterministic() throws {
+        var spec = SweepSpec()
+        spec.communities = 3
+        spec.days = 2
+        spec.minimumComments = 600
+        spec.maximumComments = 800
+        spec.ranges = ["lazyShare": [0, 0.3], "commentsPerDay": [200, 400], "preScreenUncivilMean": [-3, 0]]
+        spec.logScale = ["commentsPerDay"]
+        try spec.validate()
+        let a = try Simulator.sweep(spec, threads: 1)
+        let b = try Simulator.sweep(spec, threads: 3)
+        #expect(a.communities.count == 3)
+        #expect(a.communities.map(\.parameters) == b.communities.map(\.parameters))
+        for (x, y) in zip(a.communities, b.communities) {
+            #expect(x.result.goalValues(.engine).map(\.value) == y.result.goalValues(.engine).map(\.value))
+            #expect(x.result.results.map(\.policy) == [.engine, .majorityOfThree, .oracle])
+        }
+        let report = a.report()
+        #expect(report.contains("engine met where oracle meets"))
+        #expect(report.contains("lazyShare"))
+        var bad = spec
+        bad.ranges["lazyshare"] = [0, 1]
+        #expect(throws: (any Error).self) { try bad.validate() }
+    }
+}
