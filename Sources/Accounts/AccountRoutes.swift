@@ -15,45 +15,45 @@ struct AccountRoutes {
     static let deletionPhrase = "delete my account"
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get("account") { _, context in try await accountPage(context) }
-        router.post("account/name") { request, context in
+        router.get(RouterPath(SiteURL.account)) { _, context in try await accountPage(context) }
+        router.post(RouterPath(SiteURL.accountName)) { request, context in
             let user = try signedIn(context)
             var request = request
             let name = try await Form.read(&request).required("name", label: "your display name", maximumLength: 80)
             try await site.users.rename(user.id, to: name)
-            return Response.seeOther("/account?saved=name")
+            return Response.seeOther(SiteURL.account.path + "?saved=name")
         }
-        router.post("account/email") { request, context in try await requestEmailChange(request, context) }
-        router.get("account/email/confirm") { request, context in
+        router.post(RouterPath(SiteURL.accountEmail)) { request, context in try await requestEmailChange(request, context) }
+        router.get(RouterPath(SiteURL.accountEmailConfirm)) { request, context in
             try site.formPage("email-confirm", ["token": request.uri.queryParameters["token"].map(String.init) ?? ""], context: context)
         }
-        router.post("account/email/confirm") { request, context in try await confirmEmailChange(request, context) }
-        router.post("account/sessions/revoke") { request, context in
+        router.post(RouterPath(SiteURL.accountEmailConfirm)) { request, context in try await confirmEmailChange(request, context) }
+        router.post(RouterPath(SiteURL.accountRevokeSession)) { request, context in
             let user = try signedIn(context)
             var request = request
             try await site.sessions.delete(idHash: try await Form.read(&request).required("session"), userID: user.id)
-            return Response.seeOther("/account")
+            return Response.seeOther(SiteURL.account.path)
         }
-        router.post("account/sessions/signout-everywhere") { _, context in
+        router.post(RouterPath(SiteURL.accountSignOutEverywhere)) { _, context in
             let user = try signedIn(context)
             try await site.sessions.deleteAll(userID: user.id)
-            var response = Response.seeOther("/")
+            var response = Response.seeOther(SiteURL.home.path)
             response.setCookie(SiteCookies.clearSession(secure: site.secureCookies))
             return response
         }
-        router.post("account/password") { request, context in try await setPassword(request, context) }
-        router.get("account/export") { _, context in try await export(context) }
-        router.post("account/delete") { request, context in try await deleteAccount(request, context) }
+        router.post(RouterPath(SiteURL.accountPassword)) { request, context in try await setPassword(request, context) }
+        router.get(RouterPath(SiteURL.accountExport)) { _, context in try await export(context) }
+        router.post(RouterPath(SiteURL.accountDelete)) { request, context in try await deleteAccount(request, context) }
     }
 
     /// Pages send signed-out visitors to sign in and back.
     private func signedIn(_ context: QuorumContext) throws -> User {
-        guard let user = context.user else { throw RedirectToSignIn(next: "/account") }
+        guard let user = context.user else { throw RedirectToSignIn(next: SiteURL.account.path) }
         return user
     }
 
     private func accountPage(_ context: QuorumContext) async throws -> Response {
-        guard let user = context.user else { return .seeOther("/signin?next=/account") }
+        guard let user = context.user else { return .seeOther(SiteURL.signIn(next: SiteURL.account.path).path) }
         let sessions = try await site.sessions.list(userID: user.id).map { info -> [String: Any] in
             [
                 "id": info.idHash, "device": info.userAgent.isEmpty ? "Unknown device" : info.userAgent,
@@ -76,7 +76,7 @@ struct AccountRoutes {
         guard let email = EmailAddress.normalise(try await Form.read(&request)["email"] ?? "") else { throw AccountError.invalidEmail }
         try await site.limiter.hit(.init("email-change", count: 5, per: 3600), key: String(user.id))
         let token = Secrets.token()
-        let link = "\(site.configuration.siteBase)/account/email/confirm?token=\(token)"
+        let link = SiteURL.accountEmailConfirm(token: token).absolute(site.configuration.siteBase)
         let now = Timestamp.now
         let siteName = site.configuration.siteName
         try await site.database.transaction { db in
@@ -90,7 +90,7 @@ struct AccountRoutes {
             ), on: db, now: now)
         }
         site.mail.wake()
-        return try site.messagePage("Check your new address", "We sent a confirmation link to \(email). Your email changes when you open it.", link: ("/account", "Back to your account"), context: context)
+        return try site.messagePage("Check your new address", "We sent a confirmation link to \(email). Your email changes when you open it.", link: (SiteURL.account.path, "Back to your account"), context: context)
     }
 
     private func confirmEmailChange(_ request: Request, _ context: QuorumContext) async throws -> Response {
@@ -119,7 +119,7 @@ struct AccountRoutes {
         }
         site.mail.wake()
         _ = oldEmail
-        return try site.messagePage("Email changed", "Your account now uses \(newEmail).", link: ("/account", "Your account"), context: context)
+        return try site.messagePage("Email changed", "Your account now uses \(newEmail).", link: (SiteURL.account.path, "Your account"), context: context)
     }
 
     private func setPassword(_ request: Request, _ context: QuorumContext) async throws -> Response {
@@ -133,7 +133,7 @@ struct AccountRoutes {
             try await db.update("users").set("password_hash", to: hash).where("id", .equal, user.id).run()
             try await AuditLog.record(actor: user.id, action: "password.set", subject: "user:\(user.id)", on: db)
         }
-        return .seeOther("/account?saved=password")
+        return .seeOther(SiteURL.account.path + "?saved=password")
     }
 
     /// Everything Quorum holds about the signed-in person, as JSON.
@@ -157,7 +157,7 @@ struct AccountRoutes {
         let confirmation = (try await Form.read(&request)["confirm"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         guard confirmation == Self.deletionPhrase else { throw AccountError.confirmationMismatch }
         try await AccountData.delete(userID: user.id, in: site.database)
-        var response = try site.messagePage("Your account is deleted", "We removed your personal data. Comments you wrote stay in their threads without your name.", link: ("/", "Front page"), context: context)
+        var response = try site.messagePage("Your account is deleted", "We removed your personal data. Comments you wrote stay in their threads without your name.", link: (SiteURL.home.path, "Front page"), context: context)
         response.setCookie(SiteCookies.clearSession(secure: site.secureCookies))
         return response
     }

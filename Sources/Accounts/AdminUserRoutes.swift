@@ -12,20 +12,20 @@ struct AdminUserRoutes {
     let site: Site
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get("admin/users") { request, context in try await usersPage(request, context) }
-        router.get("admin/users/:id") { _, context in try await userPage(context) }
-        router.post("admin/users/:id/roles") { request, context in try await setRoles(request, context) }
-        router.post("admin/users/:id/status") { request, context in try await setStatus(request, context) }
-        router.post("admin/invitations") { request, context in try await invite(request, context) }
-        router.get("admin/audit") { _, context in try await auditPage(context) }
-        router.get("admin/mail") { _, context in try await mailPage(context) }
-        router.post("admin/mail/:id/retry") { _, context in try await retryMail(context) }
-        router.get("admin/settings") { _, context in try await settingsPage(context) }
-        router.post("admin/settings") { request, context in try await saveSettings(request, context) }
+        router.get(RouterPath(SiteURL.adminUsers)) { request, context in try await usersPage(request, context) }
+        router.get(RouterPath(SiteURL.adminUser)) { _, context in try await userPage(context) }
+        router.post(RouterPath(SiteURL.adminUserRoles)) { request, context in try await setRoles(request, context) }
+        router.post(RouterPath(SiteURL.adminUserStatus)) { request, context in try await setStatus(request, context) }
+        router.post(RouterPath(SiteURL.adminInvitations)) { request, context in try await invite(request, context) }
+        router.get(RouterPath(SiteURL.adminAudit)) { _, context in try await auditPage(context) }
+        router.get(RouterPath(SiteURL.adminMail)) { _, context in try await mailPage(context) }
+        router.post(RouterPath(SiteURL.adminMailRetry)) { _, context in try await retryMail(context) }
+        router.get(RouterPath(SiteURL.adminSettings)) { _, context in try await settingsPage(context) }
+        router.post(RouterPath(SiteURL.adminSettings)) { request, context in try await saveSettings(request, context) }
     }
 
     private func staff(_ context: QuorumContext, _ role: Role) throws -> User {
-        guard context.user != nil else { throw RedirectToSignIn(next: "/admin/users") }
+        guard context.user != nil else { throw RedirectToSignIn(next: SiteURL.adminUsers.path) }
         return try context.requireRole(role)
     }
 
@@ -46,6 +46,8 @@ struct AdminUserRoutes {
             "id": user.id, "name": user.displayName, "email": user.email,
             "roles": user.roles.sorted().map(\.rawValue).joined(separator: ", "),
             "status": user.status.kind.rawValue, "since": DateText.format(user.createdAt),
+            "url": SiteURL.adminUser(user.id).path, "rolesURL": SiteURL.adminUserRoles(user.id).path,
+            "statusURL": SiteURL.adminUserStatus(user.id).path,
         ]
     }
 
@@ -92,7 +94,7 @@ struct AdminUserRoutes {
             try await AuditLog.record(actor: admin.id, action: "user.roles", subject: "user:\(id)", reason: form["reason"],
                                       details: roles.sorted().map(\.rawValue).joined(separator: ","), now: now, on: db)
         }
-        return .seeOther("/admin/users/\(id)")
+        return .seeOther(SiteURL.adminUser(id).path)
     }
 
     private func setStatus(_ request: Request, _ context: QuorumContext) async throws -> Response {
@@ -114,7 +116,7 @@ struct AdminUserRoutes {
         }
         if id == moderator.id { throw RequestError.badRequest("You cannot change your own status.", code: "own_status") }
         try await UserModeration.setStatus(userID: id, UserStatus(kind: action, reason: reason, until: until), actor: moderator.id, in: site.database)
-        return .seeOther("/admin/users/\(id)")
+        return .seeOther(SiteURL.adminUser(id).path)
     }
 
     private func invite(_ request: Request, _ context: QuorumContext) async throws -> Response {
@@ -127,7 +129,7 @@ struct AdminUserRoutes {
                 .ignoringConflicts(with: ["email"]).run()
             try await AuditLog.record(actor: admin.id, action: "user.invite", subject: "email:\(email)", on: db)
         }
-        return .seeOther("/admin/settings")
+        return .seeOther(SiteURL.adminSettings.path)
     }
 
     private func auditPage(_ context: QuorumContext) async throws -> Response {
@@ -143,8 +145,9 @@ struct AdminUserRoutes {
                 .from("outbox").where("status", .notEqual, "sent").orderBy("id", .descending).limit(200).all()
         }
         let mail = try rows.map { row -> [String: Any] in
-            [
-                "id": try row.decode(column: "id", as: Int64.self), "kind": try row.decode(column: "kind", as: String.self),
+            let id = try row.decode(column: "id", as: Int64.self)
+            return [
+                "id": id, "retryURL": SiteURL.adminMailRetry(id).path, "kind": try row.decode(column: "kind", as: String.self),
                 "to": try row.decode(column: "to_address", as: String.self), "subject": try row.decode(column: "subject", as: String.self),
                 "status": try row.decode(column: "status", as: String.self), "attempts": try row.decode(column: "attempts", as: Int.self),
                 "error": try row.decode(column: "last_error", as: String?.self) ?? "",
@@ -164,7 +167,7 @@ struct AdminUserRoutes {
             try await AuditLog.record(actor: admin.id, action: "mail.retry", subject: "outbox:\(id)", on: db)
         }
         site.mail.wake()
-        return .seeOther("/admin/mail")
+        return .seeOther(SiteURL.adminMail.path)
     }
 
     private func settingsPage(_ context: QuorumContext) async throws -> Response {
@@ -196,7 +199,7 @@ struct AdminUserRoutes {
             try await AuditLog.record(actor: admin.id, action: "settings.accounts", subject: "site",
                                       details: "signup_mode=\(mode.rawValue), password_signin=\(password)", now: now, on: db)
         }
-        return .seeOther("/admin/settings")
+        return .seeOther(SiteURL.adminSettings.path)
     }
 }
 
