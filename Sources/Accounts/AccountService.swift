@@ -18,7 +18,7 @@ struct AccountService: Sendable {
     func requestEmailChange(for user: User, to email: String, now: Timestamp = .now) async throws {
         try await site.limiter.hit(.init("email-change", count: 5, per: 3600), key: String(user.id))
         let token = Secrets.token()
-        let link = "\(site.configuration.siteBase)/account/email/confirm?token=\(token)"
+        let link = SiteURL.accountEmailConfirm(token: token).absolute(site.configuration.siteBase)
         let siteName = site.configuration.siteName
         try await database.transaction { db in
             if try await db.select().column("id").from("users").where("email", .equal, email).first() != nil { throw AccountError.emailTaken }

@@ -12,20 +12,20 @@ struct AdminUserRoutes {
     var service: AccountService { AccountService(site: site) }
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get("admin/users") { request, context in try await usersPage(request, context) }
-        router.get("admin/users/:id") { _, context in try await userPage(context) }
-        router.post("admin/users/:id/roles") { request, context in try await setRoles(request, context) }
-        router.post("admin/users/:id/status") { request, context in try await setStatus(request, context) }
-        router.post("admin/invitations") { request, context in try await invite(request, context) }
-        router.get("admin/audit") { _, context in try await auditPage(context) }
-        router.get("admin/mail") { _, context in try await mailPage(context) }
-        router.post("admin/mail/:id/retry") { _, context in try await retryMail(context) }
-        router.get("admin/settings") { _, context in try await settingsPage(context) }
-        router.post("admin/settings") { request, context in try await saveSettings(request, context) }
+        router.get(RouterPath(SiteURL.adminUsers)) { request, context in try await usersPage(request, context) }
+        router.get(RouterPath(SiteURL.adminUser)) { _, context in try await userPage(context) }
+        router.post(RouterPath(SiteURL.adminUserRoles)) { request, context in try await setRoles(request, context) }
+        router.post(RouterPath(SiteURL.adminUserStatus)) { request, context in try await setStatus(request, context) }
+        router.post(RouterPath(SiteURL.adminInvitations)) { request, context in try await invite(request, context) }
+        router.get(RouterPath(SiteURL.adminAudit)) { _, context in try await auditPage(context) }
+        router.get(RouterPath(SiteURL.adminMail)) { _, context in try await mailPage(context) }
+        router.post(RouterPath(SiteURL.adminMailRetry)) { _, context in try await retryMail(context) }
+        router.get(RouterPath(SiteURL.adminSettings)) { _, context in try await settingsPage(context) }
+        router.post(RouterPath(SiteURL.adminSettings)) { request, context in try await saveSettings(request, context) }
     }
 
     private func staff(_ context: QuorumContext, _ role: Role) throws -> User {
-        guard context.user != nil else { throw RedirectToSignIn(next: "/admin/users") }
+        guard context.user != nil else { throw RedirectToSignIn(next: SiteURL.adminUsers.path) }
         return try context.requireRole(role)
     }
 
@@ -46,6 +46,8 @@ struct AdminUserRoutes {
             "id": user.id, "name": user.displayName, "email": user.email,
             "roles": user.roles.sorted().map(\.rawValue).joined(separator: ", "),
             "status": user.status.kind.rawValue, "since": DateText.format(user.createdAt),
+            "url": SiteURL.adminUser(user.id).path, "rolesURL": SiteURL.adminUserRoles(user.id).path,
+            "statusURL": SiteURL.adminUserStatus(user.id).path,
         ]
     }
 
@@ -82,7 +84,7 @@ struct AdminUserRoutes {
             throw RequestError.badRequest("You cannot remove your own admin role.", code: "own_admin_role")
         }
         try await service.setRoles(roles, of: id, by: admin, reason: form["reason"])
-        return .seeOther("/admin/users/\(id)")
+        return .seeOther(SiteURL.adminUser(id).path)
     }
 
     private func setStatus(_ request: Request, _ context: QuorumContext) async throws -> Response {
@@ -104,7 +106,7 @@ struct AdminUserRoutes {
         }
         if id == moderator.id { throw RequestError.badRequest("You cannot change your own status.", code: "own_status") }
         try await UserModeration.setStatus(userID: id, UserStatus(kind: action, reason: reason, until: until), actor: moderator.id, in: site.database)
-        return .seeOther("/admin/users/\(id)")
+        return .seeOther(SiteURL.adminUser(id).path)
     }
 
     private func invite(_ request: Request, _ context: QuorumContext) async throws -> Response {
@@ -112,7 +114,7 @@ struct AdminUserRoutes {
         var request = request
         guard let email = EmailAddress.normalise(try await Form.read(&request)["email"] ?? "") else { throw AccountError.invalidEmail }
         try await service.invite(email, by: admin)
-        return .seeOther("/admin/settings")
+        return .seeOther(SiteURL.adminSettings.path)
     }
 
     private func auditPage(_ context: QuorumContext) async throws -> Response {
@@ -125,7 +127,7 @@ struct AdminUserRoutes {
         _ = try staff(context, .admin)
         let mail = try await service.undeliveredMail().map { item -> [String: Any] in
             [
-                "id": item.id, "kind": item.kind, "to": item.to, "subject": item.subject, "status": item.status,
+                "id": item.id, "retryURL": SiteURL.adminMailRetry(item.id).path, "kind": item.kind, "to": item.to, "subject": item.subject, "status": item.status,
                 "attempts": item.attempts, "error": item.error, "created": DateText.format(item.createdAt), "failed": item.status == "failed",
             ]
         }
@@ -136,7 +138,7 @@ struct AdminUserRoutes {
         let admin = try staff(context, .admin)
         let id = try pathID(context)
         try await service.retryMail(id, by: admin)
-        return .seeOther("/admin/mail")
+        return .seeOther(SiteURL.adminMail.path)
     }
 
     private func settingsPage(_ context: QuorumContext) async throws -> Response {
@@ -158,7 +160,7 @@ struct AdminUserRoutes {
             throw RequestError.badRequest("Choose open, invite or closed.", code: "invalid_signup_mode")
         }
         try await service.saveSignUpSettings(mode: mode, passwordSignIn: form["password_signin"] == "on", by: admin)
-        return .seeOther("/admin/settings")
+        return .seeOther(SiteURL.adminSettings.path)
     }
 }
 

@@ -42,7 +42,7 @@ public struct SignInService: Sendable {
         let link = Secrets.token()
         let code = Secrets.digits(6)
         let safeNext = SiteURL.safeRedirect(next)
-        let linkURL = "\(configuration.siteBase)/signin/link?token=\(link)"
+        let linkURL = SiteURL.signInLink(token: link).absolute(configuration.siteBase)
         let siteName = configuration.siteName
         try await database.transaction { db in
             let existing = try await UserRows.find(where: "email", equals: email, on: db)

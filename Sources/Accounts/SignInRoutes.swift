@@ -12,23 +12,23 @@ struct SignInRoutes {
     let site: Site
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get("signin") { request, context in
+        router.get(RouterPath(SiteURL.signIn)) { request, context in
             try await signInPage(next: request.uri.queryParameters["next"].map(String.init) ?? "/", context)
         }
-        router.post("signin") { request, context in try await requestEmail(request, context) }
-        router.get("signin/code") { request, context in
+        router.post(RouterPath(SiteURL.signIn)) { request, context in try await requestEmail(request, context) }
+        router.get(RouterPath(SiteURL.signInCode)) { request, context in
             try await codePage(requestID: request.uri.queryParameters["request"].map(String.init) ?? "", context)
         }
-        router.post("signin/code") { request, context in try await redeemCode(request, context) }
-        router.get("signin/link") { request, context in try await linkPage(request, context) }
-        router.post("signin/link") { request, context in try await redeemLink(request, context) }
-        router.post("signin/password") { request, context in try await passwordSignIn(request, context) }
-        router.post("signout") { _, context in try await signOut(context) }
+        router.post(RouterPath(SiteURL.signInCode)) { request, context in try await redeemCode(request, context) }
+        router.get(RouterPath(SiteURL.signInLink)) { request, context in try await linkPage(request, context) }
+        router.post(RouterPath(SiteURL.signInLink)) { request, context in try await redeemLink(request, context) }
+        router.post(RouterPath(SiteURL.signInPassword)) { request, context in try await passwordSignIn(request, context) }
+        router.post(RouterPath(SiteURL.signOut)) { _, context in try await signOut(context) }
 
-        router.get("api/v1/session") { _, context in try await sessionJSON(context) }
-        router.post("api/v1/signin") { request, context in try await apiRequest(request, context) }
-        router.post("api/v1/signin/code") { request, context in try await apiRedeem(request, context) }
-        router.post("api/v1/signout") { _, context in
+        router.get(RouterPath(SiteURL.apiSession)) { _, context in try await sessionJSON(context) }
+        router.post(RouterPath(SiteURL.apiSignIn)) { request, context in try await apiRequest(request, context) }
+        router.post(RouterPath(SiteURL.apiSignInCode)) { request, context in try await apiRedeem(request, context) }
+        router.post(RouterPath(SiteURL.apiSignOut)) { _, context in
             try await endSession(context)
             var response = try JSONResponse.make(["status": "signed_out"], status: .ok)
             response.setCookie(SiteCookies.clearSession(secure: site.secureCookies))
@@ -53,7 +53,7 @@ struct SignInRoutes {
         do {
             let requested = try await site.signIn.request(email: form["email"] ?? "", ip: context.remoteIP, next: next)
             site.mail.wake()
-            return .seeOther("/signin/code?request=\(requested.id)")
+            return .seeOther(SiteURL.signInCode(request: requested.id).path)
         } catch let error as AccountError {
             return try await signInPage(next: next, context, email: form["email"] ?? "", error: error.message, status: error.status)
         }
@@ -123,7 +123,7 @@ struct SignInRoutes {
 
     private func signOut(_ context: QuorumContext) async throws -> Response {
         try await endSession(context)
-        var response = Response.seeOther("/")
+        var response = Response.seeOther(SiteURL.home.path)
         response.setCookie(SiteCookies.clearSession(secure: site.secureCookies))
         return response
     }

@@ -15,33 +15,33 @@ struct CommentAPIRoutes {
     var cache: PageCache?
 
     func addRoutes(to router: Router<QuorumContext>) {
-        let api = router.group("api/v1")
-        api.get("articles/:slug/comments") { request, context in try await thread(request, context) }
-        api.post("articles/:slug/comments") { request, context in try await write(request, context) }
-        api.get("comments/:id") { _, context in try await status(context) }
-        api.get("comments/:id/review-task") { request, context in try await task(request, context) }
-        api.post("review-tasks/:id") { request, context in try await review(request, context) }
-        api.post("comments/:id/submit") { request, context in try await submit(request, context) }
-        api.post("comments/:id/recommend") { _, context in
+        let api = router.group()
+        api.get(RouterPath(SiteURL.apiArticleComments)) { request, context in try await thread(request, context) }
+        api.post(RouterPath(SiteURL.apiArticleComments)) { request, context in try await write(request, context) }
+        api.get(RouterPath(SiteURL.apiComment)) { _, context in try await status(context) }
+        api.get(RouterPath(SiteURL.apiReviewTaskFor)) { request, context in try await task(request, context) }
+        api.post(RouterPath(SiteURL.apiReviewTask)) { request, context in try await review(request, context) }
+        api.post(RouterPath(SiteURL.apiSubmit)) { request, context in try await submit(request, context) }
+        api.post(RouterPath(SiteURL.apiRecommend)) { _, context in
             let count = try await comments.recommend(commentID: try id(context), user: try context.requireUser())
             return try JSONResponse.object(["recommends": count])
         }
-        api.post("comments/:id/flag") { request, context in
+        api.post(RouterPath(SiteURL.apiFlag)) { request, context in
             struct Body: Decodable { let reason: String; let note: String? }
             let body = try await JSONResponse.decode(Body.self, from: request, context: context)
             guard let reason = CommentFlagReason(rawValue: body.reason) else { throw CommentError.invalidFlag }
             try await comments.flag(commentID: try id(context), user: try context.requireUser(), reason: reason, note: body.note ?? "")
             return try JSONResponse.object(["status": "flagged"], status: .accepted)
         }
-        api.get("comment-counts") { request, _ in try await counts(request) }
-        api.get("moderation/queues/:queue") { _, context in
+        api.get(RouterPath(SiteURL.apiCommentCounts)) { request, _ in try await counts(request) }
+        api.get(RouterPath(SiteURL.apiModerationQueue)) { _, context in
             _ = try context.requireRole(.moderator)
             guard let queue = context.parameters.get("queue").flatMap(CommentService.Queue.init(rawValue:)) else {
                 throw CommentError.refused("invalid_queue", "Queues are: " + CommentService.Queue.allCases.map(\.rawValue).joined(separator: ", "))
             }
             return try JSONResponse.object(["comments": try await comments.queue(queue).map(Self.json)])
         }
-        api.post("moderation/comments/:id") { request, context in
+        api.post(RouterPath(SiteURL.apiModerateComment)) { request, context in
             struct Body: Decodable { let action: String; let reason: String? }
             let moderator = try context.requireUser()
             let body = try await JSONResponse.decode(Body.self, from: request, context: context)
@@ -96,7 +96,7 @@ struct CommentAPIRoutes {
             },
         ]
         if let after = query.after { body["after"] = after } else { body["page"] = query.page }
-        if let next = ThreadQuery.next("/api/v1/articles/\(slug)/comments", sort: sort, after: thread.nextAfter) { body["next"] = next }
+        if let next = ThreadQuery.next(SiteURL.apiArticleComments(slug).path, sort: sort, after: thread.nextAfter) { body["next"] = next }
         if let viewer {
             body["mine"] = try await comments.unpublished(articleID: article.id, author: viewer.id).map(Self.json)
         }
@@ -109,7 +109,7 @@ struct CommentAPIRoutes {
         guard let slug = context.parameters.get("slug"), let article = try await comments.article(slug: slug) else { throw CommentError.articleNotFound }
         let body = try await JSONResponse.decode(Body.self, from: request, context: context)
         let comment = try await comments.write(articleID: article.id, author: user, body: body.body, parentID: body.parentId)
-        return try JSONResponse.object(["comment": Self.json(comment), "next": "/api/v1/comments/\(comment.id)/review-task"], status: .created)
+        return try JSONResponse.object(["comment": Self.json(comment), "next": SiteURL.apiReviewTaskFor(comment.id).path], status: .created)
     }
 
     private func status(_ context: QuorumContext) async throws -> Response {
@@ -132,7 +132,7 @@ struct CommentAPIRoutes {
         guard let task = try await comments.currentTask(reviewer: user, forComment: id, extra: extra) else {
             let offered = try await comments.optionalReviewsLeft(reviewer: user, forComment: id)
             return try JSONResponse.object([
-                "task": NSNull(), "next": "/api/v1/comments/\(id)/submit",
+                "task": NSNull(), "next": SiteURL.apiSubmit(id).path,
                 "optionalReviews": ["left": offered.left, "waiting": offered.waiting],
             ])
         }

@@ -17,45 +17,45 @@ struct CommentRoutes {
     var site: Site { comments.site }
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get("article/:slug/comments") { request, context in try await threadPage(request, context) }
-        router.get("article/:slug/comments/new") { request, context in try await writePage(request, context) }
-        router.post("article/:slug/comments") { request, context in try await write(request, context) }
-        router.get("article/:slug/comments/live") { request, context in try await live(request, context) }
-        router.get("comments/live") { request, context in try await liveForArticles(request, context) }
-        router.get("comments/:id") { _, context in try await statusPage(context) }
-        router.get("comments/:id/review") { request, context in try await reviewPage(request, context) }
-        router.post("comments/:id/review") { request, context in try await review(request, context) }
-        router.get("comments/:id/rate") { _, context in try await ratePage(context) }
-        router.post("comments/:id/rate") { request, context in try await rate(request, context) }
-        router.get("comments/:id/recommend") { _, context in try await actPage(context, verb: "recommend") }
-        router.get("comments/:id/flag") { _, context in try await actPage(context, verb: "flag") }
-        router.post("comments/:id/recommend") { _, context in
-            let user = try signedIn(context, next: "/")
+        router.get(RouterPath(SiteURL.comments)) { request, context in try await threadPage(request, context) }
+        router.get(RouterPath(SiteURL.commentWrite)) { request, context in try await writePage(request, context) }
+        router.post(RouterPath(SiteURL.comments)) { request, context in try await write(request, context) }
+        router.get(RouterPath(SiteURL.commentsLive)) { request, context in try await live(request, context) }
+        router.get(RouterPath(SiteURL.liveComments)) { request, context in try await liveForArticles(request, context) }
+        router.get(RouterPath(SiteURL.comment)) { _, context in try await statusPage(context) }
+        router.get(RouterPath(SiteURL.commentReview)) { request, context in try await reviewPage(request, context) }
+        router.post(RouterPath(SiteURL.commentReview)) { request, context in try await review(request, context) }
+        router.get(RouterPath(SiteURL.commentRate)) { _, context in try await ratePage(context) }
+        router.post(RouterPath(SiteURL.commentRate)) { request, context in try await rate(request, context) }
+        router.get(RouterPath(SiteURL.commentRecommend)) { _, context in try await actPage(context, verb: "recommend") }
+        router.get(RouterPath(SiteURL.commentFlag)) { _, context in try await actPage(context, verb: "flag") }
+        router.post(RouterPath(SiteURL.commentRecommend)) { _, context in
+            let user = try signedIn(context, next: SiteURL.home.path)
             let id = try commentID(context)
             try await comments.recommend(commentID: id, user: user)
             return try await backToArticle(id)
         }
-        router.post("comments/:id/flag") { request, context in
-            let user = try signedIn(context, next: "/")
+        router.post(RouterPath(SiteURL.commentFlag)) { request, context in
+            let user = try signedIn(context, next: SiteURL.home.path)
             var request = request
             let form = try await Form.read(&request)
             guard let reason = CommentFlagReason(rawValue: form["reason"] ?? "") else { throw CommentError.invalidFlag }
             try await comments.flag(commentID: try commentID(context), user: user, reason: reason, note: form["note"] ?? "")
-            return try site.messagePage("Thank you", "A moderator will look at this comment.", link: ("/", "Front page"), context: context)
+            return try site.messagePage("Thank you", "A moderator will look at this comment.", link: (SiteURL.home.path, "Front page"), context: context)
         }
-        router.post("comments/:id/delete") { _, context in
-            let user = try signedIn(context, next: "/")
+        router.post(RouterPath(SiteURL.commentDelete)) { _, context in
+            let user = try signedIn(context, next: SiteURL.home.path)
             let id = try commentID(context)
             try await comments.delete(commentID: id, author: user)
             return try await backToArticle(id)
         }
-        router.get("review") { _, context in try await voluntaryPage(context) }
-        router.post("review") { request, context in
-            let user = try signedIn(context, next: "/review")
+        router.get(RouterPath(SiteURL.review)) { _, context in try await voluntaryPage(context) }
+        router.post(RouterPath(SiteURL.review)) { request, context in
+            let user = try signedIn(context, next: SiteURL.review.path)
             var request = request
             let form = try await Form.read(&request)
             try await comments.review(taskID: try taskID(form), reviewer: user, try Self.reviewInput(form))
-            return Response.seeOther("/review")
+            return Response.seeOther(SiteURL.review.path)
         }
     }
 
@@ -98,16 +98,20 @@ struct CommentRoutes {
     func backToArticle(_ commentID: Int64) async throws -> Response {
         guard let comment = try await comments.comment(commentID) else { throw CommentError.notFound }
         let slug = try await comments.slug(ofArticle: comment.articleID) ?? ""
-        return .seeOther("/article/\(slug)#comment-\(commentID)")
+        return .seeOther(SiteURL.article(slug).path + "#comment-\(commentID)")
     }
 
     /// Recommend and flag from a page that carries no per-reader token (the cached article page) go through
     /// a small confirmation page with the form.
     private func actPage(_ context: QuorumContext, verb: String) async throws -> Response {
         let id = try commentID(context)
-        _ = try signedIn(context, next: "/comments/\(id)/\(verb)")
+        let here = (verb == "flag" ? SiteURL.commentFlag(id) : SiteURL.commentRecommend(id)).path
+        _ = try signedIn(context, next: here)
         guard let comment = try await comments.comment(id), comment.status == .published else { throw CommentError.notFound }
-        var model: [String: Any] = ["comment": CommentViews.comment(comment), "verb": verb]
+        var model: [String: Any] = [
+            "comment": CommentViews.comment(comment), "verb": verb,
+            "action": here,
+        ]
         if verb == "flag" {
             model["flag"] = true
             model["choices"] = CommentViews.flagChoices
@@ -157,11 +161,14 @@ struct CommentRoutes {
 
     private func writePage(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let article = try await articleRef(context)
-        let user = try signedIn(context, next: "/article/\(article.slug)/comments/new")
+        let user = try signedIn(context, next: SiteURL.commentWrite(article.slug).path)
         let rules = try await comments.rules()
         guard comments.isOpen(article, rules: rules) else { throw CommentError.closed }
         try await comments.checkMayComment(user, rules: rules)
-        var model: [String: Any] = ["slug": article.slug, "headline": article.headline, "maximum": rules.maximumLength]
+        var model: [String: Any] = [
+            "slug": article.slug, "headline": article.headline, "maximum": rules.maximumLength,
+            "articleURL": SiteURL.article(article.slug).path, "action": SiteURL.comments(article.slug).path,
+        ]
         if let parentID = request.uri.queryParameters["parent"].flatMap({ Int64(String($0)) }),
            let parent = try await comments.comment(parentID), parent.status == .published, parent.articleID == article.id
         {
@@ -171,6 +178,7 @@ struct CommentRoutes {
         model["mine"] = waiting.map { c -> [String: Any] in
             var m = CommentViews.comment(c)
             m["statusTitle"] = CommentViews.statusText(c).title
+            m["url"] = SiteURL.comment(c.id).path
             return m
         }
         return try site.formPage("comment-write", model, context: context)
@@ -178,27 +186,27 @@ struct CommentRoutes {
 
     private func write(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let article = try await articleRef(context)
-        let user = try signedIn(context, next: "/article/\(article.slug)/comments/new")
+        let user = try signedIn(context, next: SiteURL.commentWrite(article.slug).path)
         var request = request
         let form = try await Form.read(&request)
         let comment = try await comments.write(articleID: article.id, author: user, body: form["body"] ?? "",
                                                parentID: form["parent"].flatMap { Int64($0) })
-        return .seeOther("/comments/\(comment.id)/review")
+        return .seeOther(SiteURL.commentReview(comment.id).path)
     }
 
     // MARK: 2. Review
 
     private func reviewPage(_ request: Request, _ context: QuorumContext) async throws -> Response {
-        let user = try signedIn(context, next: "/")
+        let user = try signedIn(context, next: SiteURL.home.path)
         let id = try commentID(context)
         let draft = try await comments.own(id, by: user)
-        guard draft.status == .draft else { return .seeOther("/comments/\(id)") }
+        guard draft.status == .draft else { return .seeOther(SiteURL.comment(id).path) }
         let extra = request.uri.queryParameters["extra"] == "1"
         guard let task = try await comments.currentTask(reviewer: user, forComment: id, extra: extra) else {
-            return .seeOther("/comments/\(id)/rate")
+            return .seeOther(SiteURL.commentRate(id).path)
         }
-        var model = taskModel(task, action: "/comments/\(id)/review")
-        if task.isOptional { model["optional"] = ["rate": "/comments/\(id)/rate"] }
+        var model = taskModel(task, action: SiteURL.commentReview(id).path)
+        if task.isOptional { model["optional"] = ["rate": SiteURL.commentRate(id).path] }
         return try site.formPage("comment-review", model, context: context)
     }
 
@@ -211,20 +219,20 @@ struct CommentRoutes {
     }
 
     private func review(_ request: Request, _ context: QuorumContext) async throws -> Response {
-        let user = try signedIn(context, next: "/")
+        let user = try signedIn(context, next: SiteURL.home.path)
         let id = try commentID(context)
         var request = request
         let form = try await Form.read(&request)
         try await comments.review(taskID: try taskID(form), reviewer: user, try Self.reviewInput(form))
-        return .seeOther("/comments/\(id)/review")
+        return .seeOther(SiteURL.commentReview(id).path)
     }
 
     private func voluntaryPage(_ context: QuorumContext) async throws -> Response {
-        let user = try signedIn(context, next: "/review")
+        let user = try signedIn(context, next: SiteURL.review.path)
         guard let task = try await comments.voluntaryTask(reviewer: user) else {
-            return try site.messagePage("Nothing to review", "There are no comments waiting for review right now. Thank you for helping.", link: ("/", "Front page"), context: context)
+            return try site.messagePage("Nothing to review", "There are no comments waiting for review right now. Thank you for helping.", link: (SiteURL.home.path, "Front page"), context: context)
         }
-        var model = taskModel(task, action: "/review")
+        var model = taskModel(task, action: SiteURL.review.path)
         model["voluntary"] = true  // outside the posting flow: no steps, no "1 of 1"
         return try site.formPage("comment-review", model, context: context)
     }
@@ -232,24 +240,26 @@ struct CommentRoutes {
     // MARK: 3. Rate your own
 
     private func ratePage(_ context: QuorumContext) async throws -> Response {
-        let user = try signedIn(context, next: "/")
+        let user = try signedIn(context, next: SiteURL.home.path)
         let id = try commentID(context)
         let comment = try await comments.own(id, by: user)
-        guard comment.status == .draft || comment.status == .rejected else { return .seeOther("/comments/\(id)") }
+        guard comment.status == .draft || comment.status == .rejected else { return .seeOther(SiteURL.comment(id).path) }
         if try await comments.owesReviews(comment, writer: user) {
-            return .seeOther("/comments/\(id)/review")
+            return .seeOther(SiteURL.commentReview(id).path)
         }
-        var model: [String: Any] = ["id": id, "body": comment.body, "maximum": try await comments.rules().maximumLength]
+        var model: [String: Any] = [
+            "id": id, "body": comment.body, "maximum": try await comments.rules().maximumLength, "action": SiteURL.commentRate(id).path,
+        ]
         if comment.status == .rejected { model["reason"] = comment.moderationReason ?? "" }
         let offered = try await comments.optionalReviewsLeft(reviewer: user, forComment: id)
         if offered.left > 0 {
-            model["extraReview"] = ["href": "/comments/\(id)/review?extra=1", "waiting": offered.waiting, "several": offered.waiting != 1]
+            model["extraReview"] = ["href": SiteURL.commentReview(id, extra: true).path, "waiting": offered.waiting, "several": offered.waiting != 1]
         }
         return try site.formPage("comment-rate", model, context: context)
     }
 
     private func rate(_ request: Request, _ context: QuorumContext) async throws -> Response {
-        let user = try signedIn(context, next: "/")
+        let user = try signedIn(context, next: SiteURL.home.path)
         let id = try commentID(context)
         var request = request
         let form = try await Form.read(&request)
@@ -257,7 +267,7 @@ struct CommentRoutes {
             throw CommentError.refused("invalid_rating", "Please say whether your comment is civil.")
         }
         _ = try await comments.submit(commentID: id, author: user, selfRating: rating, body: form["body"])
-        return .seeOther("/comments/\(id)")
+        return .seeOther(SiteURL.comment(id).path)
     }
 
     private func statusPage(_ context: QuorumContext) async throws -> Response {
@@ -271,6 +281,8 @@ struct CommentRoutes {
         let slug = try await comments.slug(ofArticle: comment.articleID) ?? ""
         return try site.formPage("comment-status", [
             "comment": CommentViews.comment(comment), "title": title, "text": text, "slug": slug,
+            "articleURL": SiteURL.article(slug).path + "#comments",
+            "continueURL": SiteURL.commentReview(id).path, "resubmitURL": SiteURL.commentRate(id).path,
             "waiting": comment.status == .pending, "canResubmit": comment.status == .rejected, "isDraft": comment.status == .draft,
         ], context: context)
     }

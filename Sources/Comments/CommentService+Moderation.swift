@@ -103,7 +103,7 @@ extension CommentService {
 
     func tellAuthorOfRejection(_ comment: Comment, reason: String, now: Timestamp, on db: any SQLDatabase) async throws {
         guard let author = try await UserRows.find(where: "id", equals: comment.authorID, on: db) else { return }
-        let link = "\(site.configuration.siteBase)/comments/\(comment.id)/rate"
+        let link = SiteURL.commentRate(comment.id).absolute(site.configuration.siteBase)
         try await Outbox.enqueue(OutgoingMail(
             kind: "comment-rejected", to: author.email, subject: "Your comment was not published",
             text: """

@@ -14,12 +14,12 @@ struct CommentSettingsRoutes {
     var site: Site { comments.site }
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get("admin/comments") { _, context in try await page(context) }
-        router.post("admin/comments") { request, context in try await save(request, context) }
+        router.get(RouterPath(SiteURL.adminComments)) { _, context in try await page(context) }
+        router.post(RouterPath(SiteURL.adminComments)) { request, context in try await save(request, context) }
     }
 
     func admin(_ context: QuorumContext) throws -> User {
-        guard context.user != nil else { throw RedirectToSignIn(next: "/admin/comments") }
+        guard context.user != nil else { throw RedirectToSignIn(next: SiteURL.adminComments.path) }
         return try context.requireRole(.admin)
     }
 
@@ -101,6 +101,6 @@ struct CommentSettingsRoutes {
             try await SettingsStore.set("review_engine_settings", engineJSON, now: now, on: db)
             try await AuditLog.record(actor: admin.id, action: "settings.comments", subject: "site", details: "members_only=\(membersOnly), max_length=\(maximumLength)", now: now, on: db)
         }
-        return .seeOther("/admin/comments?saved=1")
+        return .seeOther(SiteURL.adminComments.path + "?saved=1")
     }
 }

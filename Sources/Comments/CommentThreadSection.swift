@@ -14,5 +14,7 @@ public struct CommentThreadSection: ArticlePageSection {
     public func contribute(to model: inout [String: Any], article: ArticleSummary) async throws {
         let thread = try await comments.thread(articleID: article.id, sort: .oldest)
         model["thread"] = CommentViews.thread(thread, slug: article.slug, sort: .oldest)
+        let write = SiteURL.commentWrite(article.slug).path
+        model["commentLinks"] = ["write": write, "signIn": SiteURL.signIn(next: write).path]
     }
 }

@@ -8,7 +8,8 @@ import ReviewEngine
 
 /// Plain data for the comment templates.
 enum CommentViews {
-    static func comment(_ c: Comment, replies: [Comment] = [], anonymise: Bool = false) -> [String: Any] {
+    /// One comment; `slug` (its article's) adds the links a thread shows under it.
+    static func comment(_ c: Comment, replies: [Comment] = [], anonymise: Bool = false, slug: String? = nil) -> [String: Any] {
         var model: [String: Any] = [
             "id": c.id,
             "author": anonymise ? "A reader" : c.authorName,
@@ -20,7 +21,12 @@ enum CommentViews {
             "edited": c.editedAt != nil,
             "status": c.status.rawValue,
         ]
-        if !replies.isEmpty { model["replies"] = replies.map { comment($0) } }
+        if let slug {
+            model["recommendURL"] = SiteURL.commentRecommend(c.id).path
+            model["replyURL"] = SiteURL.commentWrite(slug, parent: c.id).path
+            model["flagURL"] = SiteURL.commentFlag(c.id).path
+        }
+        if !replies.isEmpty { model["replies"] = replies.map { comment($0, slug: slug) } }
         return model
     }
 
@@ -34,13 +40,17 @@ enum CommentViews {
     static func thread(_ thread: CommentService.Thread, slug: String, sort: CommentSort) -> [String: Any] {
         [
             "slug": slug,
+            "articleURL": SiteURL.article(slug).path,
+            "writeURL": SiteURL.commentWrite(slug).path,
             "total": thread.total,
             "plural": thread.total != 1,
-            "comments": thread.comments.map { comment($0.comment, replies: $0.replies) },
+            "comments": thread.comments.map { comment($0.comment, replies: $0.replies, slug: slug) },
             "empty": thread.comments.isEmpty,
-            "sorts": CommentSort.allCases.map { ["name": $0.rawValue, "label": $0.rawValue.capitalized, "current": $0 == sort] },
+            "sorts": CommentSort.allCases.map {
+                ["name": $0.rawValue, "label": $0.rawValue.capitalized, "current": $0 == sort, "url": SiteURL.comments(slug, sort: $0.rawValue).path]
+            },
             "sort": sort.rawValue,
-            "next": ThreadQuery.next("/article/\(slug)/comments", sort: sort, after: thread.nextAfter) ?? "",
+            "next": ThreadQuery.next(SiteURL.comments(slug).path, sort: sort, after: thread.nextAfter) ?? "",
             "hasMore": thread.nextAfter != nil,
         ]
     }

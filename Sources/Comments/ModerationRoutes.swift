@@ -14,20 +14,20 @@ struct ModerationRoutes {
     var site: Site { comments.site }
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get("moderation") { request, context in try await queuePage(request, context) }
-        router.post("moderation/comments/:id") { request, context in try await act(request, context) }
-        router.post("moderation/users/:id/restore-commenting") { request, context in
+        router.get(RouterPath(SiteURL.moderation)) { request, context in try await queuePage(request, context) }
+        router.post(RouterPath(SiteURL.moderateComment)) { request, context in try await act(request, context) }
+        router.post(RouterPath(SiteURL.restoreCommenting)) { request, context in
             let moderator = try staff(context)
             guard let id = context.parameters.get("id", as: Int64.self) else { throw CommentError.notFound }
             var request = request
             let reason = try await Form.read(&request).required("reason", maximumLength: 500)
             try await comments.restoreCommenting(userID: id, moderator: moderator, reason: reason)
-            return Response.seeOther("/admin/users/\(id)")
+            return Response.seeOther(SiteURL.adminUser(id).path)
         }
     }
 
     func staff(_ context: QuorumContext) throws -> User {
-        guard let user = context.user else { throw RedirectToSignIn(next: "/moderation") }
+        guard let user = context.user else { throw RedirectToSignIn(next: SiteURL.moderation().path) }
         guard user.has(.moderator) || user.has(.admin) else { throw CommentError.notModerator }
         return user
     }
@@ -44,7 +44,10 @@ struct ModerationRoutes {
         let reviewsByComment = try await reviewSummaries(items.map(\.id))
         return try site.formPage("moderation", [
             "queues": CommentService.Queue.allCases.map { q -> [String: Any] in
-                ["name": q.rawValue, "title": q.title, "count": counts[q] ?? 0, "current": q == queue, "showCount": q != .rejected]
+                [
+                    "name": q.rawValue, "title": q.title, "count": counts[q] ?? 0, "current": q == queue, "showCount": q != .rejected,
+                    "url": SiteURL.moderation(queue: q.rawValue).path,
+                ]
             },
             "title": queue.title,
             "article": request.uri.queryParameters["article"].map(String.init) ?? "",
@@ -52,6 +55,8 @@ struct ModerationRoutes {
             "items": items.map { c -> [String: Any] in
                 var model = CommentViews.comment(c)
                 model["authorID"] = c.authorID
+                model["authorURL"] = SiteURL.adminUser(c.authorID).path
+                model["moderateURL"] = SiteURL.moderateComment(c.id).path
                 model["summary"] = c.decisionSummary ?? ""
                 model["probability"] = c.probabilityUncivil.map { String(format: "%.1f%%", $0 * 100) } ?? "—"
                 model["prescreen"] = c.preScreenReasons ?? ""
@@ -89,7 +94,7 @@ struct ModerationRoutes {
         let reason = form["reason"] ?? ""
         let action = try CommentService.ModerationAction.named(form["action"] ?? "", reason: reason)
         try await comments.moderate(commentID: id, moderator: moderator, action)
-        let back = SiteURL.safeRedirect(form["back"] ?? "/moderation")
+        let back = SiteURL.safeRedirect(form["back"] ?? SiteURL.moderation().path)
         return .seeOther(back)
     }
 }

@@ -10,23 +10,23 @@ struct PublicAPIRoutes {
     let publishing: Publishing
 
     func addRoutes(to router: Router<QuorumContext>) {
-        let api = router.group("api/v1")
-        api.get("articles") { request, _ in try await articles(request) }
-        api.get("articles/:slug") { _, context in
+        let api = router.group()
+        api.get(RouterPath(SiteURL.apiArticles)) { request, _ in try await articles(request) }
+        api.get(RouterPath(SiteURL.apiArticle)) { _, context in
             let slug = try context.parameters.require("slug")
             guard let article = try await publishing.store.article(slug: slug), article.isLive(at: publishing.now) else {
                 throw PublishingError.notFound("The article '\(slug)'")
             }
             return try JSONResponse.make(ArticleJSON(article, base: base), cacheControl: PageCache.cacheControl)
         }
-        api.get("search") { request, _ in
+        api.get(RouterPath(SiteURL.apiSearch)) { request, _ in
             let query = request.uri.queryParameters["q"].map(String.init) ?? ""
             let page = ReaderRoutes.pageNumber(request)
             let results = try await publishing.store.search(query, now: publishing.now, page: page)
-            let next = results.hasMore ? "/api/v1/search?q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&page=\(page + 1)" : nil
+            let next = results.hasMore ? "\(SiteURL.apiSearch.path)?q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&page=\(page + 1)" : nil
             return try JSONResponse.make(ArticleListJSON(articles: results.articles.map { ArticleJSON($0, base: base, includeBody: false) }, page: page, next: next))
         }
-        api.get("sections") { _, _ in
+        api.get(RouterPath(SiteURL.apiSections)) { _, _ in
             try JSONResponse.make(["sections": try await publishing.store.sections().map { SectionJSON($0, base: base) }], cacheControl: PageCache.cacheControl)
         }
     }
@@ -50,7 +50,7 @@ struct PublicAPIRoutes {
         let result = try await publishing.store.latest(filter, now: publishing.now, page: page, perPage: perPage)
         return try JSONResponse.make(
             ArticleListJSON(articles: result.articles.map { ArticleJSON($0, base: base, includeBody: false) }, page: page,
-                            next: result.hasMore ? "/api/v1/articles?\(query)&page=\(page + 1)" : nil),
+                            next: result.hasMore ? "\(SiteURL.apiArticles.path)?\(query)&page=\(page + 1)" : nil),
             cacheControl: PageCache.cacheControl
         )
     }
@@ -74,65 +74,65 @@ struct AdminAPIRoutes {
     let publishing: Publishing
 
     func addRoutes(to router: Router<QuorumContext>) {
-        let admin = router.group("api/admin/v1").add(middleware: APITokenMiddleware(tokens: publishing.tokens))
+        let admin = router.group().add(middleware: APITokenMiddleware(tokens: publishing.tokens))
         let service = publishing.service
         let base = publishing.site.configuration.siteBase
 
-        admin.get("articles") { request, context in
+        admin.get(RouterPath(SiteURL.apiAdminArticles)) { request, context in
             try context.requireRole(.editor)
             let page = ReaderRoutes.pageNumber(request)
             let result = try await publishing.store.allForEditors(page: page)
             return try JSONResponse.make(ArticleListJSON(articles: result.articles.map { ArticleJSON($0, base: base, includeBody: false) }, page: page,
-                                                         next: result.hasMore ? "/api/admin/v1/articles?page=\(page + 1)" : nil))
+                                                         next: result.hasMore ? "\(SiteURL.apiAdminArticles.path)?page=\(page + 1)" : nil))
         }
-        admin.post("articles") { request, context in
+        admin.post(RouterPath(SiteURL.apiAdminArticles)) { request, context in
             try context.requireRole(.editor)
             let input = try await JSONFields.parse(request).articleInput()
             return try JSONResponse.make(ArticleJSON(try await service.create(input), base: base), status: .created)
         }
-        admin.get("articles/:id") { _, context in
+        admin.get(RouterPath(SiteURL.apiAdminArticle)) { _, context in
             try context.requireRole(.editor)
             guard let article = try await publishing.store.article(id: try id(context)) else { throw PublishingError.notFound("The article") }
             return try JSONResponse.make(ArticleJSON(article, base: base))
         }
-        admin.put("articles/:id") { request, context in
+        admin.put(RouterPath(SiteURL.apiAdminArticle)) { request, context in
             try context.requireRole(.editor)
             let input = try await JSONFields.parse(request).articleInput()
             return try JSONResponse.make(ArticleJSON(try await service.update(id: try id(context), input), base: base))
         }
-        admin.delete("articles/:id") { _, context in
+        admin.delete(RouterPath(SiteURL.apiAdminArticle)) { _, context in
             try context.requireRole(.editor)
             _ = try await service.delete(id: try id(context))
             return Response(status: .noContent)
         }
-        admin.post("articles/:id/publish") { _, context in
+        admin.post(RouterPath(SiteURL.apiAdminPublish)) { _, context in
             try context.requireRole(.editor)
             return try JSONResponse.make(ArticleJSON(try await service.publish(id: try id(context)), base: base))
         }
-        admin.post("articles/:id/schedule") { request, context in
+        admin.post(RouterPath(SiteURL.apiAdminSchedule)) { request, context in
             try context.requireRole(.editor)
             let fields = try await JSONFields.parse(request)
             try fields.only(["publishAt"])
             guard let at = try fields.timestamp("publishAt") else { throw PublishingError.invalid(field: "publishAt", "is required") }
             return try JSONResponse.make(ArticleJSON(try await service.schedule(id: try id(context), at: at), base: base))
         }
-        admin.post("articles/:id/corrections") { request, context in
+        admin.post(RouterPath(SiteURL.apiAdminCorrections)) { request, context in
             try context.requireRole(.editor)
             let fields = try await JSONFields.parse(request)
             try fields.only(["note"])
             let note = try fields.requiredString("note")
             return try JSONResponse.make(ArticleJSON(try await service.addCorrection(articleID: try id(context), note: note), base: base), status: .created)
         }
-        admin.post("images") { request, context in
+        admin.post(RouterPath(SiteURL.apiAdminImages)) { request, context in
             try context.requireRole(.editor)
             let bytes = try await publishing.images.readUpload(request)
             return try JSONResponse.make(try await publishing.images.save(bytes), status: .created)
         }
-        admin.get("sections") { _, context in
+        admin.get(RouterPath(SiteURL.apiAdminSections)) { _, context in
             try context.requireRole(.editor)
             return try JSONResponse.make(["sections": try await publishing.store.sections().map { SectionJSON($0, base: base) }])
         }
-        admin.post("sections") { request, context in
+        admin.post(RouterPath(SiteURL.apiAdminSections)) { request, context in
             try context.requireRole(.editor)
             let fields = try await JSONFields.parse(request)
             try fields.only(["slug", "name", "description", "position"])
@@ -144,11 +144,11 @@ struct AdminAPIRoutes {
             await service.bus.publish([.site])
             return try JSONResponse.make(SectionJSON(section, base: base), status: .created)
         }
-        admin.get("authors") { _, context in
+        admin.get(RouterPath(SiteURL.apiAdminAuthors)) { _, context in
             try context.requireRole(.editor)
             return try JSONResponse.make(["authors": try await publishing.store.authors()])
         }
-        admin.post("authors") { request, context in
+        admin.post(RouterPath(SiteURL.apiAdminAuthors)) { request, context in
             try context.requireRole(.editor)
             let fields = try await JSONFields.parse(request)
             try fields.only(["slug", "name", "bio"])

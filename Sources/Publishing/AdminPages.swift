@@ -117,10 +117,12 @@ struct FormFields {
 /// it (and the Origin) on every POST before these handlers run.
 struct AdminPageRoutes {
     let publishing: Publishing
+    /// The article page's promotions, so a preview looks like the page.
+    var promotions: [ArticlePromotion] = []
 
     func addRoutes(to router: Router<QuorumContext>) {
-        let admin = router.group("admin")
-        admin.get("articles") { request, context in
+        let admin = router.group()
+        admin.get(RouterPath(SiteURL.adminArticles)) { request, context in
             try context.requireRole(.editor)
             let page = ReaderRoutes.pageNumber(request)
             let result = try await publishing.store.allForEditors(page: page)
@@ -133,11 +135,11 @@ struct AdminPageRoutes {
             )
             return try publishing.htmlResponse("admin-articles", model, headers: [.cacheControl: "no-store"])
         }
-        admin.get("articles/new") { _, context in
+        admin.get(RouterPath(SiteURL.adminNewArticle)) { _, context in
             try context.requireRole(.editor)
             return try await form(nil, input: nil, context: context)
         }
-        admin.post("articles/new") { request, context in
+        admin.post(RouterPath(SiteURL.adminNewArticle)) { request, context in
             try context.requireRole(.editor)
             let form = try await FormFields.read(request)
             do {
@@ -147,7 +149,7 @@ struct AdminPageRoutes {
                 return try await self.form(nil, input: form.articleInput, context: context, error: error)
             }
         }
-        admin.get(RouterPath(SiteURL.Pattern.adminEdit.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
+        admin.get(RouterPath(SiteURL.adminEdit)) { request, context in
             try context.requireRole(.editor)
             let article = try await article(context)
             // Notices come from a fixed list and an upload's notice names a stored image: a link cannot make the
@@ -164,7 +166,7 @@ struct AdminPageRoutes {
             }
             return try await form(article, input: nil, context: context, notice: notice, upload: upload)
         }
-        admin.post(RouterPath(SiteURL.Pattern.adminEdit.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
+        admin.post(RouterPath(SiteURL.adminEdit)) { request, context in
             try context.requireRole(.editor)
             let article = try await article(context)
             let form = try await FormFields.read(request)
@@ -175,19 +177,19 @@ struct AdminPageRoutes {
                 return try await self.form(article, input: form.articleInput, context: context, error: error)
             }
         }
-        admin.post(RouterPath(SiteURL.Pattern.adminPreview.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
+        admin.post(RouterPath(SiteURL.adminPreview)) { request, context in
             try context.requireRole(.editor)
             let article = try await article(context)
             let form = try await FormFields.read(request)
             return try await preview(article, form.articleInput)
         }
-        admin.post(RouterPath(SiteURL.Pattern.adminPublish.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
+        admin.post(RouterPath(SiteURL.adminPublish)) { request, context in
             try context.requireRole(.editor)
             let article = try await article(context)
             _ = try await publishing.service.publish(id: article.id)
             return Response.redirect(to: SiteURL.adminEdit(article.id).path + "?done=Published.", type: .normal)
         }
-        admin.post(RouterPath(SiteURL.Pattern.adminSchedule.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
+        admin.post(RouterPath(SiteURL.adminSchedule)) { request, context in
             try context.requireRole(.editor)
             let article = try await article(context)
             let form = try await FormFields.read(request)
@@ -202,11 +204,11 @@ struct AdminPageRoutes {
             }
             return Response.redirect(to: SiteURL.adminEdit(article.id).path + "?done=Scheduled.", type: .normal)
         }
-        admin.post(RouterPath(SiteURL.Pattern.adminImage.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
+        admin.post(RouterPath(SiteURL.adminImage)) { request, context in
             try context.requireRole(.editor)
             return try await upload(request, context: context, article: try await article(context))
         }
-        admin.post(RouterPath(SiteURL.Pattern.adminCorrection.replacingOccurrences(of: "/admin/", with: ""))) { request, context in
+        admin.post(RouterPath(SiteURL.adminCorrection)) { request, context in
             try context.requireRole(.editor)
             let article = try await article(context)
             let form = try await FormFields.read(request)
@@ -350,7 +352,7 @@ struct AdminPageRoutes {
         draft.allowEmbeds = input.allowEmbeds
         draft.section = sections.first { $0.slug == input.section } ?? article.section
         draft.tags = input.tags.map { Tag(id: 0, slug: Slug.make($0), name: $0) }
-        let model = publishing.pages.article(draft, sections: sections, promotions: ReaderPages.housePromotions, preview: true)
+        let model = publishing.pages.article(draft, sections: sections, promotions: promotions, preview: true)
         return try publishing.htmlResponse("article", model, headers: [.cacheControl: "no-store"])
     }
 }

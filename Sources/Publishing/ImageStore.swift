@@ -111,7 +111,7 @@ struct ImageRoutes {
     let publishing: Publishing
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get(RouterPath(SiteURL.Pattern.image)) { request, context in
+        router.get(RouterPath(SiteURL.image)) { request, context in
             let name = try context.parameters.require("name")
             guard let image = publishing.images.load(name) else { throw PublishingError.notFound("The image") }
             let etag = "\"\(name)\""

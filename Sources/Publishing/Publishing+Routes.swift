@@ -4,12 +4,13 @@ import QuorumWeb
 
 extension Publishing {
     /// Every route of publishing: reader pages, feeds and sitemaps, images, the public and admin APIs and the
-    /// editors' pages. `articleSections` are the parts of the article page other features provide.
-    public func addRoutes(to router: Router<QuorumContext>, articleSections: [any ArticlePageSection]) {
-        ReaderRoutes(publishing: self, sections: articleSections).addRoutes(to: router)
+    /// editors' pages. `articleSections` are the parts of the article page other features provide;
+    /// `promotions` the blocks between an article and its comments, each from the feature that serves its page.
+    public func addRoutes(to router: Router<QuorumContext>, articleSections: [any ArticlePageSection], promotions: [ArticlePromotion] = []) {
+        ReaderRoutes(publishing: self, sections: articleSections, promotions: promotions).addRoutes(to: router)
         ImageRoutes(publishing: self).addRoutes(to: router)
         PublicAPIRoutes(publishing: self).addRoutes(to: router)
         AdminAPIRoutes(publishing: self).addRoutes(to: router)
-        AdminPageRoutes(publishing: self).addRoutes(to: router)
+        AdminPageRoutes(publishing: self, promotions: promotions).addRoutes(to: router)
     }
 }

@@ -1,3 +1,4 @@
+import Hummingbird
 import QuorumBus
 import QuorumStore
 
@@ -21,72 +22,72 @@ extension OpenAPI {
 
     static var paths: [String: Any] {
         [
-            "/api/v1/articles": ["get": [
+            RouterPath(SiteURL.apiArticles).description: ["get": [
                 "summary": "Published articles, newest first", "tags": ["public"],
                 "parameters": [query("section", "section slug"), query("tag", "tag slug"), query("page", "page number from 1", type: "integer"), query("perPage", "1 to 100 (default 20)", type: "integer")],
                 "responses": ["200": ok("A page of articles", ref("ArticleList")), "404": ["description": "Unknown section or tag", "content": json(ref("Error"))]],
             ]],
-            "/api/v1/articles/{slug}": ["get": [
+            RouterPath(SiteURL.apiArticle).description: ["get": [
                 "summary": "One published article", "tags": ["public"], "parameters": [pathParameter("slug", type: "string")],
                 "responses": ["200": ok("The article", ref("Article")), "404": ["description": "No published article with this slug", "content": json(ref("Error"))]],
             ]],
-            "/api/v1/search": ["get": [
+            RouterPath(SiteURL.apiSearch).description: ["get": [
                 "summary": "Full-text search of published articles, best match first", "tags": ["public"],
                 "parameters": [query("q", "what to search for"), query("page", "page number from 1", type: "integer")],
                 "responses": ["200": ok("Matching articles", ref("ArticleList"))],
             ]],
-            "/api/v1/sections": ["get": [
+            RouterPath(SiteURL.apiSections).description: ["get": [
                 "summary": "The sections", "tags": ["public"],
                 "responses": ["200": ok("Sections", ["type": "object", "properties": ["sections": ["type": "array", "items": ref("Section")]]])],
             ]],
-            "/api/v1/session": ["get": [
+            RouterPath(SiteURL.apiSession).description: ["get": [
                 "summary": "Who is signed in, and the CSRF token to send as X-CSRF-Token with every POST", "tags": ["accounts"],
                 "responses": ["200": ok("The session", ["type": "object", "properties": ["csrfToken": ["type": "string"], "user": ["type": "object"]]])],
             ]],
-            "/api/v1/signin": ["post": [
+            RouterPath(SiteURL.apiSignIn).description: ["post": [
                 "summary": "Email a one-time sign-in code and link", "tags": ["accounts"],
                 "parameters": [csrfHeader],
                 "requestBody": ["required": true, "content": json(["type": "object", "required": ["email"], "properties": ["email": ["type": "string"], "next": ["type": "string"]]])],
                 "responses": ["202": ok("Requested; the id goes with the code", ["type": "object", "properties": ["request": ["type": "string"]]]),
                               "400": ["description": "Malformed body", "content": json(ref("Error"))], "429": ["description": "Too many requests", "content": json(ref("Error"))]],
             ]],
-            "/api/v1/signin/code": ["post": [
+            RouterPath(SiteURL.apiSignInCode).description: ["post": [
                 "summary": "Redeem the emailed code; sets the session cookie", "tags": ["accounts"],
                 "parameters": [csrfHeader],
                 "requestBody": ["required": true, "content": json(["type": "object", "required": ["request", "code"], "properties": ["request": ["type": "string"], "code": ["type": "string"]]])],
                 "responses": ["200": ok("Signed in", ["type": "object", "properties": ["csrfToken": ["type": "string"], "user": ["type": "object"]]]),
                               "400": ["description": "Wrong or expired code", "content": json(ref("Error"))]],
             ]],
-            "/api/v1/signout": ["post": [
+            RouterPath(SiteURL.apiSignOut).description: ["post": [
                 "summary": "End the session", "tags": ["accounts"], "parameters": [csrfHeader],
                 "responses": ["200": ok("Signed out", ["type": "object", "properties": ["status": ["type": "string"]]])],
             ]],
-            "/api/openapi.json": ["get": [
+            RouterPath(SiteURL.openAPI).description: ["get": [
                 "summary": "This document", "tags": ["public"],
                 "responses": ["200": ["description": "OpenAPI 3.1 document", "content": ["application/json": [:]]]],
             ]],
-            "/api/admin/v1/articles": [
+            RouterPath(SiteURL.apiAdminArticles).description: [
                 "get": admin("Every article, drafts and scheduled ones too, most recently changed first", response: ("Articles", ref("ArticleList"))),
                 "post": admin("Create a draft", body: ref("ArticleInput"), response: ("The new draft", ref("Article")), status: "201")
                     .merging(["responses": errors.merging(["201": ok("The new draft", ref("Article")), "409": ["description": "Duplicate slug", "content": json(ref("Error"))], "422": ["description": "Unknown section or author", "content": json(ref("Error"))]]) { $1 }]) { $1 },
             ],
-            "/api/admin/v1/articles/{id}": [
+            RouterPath(SiteURL.apiAdminArticle).description: [
                 "get": admin("One article in any status", response: ("The article", ref("Article")), id: true),
                 "put": admin("Replace an article's content (status and dates are kept)", body: ref("ArticleInput"), response: ("The article", ref("Article")), id: true),
                 "delete": admin("Delete an article", response: ("Deleted", [:]), status: "204", id: true),
             ],
-            "/api/admin/v1/articles/{id}/publish": [
+            RouterPath(SiteURL.apiAdminPublish).description: [
                 "post": admin("Publish now", response: ("The published article", ref("Article")), id: true),
             ],
-            "/api/admin/v1/articles/{id}/schedule": [
+            RouterPath(SiteURL.apiAdminSchedule).description: [
                 "post": admin("Schedule publication", body: ["type": "object", "required": ["publishAt"], "properties": ["publishAt": ["type": "string", "format": "date-time"]]],
                               response: ("The scheduled article", ref("Article")), id: true),
             ],
-            "/api/admin/v1/articles/{id}/corrections": [
+            RouterPath(SiteURL.apiAdminCorrections).description: [
                 "post": admin("Add a dated correction shown on the article", body: ["type": "object", "required": ["note"], "properties": ["note": ["type": "string"]]],
                               response: ("The corrected article", ref("Article")), status: "201", id: true),
             ],
-            "/api/admin/v1/images": [
+            RouterPath(SiteURL.apiAdminImages).description: [
                 "post": [
                     "summary": "Upload an image (JPEG, PNG or WebP, checked by content); the body is the file's bytes",
                     "tags": ["admin"], "security": security,
@@ -100,12 +101,12 @@ extension OpenAPI {
                     ]) { $1 },
                 ] as [String: Any],
             ],
-            "/api/admin/v1/sections": [
+            RouterPath(SiteURL.apiAdminSections).description: [
                 "get": admin("The sections", response: ("Sections", ["type": "object", "properties": ["sections": ["type": "array", "items": ref("Section")]]])),
                 "post": admin("Create a section", body: ["type": "object", "required": ["slug", "name"], "properties": ["slug": ["type": "string"], "name": ["type": "string"], "description": ["type": "string"], "position": ["type": "integer"]]],
                               response: ("The section", ref("Section")), status: "201"),
             ],
-            "/api/admin/v1/authors": [
+            RouterPath(SiteURL.apiAdminAuthors).description: [
                 "get": admin("The authors", response: ("Authors", ["type": "object", "properties": ["authors": ["type": "array", "items": ref("Author")]]])),
                 "post": admin("Create an author", body: ["type": "object", "required": ["slug", "name"], "properties": ["slug": ["type": "string"], "name": ["type": "string"], "bio": ["type": "string"]]],
                               response: ("The author", ref("Author")), status: "201"),

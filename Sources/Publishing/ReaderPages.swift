@@ -23,7 +23,7 @@ public struct ReaderPages: Sendable {
 
     func absolute(_ url: String) -> String { url.hasPrefix("/") ? base + url : url }
 
-    public func article(_ article: Article, sections: [Section], promotions: [PromotionModel], preview: Bool = false) -> ArticlePageModel {
+    public func article(_ article: Article, sections: [Section], promotions: [ArticlePromotion], preview: Bool = false) -> ArticlePageModel {
         let canonical = SiteURL.article(article.slug).absolute(base)
         let description = article.standfirst.isEmpty ? Markdown.plainText(article.body, limit: 200) : article.standfirst
         let published = article.publishedAt
@@ -76,7 +76,10 @@ public struct ReaderPages: Sendable {
             hasCorrections: !article.corrections.isEmpty,
             tags: article.tags.map { LinkModel(name: $0.name, url: SiteURL.tag($0.slug).path) },
             hasTags: !article.tags.isEmpty,
-            promotions: promotions,
+            promotions: promotions.map {
+                PromotionModel(kicker: $0.kicker, heading: $0.heading, text: $0.text, linkText: $0.linkText, linkURL: $0.link.path)
+            },
+            hasPromotions: !promotions.isEmpty,
             commentsOpen: article.commentsOpen,
             preview: preview
         )
@@ -156,15 +159,4 @@ public struct ReaderPages: Sendable {
             newerURL: page.page > 1 ? "\(path)&page=\(page.page - 1)" : nil
         )
     }
-
-    /// The house promotions placed between the article and the comments (editor-defined blocks come later).
-    public static let housePromotions = [
-        PromotionModel(
-            kicker: "Membership",
-            heading: "Journalism that answers to its readers",
-            text: "No paywall, no billionaire owner: members pay for the reporting everyone reads. Join for what you can afford.",
-            linkText: "Become a member",
-            linkURL: "/membership"
-        ),
-    ]
 }

@@ -12,29 +12,31 @@ struct ReaderRoutes {
     /// Parts of the article page other features provide (the comment thread); each keeps the page's cache tag
     /// current by invalidating `.article(slug)` when what it shows changes.
     var sections: [any ArticlePageSection] = []
+    /// What the article page promotes between the article and its comments.
+    var promotions: [ArticlePromotion] = []
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get("/") { request, context in try await home(request, context) }
-        router.get(RouterPath(SiteURL.Pattern.article)) { request, context in
+        router.get(RouterPath(SiteURL.home)) { request, context in try await home(request, context) }
+        router.get(RouterPath(SiteURL.article)) { request, context in
             try await article(request, slug: try context.parameters.require("slug"))
         }
-        router.get(RouterPath(SiteURL.Pattern.section)) { request, context in
+        router.get(RouterPath(SiteURL.section)) { request, context in
             try await section(request, slug: try context.parameters.require("slug"))
         }
-        router.get(RouterPath(SiteURL.Pattern.sectionFeed)) { request, context in
+        router.get(RouterPath(SiteURL.sectionFeed)) { request, context in
             try await sectionFeed(request, slug: try context.parameters.require("slug"))
         }
-        router.get(RouterPath(SiteURL.Pattern.tag)) { request, context in
+        router.get(RouterPath(SiteURL.tag)) { request, context in
             try await tag(request, slug: try context.parameters.require("slug"))
         }
-        router.get(RouterPath(SiteURL.Pattern.author)) { request, context in
+        router.get(RouterPath(SiteURL.author)) { request, context in
             try await author(request, slug: try context.parameters.require("slug"))
         }
-        router.get("/search") { request, _ in try await search(request) }
-        router.get(RouterPath(SiteURL.feed.path)) { request, _ in try await siteFeed(request) }
-        router.get(RouterPath(SiteURL.sitemap.path)) { request, _ in try await sitemap(request) }
-        router.get(RouterPath(SiteURL.newsSitemap.path)) { _, _ in try await newsSitemap() }
-        router.get(RouterPath(SiteURL.robots.path)) { _, _ in
+        router.get(RouterPath(SiteURL.search)) { request, _ in try await search(request) }
+        router.get(RouterPath(SiteURL.feed)) { request, _ in try await siteFeed(request) }
+        router.get(RouterPath(SiteURL.sitemap)) { request, _ in try await sitemap(request) }
+        router.get(RouterPath(SiteURL.newsSitemap)) { _, _ in try await newsSitemap() }
+        router.get(RouterPath(SiteURL.robots)) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "public, max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: publishing.feeds.robots())))
         }
@@ -51,7 +53,7 @@ struct ReaderRoutes {
     static func key(_ path: String, page: Int) -> String { page > 1 ? "\(path)?page=\(page)" : path }
 
     func home(_ request: Request, _ context: QuorumContext) async throws -> Response {
-        try await cache.serve(request, key: "/", tags: [.front]) {
+        try await cache.serve(request, key: SiteURL.home.path, tags: [.front]) {
             let now = publishing.now
             let sections = try await store.sections()
             let latest = try await store.latest(now: now, perPage: 7).articles
@@ -70,7 +72,7 @@ struct ReaderRoutes {
             guard let article = try await store.article(slug: slug), article.isLive(at: now) else {
                 throw PublishingError.notFound("The article")
             }
-            let model = publishing.pages.article(article, sections: try await store.sections(), promotions: ReaderPages.housePromotions)
+            let model = publishing.pages.article(article, sections: try await store.sections(), promotions: promotions)
             guard !sections.isEmpty, var context = Publishing.plain(model) as? [String: Any] else {
                 return (try publishing.render("article", model), article.modifiedAt)
             }

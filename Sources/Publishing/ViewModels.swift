@@ -108,6 +108,7 @@ public struct ArticlePageModel: Sendable {
     public var tags: [LinkModel]
     public var hasTags: Bool
     public var promotions: [PromotionModel]
+    public var hasPromotions: Bool
     public var commentsOpen: Bool
     /// Shown to editors previewing a draft.
     public var preview: Bool

@@ -87,7 +87,8 @@ func buildRouter(
     OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments] }).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
     AccountsFeature.addRoutes(to: router, site: site)
-    publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)])
+    // Promotions come with the page they link to: none yet (membership brings its own with /membership).
+    publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)], promotions: [])
     comments.addRoutes(to: router, cache: cache)
     configureRouter?(router)
     return (router, site, publishing, comments)

@@ -15,14 +15,14 @@ struct OperationsRoutes {
     let apiParts: @Sendable () -> [OpenAPIPart]
 
     func addRoutes(to router: Router<QuorumContext>) {
-        router.get("healthz") { _, context in
+        router.get(RouterPath(SiteURL.health)) { _, context in
             try await health(context: context)
         }
-        router.get("api/openapi.json") { _, _ in
+        router.get(RouterPath(SiteURL.openAPI)) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "public, max-age=300"],
                      body: .init(byteBuffer: ByteBuffer(bytes: OpenAPI.document(serverURL: site.configuration.siteBase, parts: apiParts()))))
         }
-        router.get("metrics") { _, _ in
+        router.get(RouterPath(SiteURL.metrics)) { _, _ in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16 * 1024)
             Telemetry.registry.emit(into: &buffer)

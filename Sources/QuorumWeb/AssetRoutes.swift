@@ -13,7 +13,7 @@ package struct AssetRoutes {
     }
 
     package func addRoutes(to router: Router<QuorumContext>) {
-        router.get("assets/:name") { request, context in
+        router.get(RouterPath(SiteURL.asset)) { request, context in
             let name = try context.parameters.require("name")
             guard let asset = site.theme.assets[name] else { throw RequestError.notFound("No such file.") }
             let etag = "\"\(asset.version)\""

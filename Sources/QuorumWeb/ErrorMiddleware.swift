@@ -23,7 +23,7 @@ package struct ErrorMiddleware: RouterMiddleware {
             if request.uri.path.hasPrefix("/api/") {
                 return Self.json(status: .unauthorized, code: "unauthenticated", message: "Please sign in first.")
             }
-            return .seeOther("/signin?next=\(redirect.next)")
+            return .seeOther(SiteURL.signIn(next: redirect.next).path)
         } catch {
             let (status, code, message) = Self.describe(error)
             if status.code >= 500 {

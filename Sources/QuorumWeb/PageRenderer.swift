@@ -15,15 +15,50 @@ public struct PageRenderer: Sendable {
         self.configuration = configuration
     }
 
-    /// What every template can read under `site`.
+    /// What every template can read under `site`: `site.links` holds the site's fixed addresses, so templates
+    /// never write a path themselves.
     public var siteModel: [String: Any] {
-        [
+        let cssVersion = theme.assets["site.css"]?.version ?? "0"
+        var links = Self.links
+        links["css"] = SiteURL.asset("site.css", version: cssVersion).path
+        return [
             "name": configuration.siteName,
             "url": configuration.siteBase,
             "language": "en",
-            "cssVersion": theme.assets["site.css"]?.version ?? "0",
+            "cssVersion": cssVersion,
+            "links": links,
         ]
     }
+
+    /// The addresses without parameters that pages link to or post to, under `site.links`.
+    static let links: [String: String] = [
+        "home": SiteURL.home.path,
+        "search": SiteURL.search(nil).path,
+        "feed": SiteURL.feed.path,
+        "commentsScript": SiteURL.asset("comments.js").path,
+        "signIn": SiteURL.signIn().path,
+        "signInCode": SiteURL.signInCode().path,
+        "signInLink": SiteURL.signInLink().path,
+        "signInPassword": SiteURL.signInPassword.path,
+        "signOut": SiteURL.signOut.path,
+        "account": SiteURL.account.path,
+        "accountName": SiteURL.accountName.path,
+        "accountEmail": SiteURL.accountEmail.path,
+        "accountEmailConfirm": SiteURL.accountEmailConfirm().path,
+        "accountPassword": SiteURL.accountPassword.path,
+        "accountRevokeSession": SiteURL.accountRevokeSession.path,
+        "accountSignOutEverywhere": SiteURL.accountSignOutEverywhere.path,
+        "accountExport": SiteURL.accountExport.path,
+        "accountDelete": SiteURL.accountDelete.path,
+        "moderation": SiteURL.moderation().path,
+        "adminArticles": SiteURL.adminArticles.path,
+        "adminComments": SiteURL.adminComments.path,
+        "adminUsers": SiteURL.adminUsers.path,
+        "adminInvitations": SiteURL.adminInvitations.path,
+        "adminAudit": SiteURL.adminAudit.path,
+        "adminMail": SiteURL.adminMail.path,
+        "adminSettings": SiteURL.adminSettings.path,
+    ]
 
     /// Renders `template` with `model` plus `site`, as a `text/html` body.
     public func html(_ template: String, _ model: [String: Any], status: HTTPResponse.Status = .ok) throws -> Response {

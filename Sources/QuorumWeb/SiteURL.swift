@@ -1,12 +1,11 @@
 import Foundation
-import QuorumBus
-import QuorumMail
+import Hummingbird
 
-import QuorumStore
-
-/// Every reader-facing address of the site in one place: routes are registered from the same patterns that
-/// views use to build links, so renaming one cannot leave a dead link.
+/// Every address of the site in one place: reader, comment, account, moderation, admin, API and asset paths.
+/// Each case's pattern is written once, in ``route``; routes are registered from it (`RouterPath(SiteURL.x)`)
+/// and links are built from it (`SiteURL.x(…).path`), so renaming one cannot leave a dead link.
 public enum SiteURL: Sendable, Equatable {
+    // MARK: Reader (Publishing)
     case home
     case article(String)
     case section(String)
@@ -19,6 +18,8 @@ public enum SiteURL: Sendable, Equatable {
     case newsSitemap
     case robots
     case image(String)
+
+    // MARK: Editors (Publishing)
     case adminArticles
     case adminNewArticle
     case adminEdit(Int64)
@@ -28,51 +29,229 @@ public enum SiteURL: Sendable, Equatable {
     case adminCorrection(Int64)
     case adminImage(Int64)
 
-    /// The path, starting with `/`.
-    public var path: String {
+    // MARK: Comments
+    /// The thread page; `sort` and `page` choose what it shows.
+    case comments(String, sort: String? = nil, page: Int? = nil)
+    /// The form to write a comment, or a reply to `parent`.
+    case commentWrite(String, parent: Int64? = nil)
+    case commentsLive(String)
+    /// One stream for every article a browser shows (its tabs share it).
+    case liveComments(articles: String? = nil)
+    case comment(Int64)
+    /// The next review before a comment can be submitted; `extra` asks for an optional one more.
+    case commentReview(Int64, extra: Bool = false)
+    case commentRate(Int64)
+    case commentRecommend(Int64)
+    case commentFlag(Int64)
+    case commentDelete(Int64)
+    /// Reviewing outside the posting flow.
+    case review
+
+    // MARK: Moderation and comment settings
+    case moderation(queue: String? = nil)
+    case moderateComment(Int64)
+    case restoreCommenting(Int64)
+    case adminComments
+
+    // MARK: Accounts
+    case signIn(next: String? = nil)
+    case signInCode(request: String? = nil)
+    case signInLink(token: String? = nil)
+    case signInPassword
+    case signOut
+    case account
+    case accountName
+    case accountEmail
+    case accountEmailConfirm(token: String? = nil)
+    case accountRevokeSession
+    case accountSignOutEverywhere
+    case accountPassword
+    case accountExport
+    case accountDelete
+
+    // MARK: People, audit, mail and settings (admins)
+    case adminUsers
+    case adminUser(Int64)
+    case adminUserRoles(Int64)
+    case adminUserStatus(Int64)
+    case adminInvitations
+    case adminAudit
+    case adminMail
+    case adminMailRetry(Int64)
+    case adminSettings
+
+    // MARK: Assets and operations
+    /// A theme asset; `version` (its content hash) makes the address change when the file does.
+    case asset(String, version: String? = nil)
+    case health
+    case metrics
+    case openAPI
+
+    // MARK: Public API (v1)
+    case apiArticles
+    case apiArticle(String)
+    case apiSearch
+    case apiSections
+    case apiSession
+    case apiSignIn
+    case apiSignInCode
+    case apiSignOut
+    case apiArticleComments(String)
+    case apiComment(Int64)
+    case apiReviewTaskFor(Int64)
+    case apiReviewTask(Int64)
+    case apiSubmit(Int64)
+    case apiRecommend(Int64)
+    case apiFlag(Int64)
+    case apiCommentCounts
+    case apiModerationQueue(String)
+    case apiModerateComment(Int64)
+
+    // MARK: Admin API (bearer tokens)
+    case apiAdminArticles
+    case apiAdminArticle(Int64)
+    case apiAdminPublish(Int64)
+    case apiAdminSchedule(Int64)
+    case apiAdminCorrections(Int64)
+    case apiAdminImages
+    case apiAdminSections
+    case apiAdminAuthors
+
+    /// The one place each address is written: its pattern in Hummingbird's syntax (`:name` captures a
+    /// segment), the values that fill the captures in order, and the query it carries (nil values are left out).
+    public var route: (pattern: String, values: [String], query: [(String, String?)]) {
         switch self {
-        case .home: "/"
-        case .article(let slug): "/article/\(slug)"
-        case .section(let slug): "/section/\(slug)"
-        case .sectionFeed(let slug): "/section/\(slug)/feed.xml"
-        case .tag(let slug): "/tag/\(slug)"
-        case .author(let slug): "/author/\(slug)"
-        case .search(let query):
-            query.map { "/search?q=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? "/search"
-        case .feed: "/feed.xml"
-        case .sitemap: "/sitemap.xml"
-        case .newsSitemap: "/news-sitemap.xml"
-        case .robots: "/robots.txt"
-        case .image(let name): "/images/\(name)"
-        case .adminArticles: "/admin/articles"
-        case .adminNewArticle: "/admin/articles/new"
-        case .adminEdit(let id): "/admin/articles/\(id)/edit"
-        case .adminPreview(let id): "/admin/articles/\(id)/preview"
-        case .adminPublish(let id): "/admin/articles/\(id)/publish"
-        case .adminSchedule(let id): "/admin/articles/\(id)/schedule"
-        case .adminCorrection(let id): "/admin/articles/\(id)/corrections"
-        case .adminImage(let id): "/admin/articles/\(id)/image"
+        case .home: ("/", [], [])
+        case .article(let slug): ("/article/:slug", [slug], [])
+        case .section(let slug): ("/section/:slug", [slug], [])
+        case .sectionFeed(let slug): ("/section/:slug/feed.xml", [slug], [])
+        case .tag(let slug): ("/tag/:slug", [slug], [])
+        case .author(let slug): ("/author/:slug", [slug], [])
+        case .search(let query): ("/search", [], [("q", query)])
+        case .feed: ("/feed.xml", [], [])
+        case .sitemap: ("/sitemap.xml", [], [])
+        case .newsSitemap: ("/news-sitemap.xml", [], [])
+        case .robots: ("/robots.txt", [], [])
+        case .image(let name): ("/images/:name", [name], [])
+
+        case .adminArticles: ("/admin/articles", [], [])
+        case .adminNewArticle: ("/admin/articles/new", [], [])
+        case .adminEdit(let id): ("/admin/articles/:id/edit", ["\(id)"], [])
+        case .adminPreview(let id): ("/admin/articles/:id/preview", ["\(id)"], [])
+        case .adminPublish(let id): ("/admin/articles/:id/publish", ["\(id)"], [])
+        case .adminSchedule(let id): ("/admin/articles/:id/schedule", ["\(id)"], [])
+        case .adminCorrection(let id): ("/admin/articles/:id/corrections", ["\(id)"], [])
+        case .adminImage(let id): ("/admin/articles/:id/image", ["\(id)"], [])
+
+        case .comments(let slug, let sort, let page): ("/article/:slug/comments", [slug], [("sort", sort), ("page", page.map(String.init))])
+        case .commentWrite(let slug, let parent): ("/article/:slug/comments/new", [slug], [("parent", parent.map(String.init))])
+        case .commentsLive(let slug): ("/article/:slug/comments/live", [slug], [])
+        case .liveComments(let articles): ("/comments/live", [], [("articles", articles)])
+        case .comment(let id): ("/comments/:id", ["\(id)"], [])
+        case .commentReview(let id, let extra): ("/comments/:id/review", ["\(id)"], [("extra", extra ? "1" : nil)])
+        case .commentRate(let id): ("/comments/:id/rate", ["\(id)"], [])
+        case .commentRecommend(let id): ("/comments/:id/recommend", ["\(id)"], [])
+        case .commentFlag(let id): ("/comments/:id/flag", ["\(id)"], [])
+        case .commentDelete(let id): ("/comments/:id/delete", ["\(id)"], [])
+        case .review: ("/review", [], [])
+
+        case .moderation(let queue): ("/moderation", [], [("queue", queue)])
+        case .moderateComment(let id): ("/moderation/comments/:id", ["\(id)"], [])
+        case .restoreCommenting(let id): ("/moderation/users/:id/restore-commenting", ["\(id)"], [])
+        case .adminComments: ("/admin/comments", [], [])
+
+        case .signIn(let next): ("/signin", [], [("next", next)])
+        case .signInCode(let request): ("/signin/code", [], [("request", request)])
+        case .signInLink(let token): ("/signin/link", [], [("token", token)])
+        case .signInPassword: ("/signin/password", [], [])
+        case .signOut: ("/signout", [], [])
+        case .account: ("/account", [], [])
+        case .accountName: ("/account/name", [], [])
+        case .accountEmail: ("/account/email", [], [])
+        case .accountEmailConfirm(let token): ("/account/email/confirm", [], [("token", token)])
+        case .accountRevokeSession: ("/account/sessions/revoke", [], [])
+        case .accountSignOutEverywhere: ("/account/sessions/signout-everywhere", [], [])
+        case .accountPassword: ("/account/password", [], [])
+        case .accountExport: ("/account/export", [], [])
+        case .accountDelete: ("/account/delete", [], [])
+
+        case .adminUsers: ("/admin/users", [], [])
+        case .adminUser(let id): ("/admin/users/:id", ["\(id)"], [])
+        case .adminUserRoles(let id): ("/admin/users/:id/roles", ["\(id)"], [])
+        case .adminUserStatus(let id): ("/admin/users/:id/status", ["\(id)"], [])
+        case .adminInvitations: ("/admin/invitations", [], [])
+        case .adminAudit: ("/admin/audit", [], [])
+        case .adminMail: ("/admin/mail", [], [])
+        case .adminMailRetry(let id): ("/admin/mail/:id/retry", ["\(id)"], [])
+        case .adminSettings: ("/admin/settings", [], [])
+
+        case .asset(let name, let version): ("/assets/:name", [name], [("v", version)])
+        case .health: ("/healthz", [], [])
+        case .metrics: ("/metrics", [], [])
+        case .openAPI: ("/api/openapi.json", [], [])
+
+        case .apiArticles: ("/api/v1/articles", [], [])
+        case .apiArticle(let slug): ("/api/v1/articles/:slug", [slug], [])
+        case .apiSearch: ("/api/v1/search", [], [])
+        case .apiSections: ("/api/v1/sections", [], [])
+        case .apiSession: ("/api/v1/session", [], [])
+        case .apiSignIn: ("/api/v1/signin", [], [])
+        case .apiSignInCode: ("/api/v1/signin/code", [], [])
+        case .apiSignOut: ("/api/v1/signout", [], [])
+        case .apiArticleComments(let slug): ("/api/v1/articles/:slug/comments", [slug], [])
+        case .apiComment(let id): ("/api/v1/comments/:id", ["\(id)"], [])
+        case .apiReviewTaskFor(let id): ("/api/v1/comments/:id/review-task", ["\(id)"], [])
+        case .apiReviewTask(let id): ("/api/v1/review-tasks/:id", ["\(id)"], [])
+        case .apiSubmit(let id): ("/api/v1/comments/:id/submit", ["\(id)"], [])
+        case .apiRecommend(let id): ("/api/v1/comments/:id/recommend", ["\(id)"], [])
+        case .apiFlag(let id): ("/api/v1/comments/:id/flag", ["\(id)"], [])
+        case .apiCommentCounts: ("/api/v1/comment-counts", [], [])
+        case .apiModerationQueue(let queue): ("/api/v1/moderation/queues/:queue", [queue], [])
+        case .apiModerateComment(let id): ("/api/v1/moderation/comments/:id", ["\(id)"], [])
+
+        case .apiAdminArticles: ("/api/admin/v1/articles", [], [])
+        case .apiAdminArticle(let id): ("/api/admin/v1/articles/:id", ["\(id)"], [])
+        case .apiAdminPublish(let id): ("/api/admin/v1/articles/:id/publish", ["\(id)"], [])
+        case .apiAdminSchedule(let id): ("/api/admin/v1/articles/:id/schedule", ["\(id)"], [])
+        case .apiAdminCorrections(let id): ("/api/admin/v1/articles/:id/corrections", ["\(id)"], [])
+        case .apiAdminImages: ("/api/admin/v1/images", [], [])
+        case .apiAdminSections: ("/api/admin/v1/sections", [], [])
+        case .apiAdminAuthors: ("/api/admin/v1/authors", [], [])
         }
+    }
+
+    /// The route pattern alone, e.g. `/article/:slug`.
+    public var pattern: String { route.pattern }
+
+    /// The path, starting with `/`, with its query if it has one.
+    public var path: String {
+        let (pattern, values, query) = route
+        var path = ""
+        path.reserveCapacity(pattern.utf8.count + 16)
+        var value = values.makeIterator()
+        for segment in pattern.split(separator: "/") {
+            path += "/"
+            if segment.first == ":" { path += value.next() ?? "" } else { path += segment }
+        }
+        if path.isEmpty { path = "/" }
+        var separator = "?"
+        for case let (name, text?) in query {
+            path += separator + name + "=" + Self.encode(text, search: name == "q")
+            separator = "&"
+        }
+        return path
     }
 
     /// The absolute URL on a site whose base is `base` (no trailing slash).
     public func absolute(_ base: String) -> String { base + path }
 
-    /// Route patterns, in Hummingbird's syntax, for the cases that take a parameter.
-    public enum Pattern {
-        public static let article = "/article/:slug"
-        public static let section = "/section/:slug"
-        public static let sectionFeed = "/section/:slug/feed.xml"
-        public static let tag = "/tag/:slug"
-        public static let author = "/author/:slug"
-        public static let image = "/images/:name"
-        public static let adminEdit = "/admin/articles/:id/edit"
-        public static let adminPreview = "/admin/articles/:id/preview"
-        public static let adminPublish = "/admin/articles/:id/publish"
-        public static let adminSchedule = "/admin/articles/:id/schedule"
-        public static let adminCorrection = "/admin/articles/:id/corrections"
-        public static let adminImage = "/admin/articles/:id/image"
+    /// Query values keep `/`, `:` and `?` readable (`next=/article/x`); what would end the value is escaped.
+    /// Search terms escape everything but letters and digits, as they always have.
+    static func encode(_ text: String, search: Bool) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: search ? .alphanumerics : queryValue) ?? ""
     }
+
+    private static let queryValue: CharacterSet = CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&+=#"))
 }
 
 extension SiteURL {
@@ -82,5 +261,24 @@ extension SiteURL {
               !next.contains(where: { $0.isNewline || $0 == "\0" })
         else { return "/" }
         return next
+    }
+}
+
+/// A stand-in value for a capture, so that a case's constructor can name its route without a real value.
+public protocol SiteURLPlaceholder { static var placeholder: Self { get } }
+extension String: SiteURLPlaceholder { public static var placeholder: String { "" } }
+extension Int64: SiteURLPlaceholder { public static var placeholder: Int64 { 0 } }
+extension Bool: SiteURLPlaceholder { public static var placeholder: Bool { false } }
+extension Optional: SiteURLPlaceholder { public static var placeholder: Wrapped? { nil } }
+
+extension RouterPath {
+    /// The route of `url`'s case (its values are not used): `router.get(RouterPath(SiteURL.account))`.
+    public init(_ url: SiteURL) { self.init(url.pattern) }
+
+    /// The route of a case that takes values: `router.get(RouterPath(SiteURL.article))`.
+    public init<A: SiteURLPlaceholder>(_ url: (A) -> SiteURL) { self.init(url(.placeholder)) }
+    public init<A: SiteURLPlaceholder, B: SiteURLPlaceholder>(_ url: (A, B) -> SiteURL) { self.init(url(.placeholder, .placeholder)) }
+    public init<A: SiteURLPlaceholder, B: SiteURLPlaceholder, C: SiteURLPlaceholder>(_ url: (A, B, C) -> SiteURL) {
+        self.init(url(.placeholder, .placeholder, .placeholder))
     }
 }
