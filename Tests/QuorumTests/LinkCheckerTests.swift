@@ -73,6 +73,25 @@ struct LinkCheckerTests {
         }
     }
 
+    /// One pattern per case gives both the route and the link; values fill the captures, queries are escaped.
+    @Test func oneAddressGivesTheRouteAndTheLink() {
+        #expect(SiteURL.home.path == "/" && RouterPath(SiteURL.home).description == "/")
+        #expect(SiteURL.comments("x", sort: "newest", page: 2).path == "/article/x/comments?sort=newest&page=2")
+        #expect(SiteURL.comments("x").path == "/article/x/comments")
+        #expect(RouterPath(SiteURL.comments).description == "/article/{slug}/comments")
+        #expect(RouterPath(SiteURL.commentReview).description == "/comments/{id}/review")
+        #expect(SiteURL.commentReview(7, extra: true).path == "/comments/7/review?extra=1")
+        #expect(SiteURL.signIn(next: "/article/x/comments/new").path == "/signin?next=/article/x/comments/new")
+        #expect(SiteURL.signIn(next: "/a?b=1&c=2").path == "/signin?next=/a?b%3D1%26c%3D2")
+        #expect(SiteURL.search("a b").path == "/search?q=a%20b" && SiteURL.search(nil).path == "/search")
+        #expect(SiteURL.asset("site.css", version: "abc").path == "/assets/site.css?v=abc")
+        #expect(SiteURL.adminUser(3).absolute("https://news.example") == "https://news.example/admin/users/3")
+        // A link matches the route its case registers.
+        let link = SiteURL.apiModerationQueue("withheld").path.split(separator: "/")
+        let route = RouterPath(SiteURL.apiModerationQueue)
+        #expect(route.count == link.count && zip(route, link).allSatisfy { $0 ~= $1 })
+    }
+
     /// Promotions come from the feature that serves the page they link to: none, no block; one, a block whose
     /// link is that feature's address.
     @Test func thePromotionBlockShowsOnlyWhatAFeatureProvides() async throws {
