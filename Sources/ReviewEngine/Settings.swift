@@ -30,7 +30,7 @@ public struct Settings: Sendable, Codable, Hashable {
 
     /// Whether `Engine.refit` checks what the author record, pre-screen and self-rating are worth on this site
     /// and decisions weigh them by it (`ModelState.evidenceWeights`, at most 1 each).
-    public var weighEvidence: Bool = false
+    public var weighEvidence: Bool = true
 
     // MARK: Reviewer reliability
 

@@ -289,6 +289,8 @@ final class Run {
         r.outcomes.uncivilAgreed = n * sensitivity
         r.outcomes.uncivilDisagreed = n * (1 - sensitivity)
         r.reviewsGiven = Int(4 * n)
+        // A coin: the priors would otherwise leave it a hair better than chance, and its votes would count.
+        if p.kind == .lazy { r.standing = .muted }
         return r
     }
 

@@ -148,7 +148,8 @@ struct RobustnessTests {
         #expect(abs(term(weighed) - 0.25 * term(full)) < 1e-9)
         #expect(weighed.explanation.evidence.first { $0.kind == .preScreen }!.note.contains("weighed at 25%"))
         // Turned off, the weights are ignored.
-        let off = Engine(model: model)
+        var off = Engine(model: model)
+        off.settings.weighEvidence = false
         #expect(abs(term(off.decide(c, reviews: [], author: AuthorRecord(authorID: 999), reviewers: [], now: t0)) - term(full)) < 1e-9)
     }
 
