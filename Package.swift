@@ -100,10 +100,15 @@ let package = Package(
             .product(name: "Ink", package: "Ink"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "Comments", dependencies: [
-            "QuorumWeb", "QuorumStore", "QuorumBus", "QuorumMail", "ReviewEngine", hummingbird, sqlKit, logging,
-            nioCore, nioConcurrency, serviceLifecycle, asyncHTTPClient,
-        ]),
+        .target(
+            name: "Comments",
+            dependencies: [
+                "QuorumWeb", "QuorumStore", "QuorumBus", "QuorumMail", "ReviewEngine", hummingbird, sqlKit, logging,
+                nioCore, nioConcurrency, serviceLifecycle, asyncHTTPClient,
+            ],
+            // The built-in toxicity model's weights (scripts/train-toxicity.py writes them).
+            resources: [.copy("Resources")]
+        ),
 
         // The composition root: builds the application, lists migrations and services, wires the seams.
         .target(name: "QuorumApp", dependencies: [
@@ -132,7 +137,9 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            // The toxicity scorer's held-out test split (scripts/train-toxicity.py writes it).
+            resources: [.copy("Fixtures")]
         ),
     ],
     swiftLanguageModes: [.v6]
