@@ -14,7 +14,8 @@ public protocol PermanentMailFailure: Error {
 }
 
 /// With no SMTP server configured (the demo), messages are written as files to a folder and the log says
-/// where, so a newcomer can still sign in. The log line never carries the message itself: it may hold a code.
+/// where, so a newcomer can still sign in. The log line never carries the message or its subject: both may hold
+/// a code. The file holds the plain-text part (the HTML part goes to SMTP only).
 public struct FolderMailTransport: MailTransport {
     public let folder: String
     public let from: String
@@ -32,7 +33,7 @@ public struct FolderMailTransport: MailTransport {
         let path = (folder as NSString).appendingPathComponent(name)
         let text = "From: \(from)\nTo: \(mail.to)\nSubject: \(mail.subject)\n\n\(mail.text)\n"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        logger.notice("email written to file (no SMTP server configured)", metadata: ["to": "\(mail.to)", "subject": "\(mail.subject)", "file": "\(path)"])
+        logger.notice("email written to file (no SMTP server configured)", metadata: ["to": "\(mail.to)", "kind": "\(mail.kind)", "file": "\(path)"])
     }
 }
 
