@@ -142,7 +142,7 @@ struct CommentRoutes {
         let (chunks, input) = AsyncStream.makeStream(of: String.self)
         let pump = Task {
             for await event in events where event.status == .published || event.status == .withheld || event.status == .deleted {
-                input.yield("event: comment\ndata: {\"id\":\(event.commentID),\"status\":\"\(event.status.rawValue)\"}\n\n")
+                input.yield(event.serverSentEvent)
             }
             input.finish()
         }

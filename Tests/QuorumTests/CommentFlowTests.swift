@@ -423,6 +423,13 @@ struct CommentFlowTests {
         }
     }
 
+    @Test func liveEventsTravelAsOneJSONDataLine() throws {
+        let event = CommentEvents.Event(commentID: 42, status: .withheld)
+        #expect(event.serverSentEvent == "event: comment\ndata: {\"id\":42,\"status\":\"withheld\"}\n\n")
+        let data = try #require(event.serverSentEvent.split(separator: "\n").first { $0.hasPrefix("data: ") })
+        #expect(try JSONDecoder().decode(CommentEvents.Event.self, from: Data(data.dropFirst(6).utf8)) == event)
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func whenManyCommentsWaitWritersAreOfferedAnOptionalExtraReview(kind: DatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { test in
