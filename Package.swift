@@ -111,12 +111,18 @@ let package = Package(
         ),
 
         // The composition root: builds the application, lists migrations and services, wires the seams.
-        .target(name: "QuorumApp", dependencies: [
-            "QuorumStore", "QuorumBus", "QuorumMail", "QuorumWeb", "Accounts", "Publishing", "Comments",
-            "ReviewEngine", hummingbird, sqlKit, logging, metrics, nioCore, nioPosix, nioConcurrency,
-            serviceLifecycle,
-            .product(name: "Prometheus", package: "swift-prometheus"),
-        ]),
+        .target(
+            name: "QuorumApp",
+            dependencies: [
+                "QuorumStore", "QuorumBus", "QuorumMail", "QuorumWeb", "Accounts", "Publishing", "Comments",
+                "ReviewEngine", hummingbird, sqlKit, logging, metrics, nioCore, nioPosix, nioConcurrency,
+                serviceLifecycle,
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            // The demo newsroom: Markdown articles with front matter, read by the importer.
+            resources: [.copy("Resources")]
+        ),
         .executableTarget(
             name: "quorum",
             dependencies: [
