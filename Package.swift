@@ -100,18 +100,29 @@ let package = Package(
             .product(name: "Ink", package: "Ink"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "Comments", dependencies: [
-            "QuorumWeb", "QuorumStore", "QuorumBus", "QuorumMail", "ReviewEngine", hummingbird, sqlKit, logging,
-            nioCore, nioConcurrency, serviceLifecycle, asyncHTTPClient,
-        ]),
+        .target(
+            name: "Comments",
+            dependencies: [
+                "QuorumWeb", "QuorumStore", "QuorumBus", "QuorumMail", "ReviewEngine", hummingbird, sqlKit, logging,
+                nioCore, nioConcurrency, serviceLifecycle, asyncHTTPClient,
+            ],
+            // The built-in toxicity model's weights (scripts/train-toxicity.py writes them).
+            resources: [.copy("Resources")]
+        ),
 
         // The composition root: builds the application, lists migrations and services, wires the seams.
-        .target(name: "QuorumApp", dependencies: [
-            "QuorumStore", "QuorumBus", "QuorumMail", "QuorumWeb", "Accounts", "Publishing", "Comments",
-            "ReviewEngine", hummingbird, sqlKit, logging, metrics, nioCore, nioPosix, nioConcurrency,
-            serviceLifecycle,
-            .product(name: "Prometheus", package: "swift-prometheus"),
-        ]),
+        .target(
+            name: "QuorumApp",
+            dependencies: [
+                "QuorumStore", "QuorumBus", "QuorumMail", "QuorumWeb", "Accounts", "Publishing", "Comments",
+                "ReviewEngine", hummingbird, sqlKit, logging, metrics, nioCore, nioPosix, nioConcurrency,
+                serviceLifecycle,
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            // The demo newsroom: Markdown articles with front matter, read by the importer.
+            resources: [.copy("Resources")]
+        ),
         .executableTarget(
             name: "quorum",
             dependencies: [
@@ -134,7 +145,9 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            // The toxicity scorer's held-out test split (scripts/train-toxicity.py writes it).
+            resources: [.copy("Fixtures")]
         ),
     ],
     swiftLanguageModes: [.v6]

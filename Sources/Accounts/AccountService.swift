@@ -19,23 +19,22 @@ struct AccountService: Sendable {
         try await site.limiter.hit(.init("email-change", count: 5, per: 3600), key: String(user.id))
         let token = Secrets.token()
         let link = SiteURL.accountEmailConfirm(token: token).absolute(site.configuration.siteBase)
-        let siteName = site.configuration.siteName
+        let mail = try site.pages.email("address-confirm", kind: "email-change", to: email, [
+            "name": user.displayName, "link": link, "hours": Int(Self.emailChangeValidity / 3600),
+        ])
         try await database.transaction { db in
             if try await db.select().column("id").from("users").where("email", .equal, email).first() != nil { throw AccountError.emailTaken }
             try await db.insert(into: "email_changes").columns("token_hash", "user_id", "new_email", "created_at", "expires_at")
                 .values(SQLBind(Secrets.hash(token)), SQLBind(user.id), SQLBind(email), SQLBind(now.milliseconds),
                         SQLBind(now.adding(seconds: Self.emailChangeValidity).milliseconds)).run()
-            try await Outbox.enqueue(OutgoingMail(
-                kind: "email-change", to: email, subject: "Confirm your new email address for \(siteName)",
-                text: "Hello \(user.displayName),\n\nTo use this address for your \(siteName) account, open:\n\n\(link)\n\nThe link works once, for 24 hours. If you did not ask for this, ignore this email."
-            ), on: db, now: now)
+            try await Outbox.enqueue(mail, on: db, now: now)
         }
         site.mail.wake()
     }
 
     /// Spends a confirmation link: the account takes the new address and the old one is told. Returns the new address.
     func confirmEmailChange(token: String, now: Timestamp = .now) async throws -> String {
-        let siteName = site.configuration.siteName
+        let pages = site.pages
         let newEmail = try await database.transaction { db -> String in
             guard let row = try await db.select().columns("user_id", "new_email", "expires_at", "used_at").from("email_changes")
                 .where("token_hash", .equal, Secrets.hash(token)).first(),
@@ -49,10 +48,9 @@ struct AccountService: Sendable {
             try await db.update("email_changes").set("used_at", to: now.milliseconds).where("token_hash", .equal, Secrets.hash(token)).run()
             try await db.update("users").set("email", to: newEmail).set("updated_at", to: now.milliseconds).where("id", .equal, userID).run()
             try await AuditLog.record(actor: userID, action: "email.change", subject: "user:\(userID)", now: now, on: db)
-            try await Outbox.enqueue(OutgoingMail(
-                kind: "notice", to: user.email, subject: "Your \(siteName) email address was changed",
-                text: "Hello \(user.displayName),\n\nThe email address of your \(siteName) account is now \(newEmail). If you did not do this, reply to this email."
-            ), on: db, now: now)
+            try await Outbox.enqueue(try pages.email("address-changed", kind: "notice", to: user.email, [
+                "name": user.displayName, "newEmail": newEmail,
+            ]), on: db, now: now)
             return newEmail
         }
         site.mail.wake()

@@ -13,14 +13,17 @@ public struct SignInService: Sendable {
     public let configuration: QuorumConfiguration
     public let limiter: RateLimiter
     public let settings: SettingsStore
+    /// Renders the sign-in email from the theme (`email-signin.txt` and `.html`).
+    public let pages: PageRenderer
     public static let validity: Double = 15 * 60
     public static let maximumCodeAttempts = 5
     public static let perAddress = RateLimiter.Limit("signin-email", count: 5, per: 15 * 60)
     public static let perIP = RateLimiter.Limit("signin-ip", count: 20, per: 15 * 60)
 
-    public init(database: Database, configuration: QuorumConfiguration) {
+    public init(database: Database, configuration: QuorumConfiguration, pages: PageRenderer) {
         self.database = database
         self.configuration = configuration
+        self.pages = pages
         self.limiter = RateLimiter(database: database)
         self.settings = SettingsStore(database: database)
     }
@@ -43,7 +46,7 @@ public struct SignInService: Sendable {
         let code = Secrets.digits(6)
         let safeNext = SiteURL.safeRedirect(next)
         let linkURL = SiteURL.signInLink(token: link).absolute(configuration.siteBase)
-        let siteName = configuration.siteName
+        let mail = try pages.email("signin", kind: "signin", to: email, ["code": code, "link": linkURL, "minutes": Int(Self.validity / 60)])
         try await database.transaction { db in
             let existing = try await UserRows.find(where: "email", equals: email, on: db)
             if let existing, existing.status.kind == .banned { throw AccountError.banned(reason: existing.status.reason) }
@@ -62,20 +65,7 @@ public struct SignInService: Sendable {
                     SQLBind(id), SQLBind(email), SQLBind(Secrets.hash(link)), SQLBind(Secrets.keyedHash(id + ":" + code, key: key)),
                     SQLBind(safeNext), SQLBind(now.milliseconds), SQLBind(now.adding(seconds: Self.validity).milliseconds), SQLBind(0)
                 ).run()
-            try await Outbox.enqueue(OutgoingMail(
-                kind: "signin", to: email, subject: "Your sign-in code for \(siteName): \(code)",
-                text: """
-                    Hello,
-
-                    To sign in to \(siteName), open this link:
-
-                    \(linkURL)
-
-                    or enter this code on the sign-in page: \(code)
-
-                    The link and the code work once, for 15 minutes. If you did not ask to sign in, ignore this email.
-                    """
-            ), on: db, now: now)
+            try await Outbox.enqueue(mail, on: db, now: now)
         }
         return Requested(id: id, email: email)
     }

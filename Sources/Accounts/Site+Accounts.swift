@@ -8,5 +8,5 @@ import QuorumWeb
 extension Site {
     public var users: UserStore { UserStore(database: database) }
     public var sessions: SessionStore { SessionStore(database: database) }
-    public var signIn: SignInService { SignInService(database: database, configuration: configuration) }
+    public var signIn: SignInService { SignInService(database: database, configuration: configuration, pages: pages) }
 }

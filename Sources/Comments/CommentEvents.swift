@@ -34,10 +34,26 @@ public struct CommentNotice: Sendable, Equatable {
 /// ``InvalidationBus`` (``CommentService`` does so after its transaction commits); every instance's
 /// `CommentEvents` subscribes to it and tells its own listeners, so a reader connected to any instance hears it.
 public final class CommentEvents: Sendable {
-    public struct Event: Sendable, Equatable {
+    /// One change, as the page's script receives it: `{"id":12,"status":"published"}`.
+    public struct Event: Sendable, Equatable, Codable {
         public var commentID: Int64
         public var status: CommentStatus
         public var slug: String = ""
+
+        enum CodingKeys: String, CodingKey {
+            case commentID = "id"
+            case status
+            case slug
+        }
+
+        /// The event as Server-Sent Events text: `event: comment`, its JSON on one `data:` line, a blank line.
+        public var serverSentEvent: String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            // Two plain fields always encode; JSON never holds a raw line break, so one data line is enough.
+            let json = (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return "event: comment\ndata: \(json)\n\n"
+        }
     }
 
     private struct Listener {

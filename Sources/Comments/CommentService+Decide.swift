@@ -66,11 +66,9 @@ extension CommentService {
             guard sanction.kind == .commentingBan || sanction.kind == .commentingRevoked,
                   let user = try await UserRows.find(where: "id", equals: sanction.userID, on: db)
             else { continue }
-            let when = sanction.until.map { "You may comment again after \(DateText.format(Timestamp($0)))." } ?? "You may no longer comment on this site."
-            try await Outbox.enqueue(OutgoingMail(
-                kind: "comment-sanction", to: user.email, subject: "About your comments on \(site.configuration.siteName)",
-                text: "Hello \(user.displayName),\n\nA moderator rejected one of your comments as uncivil. \(when)\n\nOur community guidelines ask that disagreement stays civil: no insults, threats, slurs, doxxing or spam."
-            ), on: db, now: now)
+            var model: [String: Any] = ["name": user.displayName]
+            if let until = sanction.until { model["until"] = DateText.format(Timestamp(until)) }
+            try await Outbox.enqueue(try site.pages.email("comment-sanction", kind: "comment-sanction", to: user.email, model), on: db, now: now)
         }
     }
 

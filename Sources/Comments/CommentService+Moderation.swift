@@ -104,20 +104,9 @@ extension CommentService {
     func tellAuthorOfRejection(_ comment: Comment, reason: String, now: Timestamp, on db: any SQLDatabase) async throws {
         guard let author = try await UserRows.find(where: "id", equals: comment.authorID, on: db) else { return }
         let link = SiteURL.commentRate(comment.id).absolute(site.configuration.siteBase)
-        try await Outbox.enqueue(OutgoingMail(
-            kind: "comment-rejected", to: author.email, subject: "Your comment was not published",
-            text: """
-                Hello \(author.displayName),
-
-                A moderator did not publish your comment:
-
-                "\(comment.body.prefix(500))"
-
-                Reason: \(reason)
-
-                You can edit it and submit it again here: \(link)
-                """
-        ), on: db, now: now)
+        try await Outbox.enqueue(try site.pages.email("comment-rejected", kind: "comment-rejected", to: author.email, [
+            "name": author.displayName, "excerpt": String(comment.body.prefix(500)), "reason": reason, "link": link,
+        ]), on: db, now: now)
     }
 
     /// Lifts a commenting ban or restores revoked commenting (a moderator overriding the automatic ladder).

@@ -43,7 +43,7 @@ extension CommentRoutes {
         let body = ResponseBody { writer in
             let pump = Task {
                 for await event in events where event.status == .published || event.status == .withheld || event.status == .deleted {
-                    input.yield("event: comment\ndata: {\"id\":\(event.commentID),\"status\":\"\(event.status.rawValue)\",\"slug\":\"\(event.slug)\"}\n\n")
+                    input.yield(event.serverSentEvent)
                 }
                 input.finish()
             }

@@ -225,10 +225,14 @@ public struct ArticleStore: Sendable {
         guard !note.isEmpty else { throw PublishingError.invalid(field: "note", "must not be empty") }
         return try await database.transaction { db in
             guard try await Self.article(db, id: articleID) != nil else { throw PublishingError.notFound("Article \(articleID)") }
-            try await db.insert(into: "corrections").columns("article_id", "at", "note")
-                .values(SQLBind(articleID), SQLBind(now.milliseconds), SQLBind(note)).run()
+            try await Self.insertCorrection(db, articleID: articleID, note: note, at: now)
             return try await Self.article(db, id: articleID)!
         }
+    }
+
+    static func insertCorrection(_ db: any SQLDatabase, articleID: Int64, note: String, at: Timestamp) async throws {
+        try await db.insert(into: "corrections").columns("article_id", "at", "note")
+            .values(SQLBind(articleID), SQLBind(at.milliseconds), SQLBind(note)).run()
     }
 
     static func validate(_ input: ArticleInput) throws {

@@ -4,22 +4,25 @@ import QuorumStore
 
 import QuorumWeb
 
-/// Atom feeds, sitemaps and robots.txt, as text. Pure functions of articles and the site's address.
+/// Atom feeds, sitemaps and robots.txt, as text. Pure functions of articles, the site's address and the theme,
+/// whose `feed-entry` template is the HTML a feed reader shows for an article.
 public struct Feeds: Sendable {
     public let siteName: String
     public let base: String
     public let language: String
+    public let theme: Theme
 
-    public init(siteName: String, base: String, language: String = "en") {
+    public init(siteName: String, base: String, language: String = "en", theme: Theme) {
         self.siteName = siteName
         self.base = base
         self.language = language
+        self.theme = theme
     }
 
     func absolute(_ url: String) -> String { url.hasPrefix("/") ? base + url : url }
 
     /// An Atom 1.0 feed (RFC 4287) of `articles`, newest first.
-    public func atom(title: String, selfURL: SiteURL, alternate: SiteURL, articles: [Article], now: Timestamp) -> String {
+    public func atom(title: String, selfURL: SiteURL, alternate: SiteURL, articles: [Article], now: Timestamp) throws -> String {
         let updated = articles.map(\.modifiedAt).max() ?? now
         var xml = """
         <?xml version="1.0" encoding="utf-8"?>
@@ -48,18 +51,26 @@ public struct Feeds: Sendable {
             for tag in article.tags { xml += "    <category term=\"\(x(tag.slug))\" label=\"\(x(tag.name))\"/>\n" }
             let summary = article.standfirst.isEmpty ? Markdown.plainText(article.body, limit: 280) : article.standfirst
             xml += "    <summary type=\"text\">\(x(summary))</summary>\n"
-            var html = ""
-            if let hero = article.hero {
-                html += "<figure><img src=\"\(Markdown.escape(absolute(hero.url)))\" alt=\"\(Markdown.escape(hero.alt))\">"
-                html += "<figcaption>\(Markdown.escape(hero.caption)) \(Markdown.escape(hero.credit))</figcaption></figure>"
-            }
-            html += Markdown.html(article.body, allowEmbeds: false)
-            if !article.wireCredit.isEmpty { html += "<p>(\(Markdown.escape(article.wireCredit)))</p>" }
+            let html = try entryHTML(article)
             xml += "    <content type=\"html\">\(x(html))</content>\n"
             xml += "  </entry>\n"
         }
         xml += "</feed>\n"
         return xml
+    }
+
+    /// An entry's content: the theme's `feed-entry` template with the hero (its address absolute), the body
+    /// as HTML (embeds never: feed readers run no review of them) and the wire credit.
+    func entryHTML(_ article: Article) throws -> String {
+        var model: [String: Any] = [
+            "bodyHTML": Markdown.html(article.body, allowEmbeds: false),
+            "wireCredit": article.wireCredit,
+            "site": ["name": siteName, "url": base, "language": language],
+        ]
+        if let hero = article.hero {
+            model["hero"] = ["url": absolute(hero.url), "alt": hero.alt, "caption": hero.caption, "credit": hero.credit]
+        }
+        return try theme.render("feed-entry", model).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// sitemaps.org: the front page, each section and every live article.

@@ -32,13 +32,20 @@ public struct ArticleImporter: Sendable {
         public var status: ArticleStatus
         public var publishedAt: Timestamp?
         public var publishAt: Timestamp?
+        public var corrections: [Correction]
         /// The line each front-matter key is on, to point errors found later at the right line.
         public var lines: [String: Int]
     }
 
+    /// A dated correction note, as `corrections: [{at: 2026-05-01T10:00:00Z, note: "…"}]`.
+    public struct Correction: Sendable, Equatable {
+        public var at: Timestamp
+        public var note: String
+    }
+
     static let knownKeys: Set<String> = [
         "slug", "headline", "standfirst", "section", "sectionName", "authors", "tags", "status", "published", "publishAt",
-        "hero", "wireCredit", "commentsOpen", "allowEmbeds",
+        "hero", "wireCredit", "commentsOpen", "allowEmbeds", "corrections",
     ]
 
     /// Reads one file's text.
@@ -125,6 +132,18 @@ public struct ArticleImporter: Sendable {
         let publishAt = try time("publishAt")
         if status == .scheduled && publishAt == nil { throw fail(line("status"), "a scheduled article needs 'publishAt'") }
         let authorNames = try list("authors")
+        var corrections: [Correction] = []
+        if let value = fields["corrections"], !(value is NSNull) {
+            guard let items = value as? [Any] else { throw fail(line("corrections"), "'corrections' must be a list of {at, note}") }
+            for item in items {
+                guard let map = item as? [String: Any], let note = (map["note"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                      !note.isEmpty
+                else { throw fail(line("corrections"), "each correction needs a 'note'") }
+                let at: Date? = (map["at"] as? Date) ?? (map["at"] as? String).flatMap(ISOTime.parse)
+                guard let at else { throw fail(line("corrections"), "each correction needs 'at', a date-time such as 2026-05-01T09:00:00Z") }
+                corrections.append(Correction(at: Timestamp(at), note: note))
+            }
+        }
         return Parsed(
             file: file,
             input: ArticleInput(
@@ -137,6 +156,7 @@ public struct ArticleImporter: Sendable {
             status: status,
             publishedAt: try time("published") ?? (status == .published ? now : nil),
             publishAt: publishAt,
+            corrections: corrections,
             lines: keyLines
         )
     }
@@ -144,6 +164,11 @@ public struct ArticleImporter: Sendable {
     /// Imports every `*.md` file in `directory` (sorted by name) in one transaction. Sections and authors
     /// that do not exist yet are created. Returns the number of articles imported.
     public func run(directory: String, now: Timestamp = .now, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Int {
+        try await write(try Self.read(directory: directory, now: now, progress: progress), now: now, progress: progress)
+    }
+
+    /// Reads and checks every `*.md` file in `directory` (sorted by name); writes nothing.
+    public static func read(directory: String, now: Timestamp = .now, progress: @Sendable (String) -> Void = { _ in }) throws -> [Parsed] {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -166,6 +191,11 @@ public struct ArticleImporter: Sendable {
             slugs[article.input.slug] = path
             parsed.append(article)
         }
+        return parsed
+    }
+
+    /// Writes checked articles in one transaction: all of them or, at the first error, none.
+    public func write(_ parsed: [Parsed], now: Timestamp = .now, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Int {
         let dialect = database.dialect
         let total = parsed.count
         let toImport = parsed
@@ -181,6 +211,9 @@ public struct ArticleImporter: Sendable {
                     if article.status == .scheduled, let at = article.publishAt {
                         try await db.update("articles").set("status", to: "scheduled").set("publish_at", to: at.milliseconds)
                             .where("id", .equal, created.id).run()
+                    }
+                    for correction in article.corrections {
+                        try await ArticleStore.insertCorrection(db, articleID: created.id, note: correction.note, at: correction.at)
                     }
                     progress("[\(index + 1)/\(total)] \(article.file) → \(article.input.slug) (\(article.status.rawValue))")
                 } catch let error as PublishingError {

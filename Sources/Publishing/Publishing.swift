@@ -25,7 +25,7 @@ public struct Publishing: Sendable {
         self.images = ImageStore(database: site.database, folder: site.configuration.dataDirectory + "/images", maxBytes: site.configuration.maxUploadBytes)
         self.tokens = APITokenStore(database: site.database, users: users)
         self.pages = ReaderPages(siteName: site.configuration.siteName, base: site.configuration.siteBase)
-        self.feeds = Feeds(siteName: site.configuration.siteName, base: site.configuration.siteBase)
+        self.feeds = Feeds(siteName: site.configuration.siteName, base: site.configuration.siteBase, theme: site.theme)
     }
 
     public var now: Timestamp { service.now() }

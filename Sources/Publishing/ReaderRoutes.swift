@@ -135,7 +135,7 @@ struct ReaderRoutes {
         try await cache.serve(request, key: SiteURL.feed.path, tags: [.feeds], contentType: "application/atom+xml; charset=utf-8") {
             let now = publishing.now
             let articles = try await store.latest(now: now, perPage: 50).articles
-            return (publishing.feeds.atom(title: publishing.site.configuration.siteName, selfURL: .feed, alternate: .home, articles: articles, now: now), now)
+            return (try publishing.feeds.atom(title: publishing.site.configuration.siteName, selfURL: .feed, alternate: .home, articles: articles, now: now), now)
         }
     }
 
@@ -145,7 +145,7 @@ struct ReaderRoutes {
             guard let section = try await store.section(slug: slug) else { throw PublishingError.notFound("The section") }
             let articles = try await store.latest(.section(section.id), now: now, perPage: 50).articles
             let title = "\(section.name) · \(publishing.site.configuration.siteName)"
-            return (publishing.feeds.atom(title: title, selfURL: .sectionFeed(slug), alternate: .section(slug), articles: articles, now: now), now)
+            return (try publishing.feeds.atom(title: title, selfURL: .sectionFeed(slug), alternate: .section(slug), articles: articles, now: now), now)
         }
     }
 

@@ -14,7 +14,8 @@ public protocol PermanentMailFailure: Error {
 }
 
 /// With no SMTP server configured (the demo), messages are written as files to a folder and the log says
-/// where, so a newcomer can still sign in. The log line never carries the message itself: it may hold a code.
+/// where, so a newcomer can still sign in. The log line never carries the message or its subject: both may hold
+/// a code. The file holds the plain-text part (the HTML part goes to SMTP only).
 public struct FolderMailTransport: MailTransport {
     public let folder: String
     public let from: String

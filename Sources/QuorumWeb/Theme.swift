@@ -42,15 +42,40 @@ public struct Theme: Sendable {
         for directory in [defaultDirectory] + (overrides.map { [$0] } ?? []) {
             try read(directory: directory, templates: &templates, assets: &assets)
         }
+        try checkEmails(templates)
         var library = MustacheLibrary()
         for (name, text) in templates {
             do {
-                try library.register(text, named: name)
+                // Plain-text templates (emails' text parts) escape nothing; every other template escapes HTML.
+                try library.register(name.hasSuffix(".txt") ? "{{% CONTENT_TYPE: TEXT }}" + text : text, named: name)
             } catch {
                 throw ConfigurationError("theme template \(name).mustache does not parse: \(error)")
             }
         }
         return Theme(library: library, assets: assets)
+    }
+
+    /// Every email is a pair, `email-NAME.txt` and `email-NAME.html`, and its text part starts with its subject
+    /// line: checked when the theme loads, so a broken override stops the start, not a sign-in.
+    static func checkEmails(_ templates: [String: String]) throws {
+        for name in templates.keys.sorted() where name.hasPrefix("email-") {
+            if name.hasSuffix(".txt") {
+                let base = String(name.dropLast(".txt".count))
+                guard templates[base + ".html"] != nil else {
+                    throw ConfigurationError("theme email \(name).mustache has no HTML part \(base).html.mustache")
+                }
+                guard templates[name]!.hasPrefix(EmailTemplate.subjectPrefix) else {
+                    throw ConfigurationError(
+                        "theme email \(name).mustache must start with its subject line ('\(EmailTemplate.subjectPrefix)…', then a blank line)"
+                    )
+                }
+            } else if name.hasSuffix(".html") {
+                let base = String(name.dropLast(".html".count))
+                guard templates[base + ".txt"] != nil else {
+                    throw ConfigurationError("theme email \(name).mustache has no text part \(base).txt.mustache")
+                }
+            }
+        }
     }
 
     private static func read(directory: String, templates: inout [String: String], assets: inout [String: Asset]) throws {

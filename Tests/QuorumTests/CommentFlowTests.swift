@@ -223,6 +223,17 @@ struct CommentFlowTests {
             let mail = try await f.outbox(to: "rude@example.com")
             #expect(mail.contains("Your comment was not published"))
             #expect(mail.contains { $0.hasPrefix("About your comments") })
+            // Both emails are rendered from the theme, with a text and an HTML part.
+            let parts = try await test.database.read { db in
+                try await db.select().columns("kind", "body_text", "body_html").from("outbox").where("to_address", .equal, "rude@example.com").all()
+                    .map { (try $0.decode(column: "kind", as: String.self), try $0.decode(column: "body_text", as: String.self), try $0.decode(column: "body_html", as: String?.self)) }
+            }
+            let rejection = try #require(parts.first { $0.0 == "comment-rejected" })
+            #expect(rejection.1.contains("\"Rude thing one.\"\n\nReason: Personal insult"))
+            #expect(rejection.2?.contains("Reason: Personal insult") == true)
+            let sanction = try #require(parts.first { $0.0 == "comment-sanction" })
+            #expect(sanction.1.contains("You may comment again after "))
+            #expect(sanction.2?.contains("You may comment again after ") == true)
             await #expect(throws: CommentError.self) { try await f.comments.write(articleID: f.article.id, author: author, body: "back again") }
             let record = try await test.database.read { db in try await CommentRows.authorRecord(author.id, on: db) }
             let until = try #require(record.commentingBannedUntil)
@@ -410,6 +421,13 @@ struct CommentFlowTests {
             _ = other
             #expect(f.events.count == 2)
         }
+    }
+
+    @Test func liveEventsTravelAsOneJSONDataLine() throws {
+        let event = CommentEvents.Event(commentID: 42, status: .withheld)
+        #expect(event.serverSentEvent == "event: comment\ndata: {\"id\":42,\"status\":\"withheld\"}\n\n")
+        let data = try #require(event.serverSentEvent.split(separator: "\n").first { $0.hasPrefix("data: ") })
+        #expect(try JSONDecoder().decode(CommentEvents.Event.self, from: Data(data.dropFirst(6).utf8)) == event)
     }
 
     @Test(arguments: TestDatabases.kinds)

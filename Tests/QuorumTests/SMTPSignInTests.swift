@@ -48,6 +48,11 @@ struct SMTPSignInTests {
             let text = try #require(message.text)
             let code = try #require(Browser.firstMatch(#"enter this code on the sign-in page: (\d{6})"#, in: text))
             #expect(message.subject?.contains(code) == true)
+            // Both parts come from the theme's email-signin templates, as multipart/alternative.
+            #expect(message.content_type == "multipart/alternative")
+            let html = try #require(message.html)
+            #expect(html.contains("<strong>\(code)</strong>"))
+            #expect(html.contains("href=\"http://localhost/signin/link?token="))
             try await browser.get(location)
             let done = try await browser.post("/signin/code", ["request": String(location.split(separator: "=").last!), "code": code])
             #expect(done.status == .seeOther)

@@ -1,46 +1,38 @@
 import Foundation
-import QuorumBus
-import QuorumMail
-import QuorumStore
-
-import QuorumWeb
 
 /// Quorum's built-in toxicity scorer: a logistic regression over word, word-pair and character n-gram
 /// features, trained by `scripts/train-toxicity.py` on the labelled comments in `scripts/toxicity-data`.
-/// Offline, no downloads, no I/O: the weights are compiled in. See docs/toxicity.md for what it measures and
-/// where it fails: it is a first filter that sends comments to humans, never a judge.
+/// Offline, no downloads: the weights ship as a resource of this target (`LocalToxicityModel`), read once on
+/// first use. See docs/toxicity.md for what it measures and where it fails: it is a first filter that sends
+/// comments to humans, never a judge.
 public struct LocalToxicityScorer: ToxicityScorer {
     public init() {}
 
     /// The threshold at which the documented precision and recall were measured.
-    public static var documentedThreshold: Double { LocalToxicityModel.threshold }
-
-    public func score(_ text: String) async throws -> Double {
-        Self.score(text)
+    public static var documentedThreshold: Double {
+        get throws { try LocalToxicityModel.shipped.get().threshold }
     }
 
-    /// The same score, synchronously.
-    public static func score(_ text: String) -> Double {
+    public func score(_ text: String) async throws -> Double {
+        try Self.score(text)
+    }
+
+    /// The same score, synchronously. Throws only if the model file is missing or malformed.
+    public static func score(_ text: String) throws -> Double {
+        score(text, model: try LocalToxicityModel.shipped.get())
+    }
+
+    static func score(_ text: String, model: LocalToxicityModel) -> Double {
         let feats = features(of: text)
-        guard !feats.isEmpty else { return 1 / (1 + exp(-LocalToxicityModel.bias)) }
-        let weights = Self.weights
+        guard !feats.isEmpty else { return 1 / (1 + exp(-model.bias)) }
         var sum = 0.0
         // In sorted order, as the training script sums: the same text always gets the same bits.
         for f in feats.sorted() {
-            if let w = weights[f] { sum += w }
+            if let w = model.weights[f] { sum += w }
         }
-        let z = LocalToxicityModel.bias + sum / Double(feats.count).squareRoot()
+        let z = model.bias + sum / Double(feats.count).squareRoot()
         return 1 / (1 + exp(-z))
     }
-
-    static let weights: [String: Double] = {
-        var table: [String: Double] = [:]
-        for line in LocalToxicityModel.weightsTable.split(separator: "\n") {
-            guard let tab = line.lastIndex(of: "\t"), let w = Double(line[line.index(after: tab)...]) else { continue }
-            table[String(line[..<tab])] = w
-        }
-        return table
-    }()
 
     // MARK: features: mirrors tokens() and features() in scripts/train-toxicity.py exactly
 

@@ -7,12 +7,15 @@ import QuorumMail
 import QuorumStore
 
 import QuorumWeb
+import Yams
 
 /// The demo newsroom that `quorum demo` loads on first start: an admin, five sections, six authors, more than
-/// thirty published articles with generated photos, one scheduled and one draft. Loading again is a no-op.
+/// thirty published articles with generated photos, one scheduled and one draft. The articles are Markdown files
+/// in `Resources/demo/`, loaded through the importer, so the demo exercises `quorum import`. Loading again is a no-op.
 public enum DemoContent {
     public static let adminEmail = "admin@demo.quorum.test"
-    public static let flagshipSlug = DemoArticles.flagship.slug
+    /// The article with every element of a wire story page; the demo seeds its comment thread.
+    public static let flagshipSlug = "coastal-states-agree-patrol-data-sharing"
 
     /// Loads what is missing and says what it did.
     public static func load(into database: Database, configuration: QuorumConfiguration, now: Timestamp = .now) async throws -> String {
@@ -33,79 +36,64 @@ public enum DemoContent {
         return done.isEmpty ? "already loaded" : done.joined(separator: "; ")
     }
 
+    /// The demo's files: `Resources/demo/newsroom.yaml` (sections, authors, the moment the dates are written for)
+    /// and `Resources/demo/articles/*.md`, Markdown with front matter as `quorum import` reads it.
+    static var folder: String { Bundle.module.bundleURL.appendingPathComponent("Resources/demo").path }
+
+    /// `newsroom.yaml`.
+    struct Newsroom: Decodable {
+        struct Section: Decodable { var slug: String; var name: String; var description: String }
+        struct Author: Decodable { var slug: String; var name: String; var bio: String }
+        var writtenAt: Date
+        var sections: [Section]
+        var authors: [Author]
+
+        static func load(_ path: String) throws -> Newsroom {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw ConfigurationError("the demo's \(path) is missing")
+            }
+            do {
+                return try YAMLDecoder().decode(Newsroom.self, from: text)
+            } catch {
+                throw ConfigurationError("the demo's \(path) is malformed: \(error)")
+            }
+        }
+    }
+
+    /// The address a demo article's hero gives for the N-th generated picture (1-based).
+    static func picturePlaceholder(_ number: Int) -> String { "/images/demo-picture-\(number).png" }
+
     static func loadNewsroom(store: ArticleStore, configuration: QuorumConfiguration, now: Timestamp) async throws -> Int {
+        let newsroom = try Newsroom.load(folder + "/newsroom.yaml")
         let images = ImageStore(database: store.database, folder: configuration.dataDirectory + "/images", maxBytes: .max)
-        for (position, section) in DemoArticles.sections.enumerated() {
+        for (position, section) in newsroom.sections.enumerated() {
             try await store.createSection(slug: section.slug, name: section.name, description: section.description, position: Int64(position), now: now)
         }
-        for author in DemoArticles.authors {
+        for author in newsroom.authors {
             try await store.createAuthor(slug: Slug.make(author.slug), name: author.name, bio: author.bio, now: now)
         }
         // One picture per palette, shared by articles, so the demo folder stays small.
-        var pictures: [String] = []
+        var pictures: [String: String] = [:]
         for (index, palette) in DemoPicture.palettes.enumerated() {
-            pictures.append(try await images.save(DemoPicture.png(palette: palette, seed: index + 3), now: now).url)
+            pictures[picturePlaceholder(index + 1)] = try await images.save(DemoPicture.png(palette: palette, seed: index + 3), now: now).url
         }
-        var count = 0
-        for (index, story) in DemoArticles.stories.enumerated() {
-            let input = ArticleInput(
-                slug: story.slug, headline: story.headline, standfirst: story.standfirst,
-                body: body(story), hero: HeroImage(
-                    url: pictures[index % pictures.count],
-                    alt: "An illustration for “\(story.headline)”: hills and a town skyline under a coloured sky",
-                    caption: "An illustration for this story.", credit: "Illustration: Quorum demo"
-                ),
-                section: story.section, authors: story.authors.map(Slug.make), tags: story.tags
-            )
-            let published = now.adding(seconds: -story.hoursAgo * 3600)
-            _ = try await store.create(input, now: published)
-            _ = try await store.publish(id: try await store.article(slug: story.slug)!.id, now: published)
-            count += 1
+        // The same importer as `quorum import`; only the dates move (to now) and the pictures get their addresses.
+        var articles = try ArticleImporter.read(directory: folder + "/articles", now: now)
+        let shift = now.milliseconds - Timestamp(newsroom.writtenAt).milliseconds
+        func moved(_ time: Timestamp) -> Timestamp { Timestamp(milliseconds: time.milliseconds + shift) }
+        for index in articles.indices {
+            articles[index].publishedAt = articles[index].publishedAt.map(moved)
+            articles[index].publishAt = articles[index].publishAt.map(moved)
+            for c in articles[index].corrections.indices {
+                articles[index].corrections[c].at = moved(articles[index].corrections[c].at)
+            }
+            if let url = articles[index].input.hero?.url, url.hasPrefix("/images/demo-picture-") {
+                guard let stored = pictures[url] else {
+                    throw ConfigurationError("\(articles[index].file): the demo draws no picture \(url)")
+                }
+                articles[index].input.hero?.url = stored
+            }
         }
-        let flagship = DemoArticles.flagship
-        let input = ArticleInput(
-            slug: flagship.slug, headline: flagship.headline, standfirst: flagship.standfirst,
-            body: body(flagship) + DemoArticles.flagshipExtra,
-            hero: HeroImage(
-                url: pictures[0],
-                alt: "Foreign ministers walk into the summit hall in Calden, the harbour visible through the windows behind them",
-                caption: "Marovian Foreign Minister Elin Sarkis (centre) speaks with the foreign ministers of Ostrava Bay (left) and the Lumen Islands as they enter the hall for the Coastal States Summit in Calden on 4 June.",
-                credit: "Photo: Harbour Wire / Lena Okafor / Pool"
-            ),
-            wireCredit: "Reporting by Ines Marlow and Tomas Rieck; Editing by Priya Nand and Owen Hale.",
-            section: flagship.section, authors: flagship.authors, tags: flagship.tags
-        )
-        let published = now.adding(seconds: -flagship.hoursAgo * 3600)
-        let article = try await store.create(input, now: published)
-        _ = try await store.publish(id: article.id, now: published)
-        _ = try await store.addCorrection(
-            articleID: article.id,
-            note: "An earlier version of this article gave the wrong day for the draft agreement's circulation. It was Tuesday, not Monday.",
-            now: published.adding(seconds: 1800)
-        )
-        count += 1
-
-        let scheduled = try await store.create(ArticleInput(
-            slug: "summit-communique-expected", headline: "Summit communiqué expected on patrol boats and harbour access",
-            standfirst: "Officials say the text is agreed except for one paragraph on fuel.",
-            body: "Diplomats worked through the night on the final wording.\n\n> “One paragraph, and it is about diesel,” an official said.",
-            section: "world", authors: ["amara-velde"], tags: ["Diplomacy"]
-        ), now: now)
-        _ = try await store.schedule(id: scheduled.id, at: now.adding(seconds: 3600), now: now)
-        _ = try await store.create(ArticleInput(
-            slug: "draft-harbour-feature", headline: "Draft: a day in the life of the harbour master",
-            body: "Notes for a feature. Not ready for readers.", section: "world", authors: ["amara-velde"]
-        ), now: now)
-        return count + 2
-    }
-
-    static func body(_ story: DemoArticles.Story) -> String {
-        var parts = story.paragraphs
-        // Attributed the way wire copy does it: “… they are,” Sarkis said.
-        var text = story.quote.text
-        if text.hasSuffix(".") { text = String(text.dropLast()) + "," }
-        let quote = "> “\(text)” \(story.quote.who.prefix(1).uppercased() + story.quote.who.dropFirst()) said."
-        parts.insert(quote, at: min(2, parts.count))
-        return parts.joined(separator: "\n\n")
+        return try await ArticleImporter(database: store.database).write(articles, now: now)
     }
 }

@@ -50,6 +50,35 @@ struct FeedAndOpenAPITests {
         }
     }
 
+    /// An entry's HTML comes from the theme's `feed-entry` template; a theme folder replaces it by file name.
+    @Test func feedEntriesAreRenderedThroughTheTheme() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("theme-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await LiveServer.run(.sqlite) { client, test in
+            let store = try await Fixtures.newsroom(test.database)
+            try await Fixtures.published(store, Fixtures.input("first", body: "Body *one* <b>x</b>"), at: Timestamp.now.adding(seconds: -200))
+            let feed = try await client.send("/feed.xml").text
+            // The default entry: hero figure with an absolute address, the body as HTML (raw HTML escaped), the credit,
+            // all escaped once more as the XML text of <content type="html">.
+            #expect(feed.contains("<content type=\"html\">&lt;figure&gt;&lt;img src=&quot;http"))
+            #expect(feed.contains("/images/0123456789abcdef.png&quot; alt=&quot;A harbour at dawn&quot;&gt;"))
+            #expect(feed.contains("&lt;figcaption&gt;Boats in the harbour. Photo: Harbour Wire / Ana Ruiz&lt;/figcaption&gt;&lt;/figure&gt;"))
+            #expect(feed.contains("Body &lt;em&gt;one&lt;/em&gt; &amp;lt;b&amp;gt;x&amp;lt;/b&amp;gt;"))
+            #expect(feed.contains("&lt;p&gt;(Reporting by Ana Ruiz; Editing by Ben Okafor)&lt;/p&gt;</content>"))
+        }
+        try "<div class=\"entry\">{{#hero}}<img src=\"{{url}}\">{{/hero}}{{{bodyHTML}}}<p>{{site.name}}</p></div>\n"
+            .write(toFile: folder + "/feed-entry.mustache", atomically: true, encoding: .utf8)
+        try await LiveServer.run(.sqlite, adjust: { $0.themeDirectory = folder; $0.siteName = "A & B" }) { client, test in
+            let store = try await Fixtures.newsroom(test.database)
+            try await Fixtures.published(store, Fixtures.input("first"), at: Timestamp.now.adding(seconds: -200))
+            let feed = try await client.send("/feed.xml").text
+            #expect(feed.contains("<content type=\"html\">&lt;div class=&quot;entry&quot;&gt;&lt;img src=&quot;http://"))
+            #expect(feed.contains("&lt;p&gt;A &amp;amp; B&lt;/p&gt;&lt;/div&gt;</content>"))
+            #expect(!feed.contains("figcaption"))
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func sitemapsAreWellFormedInTheirNamespaces(kind: DatabaseKind) async throws {
         try await LiveServer.run(kind) { client, test in

@@ -69,6 +69,28 @@ struct ImportTests {
     }
 
     @Test(arguments: TestDatabases.kinds)
+    func correctionsAreImportedWithTheirDates(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { test in
+            let text = "---\nslug: corrected\nheadline: C\nsection: world\npublished: 2026-05-01T09:00:00Z\ncorrections:\n"
+                + "  - at: 2026-05-01T10:30:00Z\n    note: \"An earlier version gave the wrong day.\"\n  - {at: \"2026-05-02T08:00:00Z\", note: Second fix}\n---\nBody.\n"
+            let parsed = try ArticleImporter.parse(file: "c.md", text: text)
+            #expect(parsed.corrections == [
+                .init(at: Timestamp(ISOTime.parse("2026-05-01T10:30:00Z")!), note: "An earlier version gave the wrong day."),
+                .init(at: Timestamp(ISOTime.parse("2026-05-02T08:00:00Z")!), note: "Second fix"),
+            ])
+            _ = try await ArticleImporter(database: test.database).run(directory: try Self.folder(["c.md": text]))
+            let article = try #require(try await ArticleStore(database: test.database).article(slug: "corrected"))
+            #expect(article.corrections.map(\.note) == ["An earlier version gave the wrong day.", "Second fix"])
+            #expect(article.corrections.first?.at == Timestamp(ISOTime.parse("2026-05-01T10:30:00Z")!))
+            for bad in ["corrections: oops", "corrections:\n  - at: 2026-05-01T10:30:00Z", "corrections:\n  - note: x\n    at: soon"] {
+                #expect(throws: ArticleImporter.Failure.self, "\(bad)") {
+                    try ArticleImporter.parse(file: "c.md", text: "---\nslug: c\nheadline: C\nsection: world\n\(bad)\n---\nx")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
     func aBadFileNamesItsLineAndNothingIsImported(kind: DatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { test in
             let importer = ArticleImporter(database: test.database)
