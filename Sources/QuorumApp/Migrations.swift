@@ -17,6 +17,7 @@ extension Migrations {
         comments004,
         optionalReviews005,
         threadIndexes006,
+        topLevelIndexes007,
     ]
 }
 
