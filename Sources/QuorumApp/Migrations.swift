@@ -18,6 +18,7 @@ extension Migrations {
         optionalReviews005,
         threadIndexes006,
         topLevelIndexes007,
+        replyIndex008,
     ]
 }
 
