@@ -17,6 +17,8 @@ extension Migrations {
         comments004,
         optionalReviews005,
         threadIndexes006,
+        topLevelIndexes007,
+        replyIndex008,
     ]
 }
 

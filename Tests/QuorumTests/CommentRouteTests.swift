@@ -334,11 +334,11 @@ struct CommentRouteTests {
             let port = try #require(browser.client.port)
             let stream = try RawHTTPStream(port: port, path: "/article/\(article.slug)/comments/live")
             defer { stream.close() }
-            #expect(try stream.read(until: ": listening", timeout: 10).contains("text/event-stream"))
+            #expect(try await stream.off { try $0.read(until: ": listening", timeout: 10) }.contains("text/event-stream"))
             try await LiveServer.signIn(browser, mail, email: "mod@example.com")
             try await browser.get("/moderation?queue=held")
             #expect(try await browser.post("/moderation/comments/\(held)", ["action": "approve"]).status == .seeOther)
-            let events = try stream.read(until: "event: comment", timeout: 10)
+            let events = try await stream.off { try $0.read(until: "event: comment", timeout: 10) }
             #expect(events.contains("data: {\"id\":\(held),\"status\":\"published\",\"slug\":\"\(article.slug)\"}"))
             let page = try await browser.get("/article/\(article.slug)/comments?fragment=1")
             #expect(page.text.contains("Soon live."))
@@ -408,4 +408,14 @@ final class RawHTTPStream: @unchecked Sendable {
     }
 
     func close() { _ = Glibc.close(descriptor) }
+}
+
+extension RawHTTPStream {
+    /// Runs a blocking read on a thread of its own: blocked in `recv`, it must not hold one of the few threads
+    /// Swift concurrency has, which the server under test needs to write what is being waited for.
+    func off<R: Sendable>(_ read: @escaping @Sendable (RawHTTPStream) throws -> R) async throws -> R {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try read(self) }) }
+        }
+    }
 }

@@ -190,7 +190,7 @@ import Testing
             let get = "GET /article/\(article.slug) HTTP/1.1\r\nHost: localhost\r\n\r\n"
             let stream = try RawHTTPStream(port: port, raw: "GET /test/slow HTTP/1.1\r\nHost: localhost\r\n\r\n" + get + get)
             defer { stream.close() }
-            let all = try stream.read(timeout: 10, what: "two pages") { $0.components(separatedBy: "</html>").count - 1 == 2 }
+            let all = try await stream.off { try $0.read(timeout: 10, what: "two pages") { $0.components(separatedBy: "</html>").count - 1 == 2 } }
             let slow = try #require(all.range(of: "slow answer"))
             let page = try #require(all.range(of: "Pipelined headline"))
             #expect(slow.lowerBound < page.lowerBound, "the slow response comes first")
@@ -199,7 +199,7 @@ import Testing
             // The same page again on a connection with nothing owed: from the fast path, byte for byte the same.
             let again = try RawHTTPStream(port: port, raw: get)
             defer { again.close() }
-            let text = try again.read(until: "</html>", timeout: 10)
+            let text = try await again.off { try $0.read(until: "</html>", timeout: 10) }
             #expect(text.hasSuffix(first.text), "the same bytes as the page the application rendered")
             #expect(text.contains("content-length: \(first.body.readableBytes)") || text.contains("Content-Length: \(first.body.readableBytes)"))
         }

@@ -185,17 +185,17 @@ struct PostgresBusTests {
             let held = try await CommentRouteTests.seedHeld("Heard everywhere.", on: test, article: article)
             let stream = try RawHTTPStream(port: try #require(b.client.port), path: "/article/harbour-vote/comments/live")
             defer { stream.close() }
-            #expect(try stream.read(until: ": listening", timeout: 10).contains("text/event-stream"))
+            #expect(try await stream.off { try $0.read(until: ": listening", timeout: 10) }.contains("text/event-stream"))
             // A page open on A itself hears it once: A applied it at once and skips its own echo.
             let own = try RawHTTPStream(port: try #require(a.client.port), path: "/article/harbour-vote/comments/live")
             defer { own.close() }
-            #expect(try own.read(until: ": listening", timeout: 10).contains("text/event-stream"))
+            #expect(try await own.off { try $0.read(until: ": listening", timeout: 10) }.contains("text/event-stream"))
             try await LiveServer.signIn(a.browser, mail, email: "mod@example.com")
             try await a.browser.get("/moderation?queue=held")
             #expect(try await a.browser.post("/moderation/comments/\(held)", ["action": "approve"]).status == .seeOther)
-            let events = try stream.read(until: "event: comment", timeout: 15)
+            let events = try await stream.off { try $0.read(until: "event: comment", timeout: 15) }
             #expect(events.contains("data: {\"id\":\(held),\"status\":\"published\",\"slug\":\"harbour-vote\"}"))
-            let heardOnA = own.readFor(seconds: 1.5)
+            let heardOnA = try await own.off { $0.readFor(seconds: 1.5) }
             #expect(heardOnA.components(separatedBy: "event: comment").count - 1 == 1, "once, not again as an echo: \(heardOnA)")
             #expect(try await b.client.send("/article/harbour-vote/comments").text.contains("Heard everywhere."))
         }
