@@ -88,3 +88,19 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Membership: the pure state machine, and the payment providers that feed it provider-neutral events.
+package.targets += [
+    .target(name: "MembershipEngine"),
+    .target(
+        name: "Payments",
+        dependencies: [
+            "MembershipEngine",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]
+    ),
+    .testTarget(name: "MembershipTests", dependencies: ["MembershipEngine", "Payments"]),
+]
