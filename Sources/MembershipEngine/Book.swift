@@ -25,6 +25,8 @@ public struct Book: Sendable, Hashable {
         case duplicate
         /// No membership known for it (yet): kept, applied if a later event links it.
         case parked
+        /// A provider event membership does not act on (its type), for no known membership: recorded only.
+        case ignored(String)
     }
 
     /// Records and applies one event: deduplicated by id, routed by its reference, parked when unroutable.
@@ -32,6 +34,7 @@ public struct Book: Sendable, Hashable {
     public mutating func receive(_ event: MembershipEvent) -> Receipt {
         guard seen.insert(event.id).inserted else { return .duplicate }
         guard let id = route(event) else {
+            if case let .unhandled(type) = event.kind { return .ignored(type) }
             parked.append(event)
             return .parked
         }

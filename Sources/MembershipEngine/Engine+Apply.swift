@@ -69,7 +69,8 @@ extension Engine {
             if m.firstPaidAt.map({ event.occurredAt < $0 }) ?? true { m.firstPaidAt = event.occurredAt }
             if m.lastPaid.map({ stamp > $0 }) ?? true { m.lastPaid = stamp }
             if m.paidThrough.map({ payment.periodEnd > $0 }) ?? true { m.paidThrough = payment.periodEnd }
-            m.failures.removeAll { !Engine.failureStillOpen($0, in: m) }
+            let settled = m
+            m.failures.removeAll { !Engine.failureStillOpen($0, in: settled) }
             return done(true, "Paid \(payment.amount.formatted()) for the period to \(day(payment.periodEnd))")
 
         case let .paymentFailed(failure):
