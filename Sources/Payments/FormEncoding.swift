@@ -6,27 +6,57 @@ public enum FormEncoding {
     /// RFC 3986 unreserved characters stay; everything else is %XX with upper-case hex; spaces become "+"
     /// (the HTML form encoding, which is also what PHP's urlencode, and so PayFast's signature, produces).
     public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        let hexDigits = Array("0123456789ABCDEF")
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 8)
+        escape(s, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    static func escape(_ s: String, into out: inout [UInt8]) {
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                  UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
-                out.append(Character(Unicode.Scalar(b)))
+                out.append(b)
             case UInt8(ascii: " "):
-                out.append("+")
+                out.append(UInt8(ascii: "+"))
             default:
-                out.append("%")
+                out.append(UInt8(ascii: "%"))
                 out.append(hexDigits[Int(b >> 4)])
                 out.append(hexDigits[Int(b & 0x0f)])
             }
         }
-        return out
+    }
+
+    /// The value without leading and trailing ASCII whitespace (what PHP's trim removes, less NUL and \v).
+    static func trimmed(_ s: String) -> String {
+        let u = s.utf8
+        func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        guard let first = u.firstIndex(where: { !space($0) }) else { return "" }
+        let last = u.lastIndex(where: { !space($0) })!
+        if first == u.startIndex, last == u.index(before: u.endIndex) { return s }
+        return String(s[first...last])
+    }
+
+    /// "a=1&b=x+y": each name and value escaped, pairs in order.
+    static func pairs(_ fields: some Sequence<FormField>, trimming: Bool) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        var first = true
+        for f in fields {
+            if !first { out.append(UInt8(ascii: "&")) }
+            first = false
+            escape(f.name, into: &out)
+            out.append(UInt8(ascii: "="))
+            escape(trimming ? trimmed(f.value) : f.value, into: &out)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func encode(_ fields: [FormField]) -> String {
-        fields.map { escape($0.name) + "=" + escape($0.value) }.joined(separator: "&")
+        pairs(fields, trimming: false)
     }
 
     /// Decodes a body into fields in the order they came; nil if a %-escape or the UTF-8 is broken.

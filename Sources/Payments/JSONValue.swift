@@ -21,25 +21,8 @@ public enum JSONValue: Sendable, Hashable, Decodable {
         else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 
-    /// Parses with JSONSerialization (several times faster than a Decodable enum on Linux).
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        let object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        return convert(object)
-    }
-
-    static func convert(_ any: Any) -> JSONValue {
-        switch any {
-        case let s as String: return .string(s)
-        case let n as NSNumber:
-            switch String(cString: n.objCType) {
-            case "c", "B": return .bool(n.boolValue)
-            case "d", "f": return .double(n.doubleValue)
-            default: return .int(n.int64Value)
-            }
-        case let a as [Any]: return .array(a.map(convert))
-        case let o as [String: Any]: return .object(o.mapValues(convert))
-        default: return .null
-        }
+        try bytes.withUnsafeBufferPointer { try JSONParser.parse($0) }
     }
 
     public subscript(key: String) -> JSONValue {

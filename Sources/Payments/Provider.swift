@@ -169,11 +169,15 @@ public enum PaymentError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Byte-wise comparison whose time does not depend on where the inputs differ.
-func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for (x, y) in zip(a, b) { difference |= x ^ y }
-    return difference == 0
+    return a.withUnsafeBufferPointer { x in
+        b.withUnsafeBufferPointer { y in
+            var difference: UInt8 = 0
+            for i in 0..<x.count { difference |= x[i] ^ y[i] }
+            return difference == 0
+        }
+    }
 }
 
 func hex(_ bytes: some Sequence<UInt8>) -> String {

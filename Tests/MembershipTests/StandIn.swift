@@ -16,10 +16,15 @@ final class StandIn: @unchecked Sendable {
 
     init(_ script: String, _ arguments: [String]) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = ["-u", StandIn.scripts.appendingPathComponent(script).path] + arguments
+        // The interpreter on PATH (where pip installed `stripe`), or QUORUM_PYTHON, as the SMTP sink does.
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [ProcessInfo.processInfo.environment["QUORUM_PYTHON"] ?? "python3", "-u",
+                       StandIn.scripts.appendingPathComponent(script).path] + arguments
         let out = Pipe()
+        let input = Pipe()
         p.standardOutput = out
+        // The stand-in exits when this pipe closes, whatever becomes of signals.
+        p.standardInput = input
         try p.run()
         var line = Data()
         let handle = out.fileHandleForReading
@@ -35,9 +40,13 @@ final class StandIn: @unchecked Sendable {
         }
         self.process = p
         self.port = port
+        self.input = input
     }
 
+    let input: Pipe
+
     deinit {
+        try? input.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }

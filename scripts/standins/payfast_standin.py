@@ -24,6 +24,8 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from lifetime import tie_to_parent
+
 DOCUMENTED_ORDER = [
     "merchant_id", "merchant_key", "return_url", "cancel_url", "notify_url", "name_first", "name_last",
     "email_address", "cell_number", "m_payment_id", "amount", "item_name", "item_description",
@@ -166,6 +168,7 @@ def main():
     p.add_argument("--passphrase", default="")
     args = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    tie_to_parent()
     print(f"PORT {server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

@@ -25,6 +25,8 @@ import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from lifetime import tie_to_parent
+
 import stripe
 
 CHECKOUT_SUBSCRIPTION_KEYS = [
@@ -198,6 +200,7 @@ def main():
     args = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     args.bound_port = server.server_address[1]
+    tie_to_parent()
     print(f"PORT {args.bound_port}", flush=True)
     try:
         server.serve_forever()

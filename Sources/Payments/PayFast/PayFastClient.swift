@@ -76,18 +76,15 @@ public struct PayFastClient: PaymentProvider {
     /// MD5 (lower-case hex) of `key=value` pairs in order joined by "&", values trimmed and form-escaped
     /// (upper-case %XX, "+" for spaces), empty values left out, then `passphrase=…` last when one is set.
     public static func checkoutSignature(_ fields: [FormField], passphrase: String) -> String {
-        var pairs = fields.compactMap { f -> String? in
-            let v = f.value.trimmingCharacters(in: .whitespaces)
-            return v.isEmpty ? nil : "\(f.name)=\(FormEncoding.escape(v))"
-        }
-        let salt = passphrase.trimmingCharacters(in: .whitespaces)
-        if !salt.isEmpty { pairs.append("passphrase=\(FormEncoding.escape(salt))") }
-        return md5(pairs.joined(separator: "&"))
+        var signed = fields.filter { !FormEncoding.trimmed($0.value).isEmpty }
+        let salt = FormEncoding.trimmed(passphrase)
+        if !salt.isEmpty { signed.append(FormField("passphrase", salt)) }
+        return md5(FormEncoding.pairs(signed, trimming: true))
     }
 
     public func checkout(_ request: CheckoutRequest) async throws -> CheckoutStart {
         let fields = checkoutFields(request)
-        let signed = fields.filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }
+        let signed = fields.filter { !FormEncoding.trimmed($0.value).isEmpty }
             + [FormField("signature", Self.checkoutSignature(fields, passphrase: configuration.passphrase))]
         guard let action = URL(string: configuration.host + "/eng/process") else {
             throw PaymentError.transport("the PayFast host setting is not a URL")
@@ -100,22 +97,18 @@ public struct PayFastClient: PaymentProvider {
     /// The string an ITN is signed over and confirmed with: the posted fields in the order received, up to (not
     /// including) `signature`, empty values kept, values form-escaped.
     public static func notificationParameterString(_ fields: [FormField]) -> String {
-        var pairs: [String] = []
-        for f in fields {
-            if f.name == "signature" { break }
-            pairs.append("\(f.name)=\(FormEncoding.escape(f.value.trimmingCharacters(in: .whitespaces)))")
-        }
-        return pairs.joined(separator: "&")
+        FormEncoding.pairs(fields.prefix { $0.name != "signature" }, trimming: true)
     }
 
     public static func notificationSignature(_ fields: [FormField], passphrase: String) -> String {
         var s = notificationParameterString(fields)
-        let salt = passphrase.trimmingCharacters(in: .whitespaces)
+        let salt = FormEncoding.trimmed(passphrase)
         if !salt.isEmpty { s += "&passphrase=\(FormEncoding.escape(salt))" }
         return md5(s)
     }
 
-    /// Checks, in this order: fields present, merchant, source address, signature, amount (within 0.01),
+    /// Checks, in this order: fields present, merchant, source address, signature, amount (within 0.01, for a
+    /// completed payment of a known membership),
     /// then PayFast's own confirmation (VALID). Only then the ITN becomes an event.
     public func receive(_ delivery: WebhookDelivery, context: ReceiveContext) async throws -> [MembershipEvent] {
         guard let fields = FormEncoding.decode(delivery.body) else { throw PaymentError.malformedBody("not a form") }
@@ -140,8 +133,9 @@ public struct PayFastClient: PaymentProvider {
         guard let gross = Money.parseDecimal(values["amount_gross"]!, currency: currency) else {
             throw PaymentError.malformedBody("amount_gross is not an amount")
         }
-        // Within 0.01: one minor unit.
-        if let expected = expectation?.amount, abs(gross.minor - expected.minor) > 1 {
+        // Within 0.01 (one minor unit), for payments: a cancellation notice carries no charge to compare.
+        if values["payment_status"]?.uppercased() == "COMPLETE", let expected = expectation?.amount,
+           abs(gross.minor - expected.minor) > 1 {
             throw PaymentError.amountMismatch(expected: expected.decimalString, received: gross.decimalString)
         }
         try await confirm(fields)

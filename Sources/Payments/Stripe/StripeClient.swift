@@ -5,12 +5,14 @@ import MembershipEngine
 /// for amount changes and cancellation, signed webhooks in.
 public struct StripeClient: PaymentProvider {
     public let name = "stripe"
-    public var configuration: StripeConfiguration
+    public let configuration: StripeConfiguration
     public var transport: any HTTPTransport
+    let keys: StripeSignature.Keys
 
     public init(configuration: StripeConfiguration, transport: any HTTPTransport = AsyncHTTPTransport()) {
         self.configuration = configuration
         self.transport = transport
+        self.keys = StripeSignature.Keys(configuration.webhookSecrets)
     }
 
     /// The form of `POST /v1/checkout/sessions`, in order.
@@ -51,9 +53,8 @@ public struct StripeClient: PaymentProvider {
     }
 
     public func receive(_ delivery: WebhookDelivery, context: ReceiveContext) async throws -> [MembershipEvent] {
-        try StripeSignature.verify(header: delivery.headers["stripe-signature"], body: delivery.body,
-                                   secrets: configuration.webhookSecrets, now: context.now,
-                                   tolerance: configuration.tolerance)
+        try StripeSignature.verify(header: delivery.headers["stripe-signature"], body: delivery.body, keys: keys,
+                                   now: context.now, tolerance: configuration.tolerance)
         return [try StripeEvents.parse(delivery.body)]
     }
 

@@ -9,19 +9,38 @@ public enum StripeSignature {
         public var signatures: [[UInt8]]
     }
 
+    /// Reads `t=` and every `v1=` of the header; other schemes are skipped.
     public static func parse(_ header: String) -> Header? {
         var timestamp: Int64?
         var signatures: [[UInt8]] = []
-        for item in header.split(separator: ",") {
-            let kv = item.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2 else { continue }
-            let key = kv[0].trimmingCharacters(in: .whitespaces)
-            let value = kv[1].trimmingCharacters(in: .whitespaces)
-            if key == "t" { timestamp = Int64(value) }
-            if key == "v1", let bytes = unhex(value) { signatures.append(bytes) }
+        for item in header.utf8.split(separator: UInt8(ascii: ",")) {
+            guard let eq = item.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let key = item[item.startIndex..<eq].filter { $0 != 0x20 }
+            let value = item[item.index(after: eq)...].filter { $0 != 0x20 }
+            if key == [UInt8(ascii: "t")] { timestamp = Int64(String(decoding: value, as: UTF8.self)) }
+            if key == [UInt8(ascii: "v"), UInt8(ascii: "1")], let bytes = unhex(value) { signatures.append(bytes) }
         }
         guard let timestamp else { return nil }
         return Header(timestamp: timestamp, signatures: signatures)
+    }
+
+    /// Signing secrets with their HMAC key schedule done once (the webhook hot path reuses it per delivery).
+    public struct Keys: Sendable {
+        let macs: [HMAC<SHA256>]
+
+        public init(_ secrets: [String]) {
+            macs = secrets.filter { !$0.isEmpty }.map { HMAC<SHA256>(key: SymmetricKey(data: Array($0.utf8))) }
+        }
+
+        func signatures(body: [UInt8], timestamp: Int64) -> [[UInt8]] {
+            let prefix = Array("\(timestamp).".utf8)
+            return macs.map { prepared in
+                var mac = prepared
+                mac.update(data: prefix)
+                mac.update(data: body)
+                return Array(mac.finalize())
+            }
+        }
     }
 
     public static func sign(body: [UInt8], timestamp: Int64, secret: String) -> [UInt8] {
@@ -39,13 +58,16 @@ public enum StripeSignature {
     /// Throws unless some v1 matches some secret and the timestamp is within `tolerance` of `now`.
     public static func verify(header: String?, body: [UInt8], secrets: [String], now: Date,
                               tolerance: TimeInterval) throws {
+        try verify(header: header, body: body, keys: Keys(secrets), now: now, tolerance: tolerance)
+    }
+
+    public static func verify(header: String?, body: [UInt8], keys: Keys, now: Date, tolerance: TimeInterval) throws {
         guard let header, !header.isEmpty else { throw PaymentError.signatureMissing }
         guard let parsed = parse(header) else { throw PaymentError.signatureMalformed }
         guard !parsed.signatures.isEmpty else { throw PaymentError.signatureMissing }
         var matched = false
-        for secret in secrets where !secret.isEmpty {
-            let expected = sign(body: body, timestamp: parsed.timestamp, secret: secret)
-            // Check every candidate so the time taken does not say which one matched.
+        // Every candidate is compared with every expected value, so the time taken does not say which matched.
+        for expected in keys.signatures(body: body, timestamp: parsed.timestamp) {
             for candidate in parsed.signatures where constantTimeEqual(expected, candidate) { matched = true }
         }
         guard matched else { throw PaymentError.signatureMismatch }
@@ -53,8 +75,7 @@ public enum StripeSignature {
         guard abs(age) <= tolerance else { throw PaymentError.signatureStale(ageSeconds: Int(age)) }
     }
 
-    static func unhex(_ s: String) -> [UInt8]? {
-        let u = Array(s.utf8)
+    static func unhex(_ u: [UInt8]) -> [UInt8]? {
         guard u.count % 2 == 0, u.count <= 256 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(u.count / 2)
