@@ -1,12 +1,32 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// The targets are the architecture (docs/architecture.md). Arrows point down only, and the compiler holds them:
+//
+//   quorum (executable) ─▶ QuorumApp (composition root: the only target that knows every feature)
+//   QuorumApp ─▶ Publishing · Accounts · Comments              (features: never import each other)
+//   features  ─▶ QuorumWeb (request context, errors, forms, JSON, dates, SiteURL, pages, page cache, seams)
+//   QuorumWeb ─▶ QuorumMail · QuorumBus ─▶ QuorumStore (database, dialects, migration runner, settings)
+//   Comments  ─▶ ReviewEngine (pure) ◀─ Simulator (pure)
+
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let sqlKit = Target.Dependency.product(name: "SQLKit", package: "sql-kit")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioConcurrency = Target.Dependency.product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+
 let package = Package(
     name: "quorum",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "quorum", targets: ["quorum"]),
-        .library(name: "Quorum", targets: ["Quorum"]),
+        .library(name: "QuorumApp", targets: ["QuorumApp"]),
         .library(name: "ReviewEngine", targets: ["ReviewEngine"]),
     ],
     dependencies: [
@@ -35,40 +55,68 @@ let package = Package(
         .target(name: "ReviewEngine"),
         // Synthetic communities run through the same engine, side by side with a majority-of-3 baseline.
         .target(name: "Simulator", dependencies: ["ReviewEngine", .product(name: "Yams", package: "Yams")]),
+
+        // The store: database (SQLite or PostgreSQL through SQLKit), dialect differences, the migration runner,
+        // site settings, secrets at rest and the audit log.
+        .target(name: "QuorumStore", dependencies: [
+            sqlKit, logging, metrics, crypto, nioCore, nioPosix, nioConcurrency,
+            .product(name: "SQLiteKit", package: "sqlite-kit"),
+            .product(name: "PostgresKit", package: "postgres-kit"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // What one instance tells the others: page-cache invalidations and live events (LISTEN/NOTIFY on PostgreSQL).
+        .target(name: "QuorumBus", dependencies: [
+            "QuorumStore", logging, metrics, nioConcurrency, serviceLifecycle,
+            .product(name: "PostgresKit", package: "postgres-kit"),
+        ]),
+        // Email: the outbox written in the caller's transaction, background delivery, the SMTP client.
+        .target(name: "QuorumMail", dependencies: [
+            "QuorumStore", logging, nioCore, nioPosix, nioConcurrency, serviceLifecycle, crypto,
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // The web foundation every feature builds on: request context and identity, one error shape mapped to
+        // HTTP in one place, forms, JSON, dates, every address (SiteURL), themes and page rendering, the page
+        // cache and its event-loop fast path, and the seams through which features meet.
         .target(
-            name: "Quorum",
+            name: "QuorumWeb",
             dependencies: [
-                "ReviewEngine",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                "QuorumStore", "QuorumBus", "QuorumMail", hummingbird, sqlKit, logging, metrics, nioCore, nioPosix,
+                nioConcurrency, httpTypes, crypto, serviceLifecycle,
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "SQLiteKit", package: "sqlite-kit"),
-                .product(name: "PostgresKit", package: "postgres-kit"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Ink", package: "Ink"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             resources: [.copy("Resources")]
         ),
+
+        // Features: each owns its tables (migrations), store, service, routes and views. None imports another.
+        .target(name: "Accounts", dependencies: [
+            "QuorumWeb", "QuorumStore", "QuorumMail", hummingbird, sqlKit, logging, crypto,
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+        ]),
+        .target(name: "Publishing", dependencies: [
+            "QuorumWeb", "QuorumStore", "QuorumBus", hummingbird, sqlKit, logging, metrics, nioCore,
+            nioConcurrency, serviceLifecycle, httpTypes,
+            .product(name: "Ink", package: "Ink"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "Comments", dependencies: [
+            "QuorumWeb", "QuorumStore", "QuorumBus", "QuorumMail", "ReviewEngine", hummingbird, sqlKit, logging,
+            nioCore, nioConcurrency, serviceLifecycle, asyncHTTPClient,
+        ]),
+
+        // The composition root: builds the application, lists migrations and services, wires the seams.
+        .target(name: "QuorumApp", dependencies: [
+            "QuorumStore", "QuorumBus", "QuorumMail", "QuorumWeb", "Accounts", "Publishing", "Comments",
+            "ReviewEngine", hummingbird, sqlKit, logging, metrics, nioCore, nioPosix, nioConcurrency,
+            serviceLifecycle,
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .executableTarget(
             name: "quorum",
             dependencies: [
-                "Quorum",
-                "ReviewEngine",
-                "Simulator",
+                "QuorumApp", "QuorumStore", "QuorumBus", "QuorumWeb", "Accounts", "Publishing", "Comments", "ReviewEngine",
+                "Simulator", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,7 +125,8 @@ let package = Package(
         .testTarget(
             name: "QuorumTests",
             dependencies: [
-                "Quorum",
+                "QuorumApp", "QuorumStore", "QuorumBus", "QuorumMail", "QuorumWeb", "Accounts", "Publishing",
+                "Comments", "ReviewEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

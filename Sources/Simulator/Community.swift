@@ -1,4 +1,5 @@
 import Foundation
+
 import ReviewEngine
 
 /// How a synthetic person reviews and writes.

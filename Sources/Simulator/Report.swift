@@ -1,4 +1,5 @@
 import Foundation
+
 import ReviewEngine
 
 /// What one policy achieved on one scenario.

@@ -1,5 +1,6 @@
 import Foundation
 import ReviewEngine
+
 import Yams
 
 /// A synthetic community and its timeline. Every field has a default, so a scenario file only states what

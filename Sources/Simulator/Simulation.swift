@@ -1,4 +1,5 @@
 import Foundation
+
 import ReviewEngine
 
 /// The two policies compared on the same community.

@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
-import Quorum
+
+import Accounts
+import Comments
+import Publishing
+import QuorumApp
+import QuorumStore
+import QuorumWeb
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

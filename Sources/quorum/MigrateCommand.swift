@@ -1,5 +1,11 @@
 import ArgumentParser
-import Quorum
+
+import Accounts
+import Comments
+import Publishing
+import QuorumApp
+import QuorumStore
+import QuorumWeb
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

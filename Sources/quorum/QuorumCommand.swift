@@ -2,7 +2,13 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
-import Quorum
+
+import Accounts
+import Comments
+import Publishing
+import QuorumApp
+import QuorumStore
+import QuorumWeb
 
 @main
 struct QuorumCommand: AsyncParsableCommand {
@@ -17,6 +23,8 @@ struct QuorumCommand: AsyncParsableCommand {
 
     /// Runs the command; problems with configuration or the environment end in one line and exit status 1.
     static func main() async {
+        // Before anything opens the database: metrics made before the backend exists would go nowhere.
+        Telemetry.bootstrap()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

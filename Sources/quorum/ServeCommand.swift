@@ -1,7 +1,14 @@
 import ArgumentParser
 import Hummingbird
 import Logging
-import Quorum
+
+import Accounts
+import Comments
+import Publishing
+import QuorumApp
+import QuorumBus
+import QuorumStore
+import QuorumWeb
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +44,9 @@ enum Server {
                 }
             }
             try await afterMigrations?(database, logger)
+            for problem in try await settingsProblems(database: database) {
+                logger.error("\(problem)")
+            }
             // PostgreSQL: instances sharing the database tell each other what changed (LISTEN/NOTIFY).
             let bus = try defaultBus(database: database, logger: logger)
             let app = try buildApplication(configuration: configuration, database: database, logger: logger, bus: bus) { _ in }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+
 import Simulator
 
 /// `quorum simulate SCENARIO`: runs a synthetic community through the review engine and, side by side, a

@@ -1,5 +1,11 @@
 import ArgumentParser
-import Quorum
+
+import Accounts
+import Comments
+import Publishing
+import QuorumApp
+import QuorumStore
+import QuorumWeb
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +30,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try site.configuration()
             let created = try await Store.using(configuration, migrate: true) { database in
-                try await APITokenStore(database: database).create(email: email, name: name)
+                try await APITokenStore(database: database, users: UserStore(database: database)).create(email: email, name: name)
             }
             if !(created.user.has(.editor) || created.user.has(.admin)) {
                 print("note: \(created.user.email) is not an editor; the admin API will refuse this token until they are")

@@ -4,7 +4,14 @@ import Hummingbird
 import HummingbirdTesting
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Accounts: sign-in, sessions, CSRF")
 struct AccountTests {
@@ -13,7 +20,7 @@ struct AccountTests {
         try await LiveServer.withBrowser(kind) { browser, mail, test in
             let page = try await browser.get("/signin?next=/account")
             #expect(page.status == .ok)
-            #expect(browser.cookie(Cookies.anonymousCSRF) != nil)
+            #expect(browser.cookie(SiteCookies.anonymousCSRF) != nil)
             let requested = try await browser.post("/signin", ["email": "  New.Reader@Example.com ", "next": "/account"])
             #expect(requested.status == .seeOther)
             let location = try #require(requested.headers[.location])
@@ -37,7 +44,7 @@ struct AccountTests {
             let account = try await browser.get("/account")
             #expect(account.status == .ok)
             #expect(account.text.contains("new.reader@example.com"))
-            let user = try #require(try await test.database.read { db in try await UserStore.find(where: "email", equals: "new.reader@example.com", on: db) })
+            let user = try #require(try await test.database.read { db in try await UserRows.find(where: "email", equals: "new.reader@example.com", on: db) })
             #expect(user.roles == [.reader])
             // The code is used up.
             let again = try await browser.post("/signin/code", ["request": String(location.split(separator: "=").last!), "code": code])
@@ -58,7 +65,7 @@ struct AccountTests {
             let token = try #require(Browser.firstMatch(#"token=([A-Za-z0-9_-]+)"#, in: path))
             let signedIn = try await browser.post("/signin/link", ["token": token])
             #expect(signedIn.status == .seeOther)
-            #expect(browser.cookie(Cookies.session) != nil)
+            #expect(browser.cookie(SiteCookies.session) != nil)
 
             try await browser.get(path)
             let reused = try await browser.post("/signin/link", ["token": token])
@@ -93,7 +100,7 @@ struct AccountTests {
             }
             let withRealCode = try await browser.post("/signin/code", ["request": id, "code": real])
             #expect(withRealCode.status == .gone, "the right code after five wrong ones must not work")
-            #expect(browser.cookie(Cookies.session) == nil)
+            #expect(browser.cookie(SiteCookies.session) == nil)
         }
     }
 
@@ -101,9 +108,9 @@ struct AccountTests {
     func signInGivesANewSessionIdEveryTime(kind: DatabaseKind) async throws {
         try await LiveServer.withBrowser(kind) { browser, mail, test in
             try await LiveServer.signIn(browser, mail, email: "twice@example.com")
-            let first = try #require(browser.cookie(Cookies.session))
+            let first = try #require(browser.cookie(SiteCookies.session))
             try await LiveServer.signIn(browser, mail, email: "twice@example.com")
-            let second = try #require(browser.cookie(Cookies.session))
+            let second = try #require(browser.cookie(SiteCookies.session))
             #expect(first != second)
             #expect(try await SessionStore(database: test.database).resolve(first) == nil, "the earlier session ends")
             #expect(try await SessionStore(database: test.database).resolve(second) != nil)
@@ -124,7 +131,7 @@ struct AccountTests {
 
             try await LiveServer.signIn(browser, mail, email: "csrf@example.com")
             try await browser.get("/account")
-            let anonymousToken = browser.cookie(Cookies.anonymousCSRF)
+            let anonymousToken = browser.cookie(SiteCookies.anonymousCSRF)
             #expect(try await browser.post("/account/name", ["name": "No token"], csrf: .some(nil)).status == .forbidden)
             // A signed-in reader's forms need the session's token; the anonymous cookie's token is foreign now.
             if let anonymousToken {
@@ -195,7 +202,7 @@ struct AccountTests {
             #expect(try await browser.post("/account/delete", ["confirm": "yes"]).status == .badRequest)
             let deleted = try await browser.post("/account/delete", ["confirm": "Delete my account"])
             #expect(deleted.status == .ok)
-            #expect(browser.cookie(Cookies.session) == nil)
+            #expect(browser.cookie(SiteCookies.session) == nil)
             let rows = try await test.database.read { db in
                 try await db.select().columns("email", "display_name", "status").from("users").all()
             }
@@ -247,7 +254,7 @@ struct AccountTests {
                 try await db.insert(into: "invitations").columns("email", "created_at").values(SQLBind("stranger@example.com"), SQLBind(0)).run()
             }
             try await LiveServer.signIn(browser, mail, email: "stranger@example.com")
-            #expect(browser.cookie(Cookies.session) != nil)
+            #expect(browser.cookie(SiteCookies.session) != nil)
 
             let troll = try await UserStore(database: test.database).create(email: "troll@example.com", displayName: "T", roles: [])
             try await UserModeration.setStatus(userID: troll.id, UserStatus(kind: .banned, reason: "threats"), actor: nil, in: test.database)
@@ -276,7 +283,7 @@ struct AccountTests {
             try await other.get("/signin")
             #expect(try await other.post("/signin/password", ["email": "pw@example.com", "password": "wrong password!"]).status == .unauthorized)
             #expect(try await other.post("/signin/password", ["email": "pw@example.com", "password": "correct horse battery"]).status == .seeOther)
-            #expect(other.cookie(Cookies.session) != nil)
+            #expect(other.cookie(SiteCookies.session) != nil)
         }
     }
 
@@ -295,9 +302,9 @@ struct AccountTests {
     }
 
     @Test func redirectsAfterSignInStayOnThisSite() {
-        #expect(SignInService.safeRedirect("/articles/x?y=1") == "/articles/x?y=1")
+        #expect(SiteURL.safeRedirect("/articles/x?y=1") == "/articles/x?y=1")
         for hostile in ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "", "/x\r\nSet-Cookie: a=b"] {
-            #expect(SignInService.safeRedirect(hostile) == "/", "\(hostile)")
+            #expect(SiteURL.safeRedirect(hostile) == "/", "\(hostile)")
         }
     }
 }

@@ -2,7 +2,14 @@ import Foundation
 import ReviewEngine
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Comments: the flow and the engine's decisions")
 struct CommentFlowTests {
@@ -399,7 +406,7 @@ struct CommentFlowTests {
             try await f.comments.moderate(commentID: comment.id, moderator: moderator, .approve)
             var iterator = stream.makeAsyncIterator()
             let event = await iterator.next()
-            #expect(event == CommentEvents.Event(commentID: comment.id, status: .published))
+            #expect(event == CommentEvents.Event(commentID: comment.id, status: .published, slug: f.article.slug))
             _ = other
             #expect(f.events.count == 2)
         }

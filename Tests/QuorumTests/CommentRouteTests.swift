@@ -9,7 +9,14 @@ import NIOConcurrencyHelpers
 import ReviewEngine
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Comments: pages, API and moderation over HTTP")
 struct CommentRouteTests {
@@ -332,7 +339,7 @@ struct CommentRouteTests {
             try await browser.get("/moderation?queue=held")
             #expect(try await browser.post("/moderation/comments/\(held)", ["action": "approve"]).status == .seeOther)
             let events = try stream.read(until: "event: comment", timeout: 10)
-            #expect(events.contains("data: {\"id\":\(held),\"status\":\"published\"}"))
+            #expect(events.contains("data: {\"id\":\(held),\"status\":\"published\",\"slug\":\"\(article.slug)\"}"))
             let page = try await browser.get("/article/\(article.slug)/comments?fragment=1")
             #expect(page.text.contains("Soon live."))
             #expect(!page.text.contains("<html"), "the fragment is the thread alone, for the page's script")

@@ -3,7 +3,14 @@ import Hummingbird
 import HummingbirdTesting
 import ServiceLifecycle
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Graceful shutdown")
 struct GracefulShutdownTests {

@@ -5,7 +5,14 @@ import HummingbirdTesting
 import NIOConcurrencyHelpers
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Mail delivery, admin pages, secrets in logs")
 struct MailAndAdminTests {
@@ -96,7 +103,7 @@ struct MailAndAdminTests {
             let secrets = [
                 message.signInCode, message.linkPath.flatMap { Browser.firstMatch(#"token=([^&]+)"#, in: $0) },
                 change.linkPath.flatMap { Browser.firstMatch(#"token=([^&]+)"#, in: $0) },
-                browser.cookie(Cookies.session), browser.csrf,
+                browser.cookie(SiteCookies.session), browser.csrf,
             ].compactMap { $0 }
             #expect(secrets.count == 5)
             let lines = capture.all

@@ -1,5 +1,12 @@
 import Foundation
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 import Testing
 
 @Suite("Multipart form parsing")

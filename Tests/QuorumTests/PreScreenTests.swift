@@ -3,7 +3,14 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// A scorer that answers a fixed score, or throws.
 private struct FixedScorer: ToxicityScorer {

@@ -4,7 +4,14 @@ import NIOCore
 import NIOPosix
 import Testing
 
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 // MARK: - Message rendering
 

@@ -2,7 +2,14 @@ import Foundation
 import HummingbirdTesting
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// Sign-in through a real SMTP server on loopback: the test reads the delivered message and uses its code and link.
 @Suite("Sign-in over real SMTP", .serialized)

@@ -2,7 +2,14 @@ import Foundation
 import ReviewEngine
 import SQLKit
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// The reader comment flow in a real browser: headless Chromium driven over WebDriver against the built
 /// `quorum` binary, with sign-in codes read from a real SMTP server. Screenshots of every step go to

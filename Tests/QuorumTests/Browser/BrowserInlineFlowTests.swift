@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// With JavaScript, the article page runs the whole flow in place: write, review, rate, through the JSON API.
 @Suite(

@@ -1,5 +1,12 @@
 import Foundation
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// A whole site for a browser test: a SQLite file prepared in-process (one published article, "harbour-vote",
 /// through ``CommentFixture``), a real SMTP server, and the built `quorum` binary serving that file on a free

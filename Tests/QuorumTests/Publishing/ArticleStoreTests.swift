@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Publishing store")
 struct ArticleStoreTests {
@@ -126,7 +133,7 @@ struct ArticleStoreTests {
     func apiTokensAreHashedAtRest(kind: DatabaseKind) async throws {
         try await TestDatabases.withDatabase(kind) { test in
             let token = try await Fixtures.token(test.database)
-            let tokens = APITokenStore(database: test.database)
+            let tokens = APITokenStore(database: test.database, users: UserStore(database: test.database))
             let found = try #require(try await tokens.authenticate(token))
             #expect(found.user.email == "editor@example.com")
             let stored = try await test.database.read { db in

@@ -6,7 +6,14 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// The wire tier of the cached-page fast path, in the same pipeline the server builds: raw bytes in, raw bytes
 /// out, with the real HTTP/1 decoder and encoder behind it and the application's side read from the end.

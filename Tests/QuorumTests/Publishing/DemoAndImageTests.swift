@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Demo content and images")
 struct DemoAndImageTests {

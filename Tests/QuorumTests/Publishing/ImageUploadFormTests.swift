@@ -1,7 +1,14 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 import Testing
 
 @Suite("Image upload form on the admin pages")

@@ -2,7 +2,14 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOConcurrencyHelpers
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// A small newsroom for publishing tests: two sections, two authors, and helpers to publish and to call the admin API.
 enum Fixtures {
@@ -32,7 +39,7 @@ enum Fixtures {
     /// An API token for a new user with `roles`.
     static func token(_ database: Database, roles: Set<Role> = [.editor], email: String = "editor@example.com") async throws -> String {
         _ = try await UserStore(database: database).create(email: email, displayName: "Ed", roles: roles)
-        return try await APITokenStore(database: database).create(email: email, name: "test").token
+        return try await APITokenStore(database: database, users: UserStore(database: database)).create(email: email, name: "test").token
     }
 
     static func json(_ object: Any) -> ByteBuffer {

@@ -2,7 +2,14 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Reader pages")
 struct ReaderRouteTests {

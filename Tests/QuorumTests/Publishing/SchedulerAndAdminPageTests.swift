@@ -2,7 +2,14 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 @Suite("Scheduled publishing and admin pages")
 struct SchedulerAndAdminPageTests {
@@ -41,7 +48,7 @@ struct SchedulerAndAdminPageTests {
             _ = try await UserStore(database: test.database).create(email: "reader@example.com", displayName: "R", roles: [.reader])
             _ = try await UserStore(database: test.database).create(email: "editor@example.com", displayName: "Ed", roles: [.editor])
             // A bearer token does not open the pages: they are for signed-in editors.
-            let token = try await APITokenStore(database: test.database).create(email: "editor@example.com", name: "t").token
+            let token = try await APITokenStore(database: test.database, users: UserStore(database: test.database)).create(email: "editor@example.com", name: "t").token
             #expect(try await browser.get("/admin/articles", headers: [.authorization: "Bearer \(token)"]).status == .unauthorized)
 
             try await LiveServer.signIn(browser, mail, email: "editor@example.com")

@@ -4,7 +4,14 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOConcurrencyHelpers
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// A minimal browser over the test client: keeps cookies, fills in the CSRF token of the last page, sends
 /// the site's Origin with posts, and never follows redirects (tests look at them).
@@ -156,7 +163,7 @@ extension LiveServer {
     static func signIn(_ browser: Browser, _ mail: CapturedMail, email: String, next: String = "/") async throws {
         let before = mail.messages.filter { $0.to == email }.count
         // A signed-in browser is sent on from /signin; its forms carry the session's token, from any page with a form.
-        try await browser.get(browser.cookie(Cookies.session) == nil ? "/signin?next=\(next)" : "/account")
+        try await browser.get(browser.cookie(SiteCookies.session) == nil ? "/signin?next=\(next)" : "/account")
         let requested = try await browser.post("/signin", ["email": email, "next": next])
         guard requested.status == .seeOther, let location = requested.headers[.location] else {
             throw RequestError.badRequest("sign-in request failed: \(requested.status) \(String(buffer: requested.body))")

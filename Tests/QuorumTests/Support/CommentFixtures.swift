@@ -1,6 +1,13 @@
 import Foundation
 import NIOConcurrencyHelpers
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 import ReviewEngine
 import SQLKit
 
@@ -20,7 +27,7 @@ struct CommentFixture: Sendable {
         let clock = NIOLockedValueBox(Timestamp.now)
         let bus = LocalInvalidationBus()
         let events = CommentEvents(bus: bus)
-        let comments = CommentService(site: site, bus: bus, screen: screen, events: events, now: { clock.withLockedValue { $0 } })
+        let comments = CommentService(site: site, bus: bus, articles: PublishedArticles(), screen: screen, events: events, now: { clock.withLockedValue { $0 } })
         let store = ArticleStore(database: test.database)
         _ = try await store.createSection(slug: "news", name: "News")
         let draft = try await store.create(ArticleInput(slug: "harbour-vote", headline: "Council votes on the harbour", body: "Text.", section: "news"))

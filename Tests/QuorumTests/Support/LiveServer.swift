@@ -2,7 +2,14 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 
 /// Runs the real application on a loopback port with a fresh database and hands the test an HTTP client.
 enum LiveServer {

@@ -1,7 +1,14 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-@testable import Quorum
+@testable import Accounts
+@testable import Comments
+@testable import Publishing
+@testable import QuorumApp
+@testable import QuorumBus
+@testable import QuorumMail
+@testable import QuorumStore
+@testable import QuorumWeb
 import SQLKit
 
 /// Fresh, migrated databases for tests: SQLite always, PostgreSQL when `QUORUM_TEST_POSTGRES_URL` is set.
@@ -37,6 +44,8 @@ enum TestDatabases {
 
     /// A new migrated database of `kind`. Call `close()` when done (``withDatabase`` does).
     static func fresh(_ kind: DatabaseKind, migrated: Bool = true) async throws -> TestDatabase {
+        // As the executable does first thing: the pool's gauges must be made after the metrics backend exists.
+        Telemetry.bootstrap()
         switch kind {
         case .sqlite:
             let path = folder + "/" + uniqueName("db") + ".sqlite"

@@ -1,0 +1,23 @@
+import Hummingbird
+
+import QuorumWeb
+
+/// How the composition root installs accounts: the middleware every request passes (sessions, rate limits on
+/// state-changing requests, CSRF) and the sign-in, account and people-admin routes.
+public enum AccountsFeature {
+    /// Installs, in order: who is asking (session cookie), rate limits on POSTs, the CSRF check.
+    public static func addMiddleware(to router: Router<QuorumContext>, site: Site) {
+        router.add(middleware: SessionMiddleware(sessions: site.sessions, secureCookies: site.secureCookies))
+        router.add(middleware: PostRateLimitMiddleware(limiter: site.limiter, settings: site.settings))
+        router.add(middleware: CSRFMiddleware(
+            siteOrigin: CSRFMiddleware.origin(of: site.configuration.siteURL) ?? site.configuration.siteBase,
+            multipartLimit: MultipartForm.limit(forFilesOf: site.configuration.maxUploadBytes)
+        ))
+    }
+
+    public static func addRoutes(to router: Router<QuorumContext>, site: Site) {
+        SignInRoutes(site: site).addRoutes(to: router)
+        AccountRoutes(site: site).addRoutes(to: router)
+        AdminUserRoutes(site: site).addRoutes(to: router)
+    }
+}

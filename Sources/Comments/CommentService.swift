@@ -1,0 +1,183 @@
+import Foundation
+import Logging
+import QuorumBus
+import QuorumMail
+import QuorumStore
+import QuorumWeb
+import ReviewEngine
+
+import SQLKit
+
+/// The comment flow: write, review three others, rate your own, peers decide, moderators finish.
+///
+/// Policy lives in `ReviewEngine` (pure); this service loads what the engine needs from the store, calls it,
+/// and saves and applies what it returns, each step in one transaction.
+public struct CommentService: Sendable {
+    public let site: Site
+    let bus: any InvalidationBus
+    /// Where comments learn about the article they belong to (Publishing provides it).
+    let articles: any ArticleDirectory
+    let screen: any CommentScreen
+    let events: CommentEvents
+    let now: @Sendable () -> Timestamp
+    let logger: Logger
+
+    /// Reviews asked of a writer when the engine's settings are unavailable (its default).
+    public static let requiredReviews = 3
+    public static let defaultMaximumLength = 3000
+
+    public init(
+        site: Site, bus: any InvalidationBus, articles: any ArticleDirectory, screen: any CommentScreen, events: CommentEvents,
+        now: @escaping @Sendable () -> Timestamp
+    ) {
+        self.site = site
+        self.bus = bus
+        self.articles = articles
+        self.screen = screen
+        self.events = events
+        self.now = now
+        self.logger = site.logger
+    }
+
+    var database: Database { site.database }
+
+    // MARK: Settings
+
+    /// The review engine with the site's settings and its learned model. A stored row that cannot be read is
+    /// left out (its defaults stand in): it was reported at start-up and is shown on the settings page.
+    func engine() async throws -> Engine {
+        var engine = Engine()
+        let rows = CommentSettingsRows.self
+        if case .success(let settings?) = rows.decode(ReviewEngine.Settings.self, try await site.settings.get(rows.engineSettings), key: rows.engineSettings) {
+            engine.settings = settings
+        }
+        if case .success(let model?) = rows.decode(ModelState.self, try await site.settings.get(rows.engineModel), key: rows.engineModel) {
+            engine.model = model
+        }
+        return engine
+    }
+
+    public func saveEngineSettings(_ settings: ReviewEngine.Settings) async throws {
+        try await site.settings.set("review_engine_settings", String(decoding: try JSONEncoder().encode(settings), as: UTF8.self))
+    }
+
+    public struct SiteRules: Sendable {
+        public var membersOnly: Bool
+        public var closeAfterDays: Int?
+        public var maximumLength: Int
+    }
+
+    public func rules() async throws -> SiteRules {
+        SiteRules(
+            membersOnly: try await site.settings.get("comments_who") == "members",
+            closeAfterDays: try await site.settings.get("comments_close_after_days").flatMap(Int.init),
+            maximumLength: try await site.settings.get("comment_max_length").flatMap(Int.init) ?? Self.defaultMaximumLength
+        )
+    }
+
+    // MARK: Who may comment
+
+    /// The published article `id`, or nil: comments belong to published articles only.
+    func article(_ id: Int64, on db: any SQLDatabase) async throws -> ArticleSummary? {
+        try await articles.article(id: id, on: db).flatMap { $0.isPublished ? $0 : nil }
+    }
+
+    public func article(slug: String) async throws -> ArticleSummary? {
+        try await database.read { db in try await articles.article(slug: slug, on: db).flatMap { $0.isPublished ? $0 : nil } }
+    }
+
+    /// The slug of a comment's article, whatever the article's state (for links back to it).
+    public func slug(ofArticle id: Int64) async throws -> String? {
+        try await database.read { db in try await articles.article(id: id, on: db)?.slug }
+    }
+
+    /// Whether comments on `article` are open now (per article, and the site's automatic closing).
+    public func isOpen(_ article: ArticleSummary, rules: SiteRules) -> Bool {
+        guard article.commentsOpen else { return false }
+        if let days = rules.closeAfterDays, let published = article.publishedAt,
+           now() > published.adding(seconds: Double(days) * 86_400)
+        {
+            return false
+        }
+        return true
+    }
+
+    /// Throws the reason `user` may not comment now, if there is one.
+    public func checkMayComment(_ user: User, rules: SiteRules) async throws {
+        let status = user.status.effective(at: now())
+        guard status.kind == .active else { throw CommentError.suspended }
+        if rules.membersOnly && !(user.has(.member) || user.has(.moderator) || user.has(.editor) || user.has(.admin)) {
+            throw CommentError.membersOnly
+        }
+        let record = try await database.read { db in try await CommentRows.authorRecord(user.id, on: db) }
+        if record.commentingRevoked { throw CommentError.banned(until: nil) }
+        if let until = record.commentingBannedUntil, until > now().date { throw CommentError.banned(until: Timestamp(until)) }
+    }
+
+    // MARK: 1. Write
+
+    /// Creates the comment as a draft, after the cheap pre-screen rules. The author then reviews others.
+    public func write(articleID: Int64, author: User, body raw: String, parentID: Int64? = nil) async throws -> Comment {
+        let rules = try await rules()
+        let body = Self.normalise(raw)
+        guard !body.isEmpty else { throw CommentError.empty }
+        guard body.count <= rules.maximumLength else { throw CommentError.tooLong(rules.maximumLength) }
+        try await checkMayComment(author, rules: rules)
+        let history = try await history(of: author.id)
+        if case .refuse(let code, let message) = await screen.screen(body, author: history, final: false, now: now()) {
+            throw CommentError.refused(code, message)
+        }
+        let engine = try await engine()
+        let now = now()
+        let asked = try await database.read { db in
+            let record = try await CommentRows.reviewerRecord(author.id, on: db)
+            let queue = try await self.waitingQueue(excluding: author.id, on: db)
+            return engine.reviewsToAsk(of: record, waiting: queue.count, oldestWaitingSince: queue.oldest?.date, now: now.date)
+        }
+        let id = try await database.transaction { db -> Int64 in
+            guard let article = try await self.article(articleID, on: db) else { throw CommentError.articleNotFound }
+            guard self.isOpen(article, rules: rules) else { throw CommentError.closed }
+            if let parentID {
+                guard let parent = try await CommentRows.find(parentID, on: db), parent.articleID == articleID, parent.status == .published
+                else { throw CommentError.replyToUnpublished }
+            }
+            return try await db.insert(into: "comments")
+                .columns("article_id", "author_id", "parent_id", "body", "status", "created_at", "reviews_required", "reviews_optional")
+                .values(SQLBind(articleID), SQLBind(author.id), SQLBind(parentID), SQLBind(body), SQLBind(CommentStatus.draft.rawValue),
+                        SQLBind(now.milliseconds), SQLBind(asked.required), SQLBind(asked.optional))
+                .returning("id").first(decodingColumn: "id", as: Int64.self)!
+        }
+        return try await comment(id)!
+    }
+
+    /// Trims, unifies line endings and drops control characters other than newlines and tabs.
+    static func normalise(_ text: String) -> String {
+        let unified = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        let cleaned = String(String.UnicodeScalarView(unified.unicodeScalars.filter { scalar in
+            scalar == "\n" || scalar == "\t" || !(CharacterSet.controlCharacters.contains(scalar))
+        }))
+        return cleaned.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func history(of authorID: Int64) async throws -> AuthorHistory {
+        let since = now().adding(seconds: -86_400).milliseconds
+        let rows = try await database.read { db in
+            try await db.select().columns("body", "created_at").from("comments").where("author_id", .equal, authorID)
+                .where("created_at", .greaterThan, since).where("status", .notEqual, CommentStatus.deleted.rawValue)
+                .orderBy("created_at", .descending).limit(50).all()
+        }
+        let recent = try rows.map { (body: try $0.decode(column: "body", as: String.self), at: Timestamp(milliseconds: try $0.decode(column: "created_at", as: Int64.self))) }
+        return AuthorHistory(recent: recent, lastCommentAt: recent.first?.at)
+    }
+
+    public func comment(_ id: Int64) async throws -> Comment? {
+        try await database.read { db in try await CommentRows.find(id, on: db) }
+    }
+
+    /// A comment that `user` wrote, or an error naming why not.
+    public func own(_ id: Int64, by user: User) async throws -> Comment {
+        guard let comment = try await comment(id) else { throw CommentError.notFound }
+        guard comment.authorID == user.id else { throw CommentError.notYours }
+        return comment
+    }
+}

@@ -1,0 +1,94 @@
+import Accounts
+import Comments
+import Hummingbird
+import Logging
+import NIOCore
+import Publishing
+import QuorumBus
+import QuorumMail
+import QuorumStore
+import QuorumWeb
+
+import ServiceLifecycle
+
+/// Builds the web application for an open store. The caller owns the database: it opens it (and migrates)
+/// before, and closes it after the application has stopped.
+///
+/// `configureRouter` lets an embedding program or a test add routes next to Quorum's own. `clock` is the time
+/// publishing reads (tests move it forward instead of sleeping); `bus` carries page-cache invalidations and
+/// comment notices between instances: by default ``PostgresBus`` on PostgreSQL (instances may share the
+/// database), ``LocalInvalidationBus`` on SQLite (one process). A bus that is also a `Service` (the PostgreSQL
+/// one listens on a connection of its own) runs with the application and stops with it. `mailTransport`
+/// replaces where email goes (tests); by default it is the configured SMTP server, or a folder.
+public func buildApplication(
+    configuration: QuorumConfiguration,
+    database: Database,
+    logger: Logger,
+    clock: SiteClock = .system,
+    bus: (any InvalidationBus)? = nil,
+    mailTransport: (any MailTransport)? = nil,
+    configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
+) throws -> some ApplicationProtocol {
+    let bus = try bus ?? defaultBus(database: database, logger: logger)
+    let built = try buildRouter(
+        configuration: configuration, database: database, logger: logger, clock: clock, bus: bus, configureRouter: configureRouter
+    )
+    let cache = built.publishing.cache
+    let transport = mailTransport ?? MailTransports.make(configuration: configuration, logger: logger)
+    return Application(
+        router: built.router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [CachedPageChannelHandler(cache: cache, installsWireTier: true)])),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: nil
+        ),
+        services: [
+            PublishingScheduler(service: built.publishing.service, interval: configuration.schedulerInterval, logger: logger),
+            MailDelivery(database: database, transport: transport, signal: built.site.mail, logger: logger),
+            CommentSweeper(comments: built.comments, interval: .seconds(60)),
+            RateLimitPruner(limiter: built.site.limiter, logger: logger),
+        ] + [bus].compactMap { $0 as? any Service },
+        logger: logger
+    )
+}
+
+/// The bus a site gets unless told otherwise: PostgreSQL's between instances, else in-process.
+public func defaultBus(database: Database, logger: Logger) throws -> any InvalidationBus {
+    try PostgresBus.forSite(database: database, logger: logger) ?? LocalInvalidationBus()
+}
+
+/// The router with every route of the site, and the features behind it. This is the one place that knows every
+/// feature: it builds each, wires the seams between them (Publishing's article directory for Comments, the
+/// comment thread as a section of the article page, every feature's part of the API description) and installs
+/// their routes behind the site-wide middleware.
+func buildRouter(
+    configuration: QuorumConfiguration,
+    database: Database,
+    logger: Logger,
+    clock: SiteClock = .system,
+    bus: any InvalidationBus = LocalInvalidationBus(),
+    configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
+) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing, comments: CommentService) {
+    Telemetry.bootstrap()
+    let theme = try Theme.load(overrides: configuration.themeDirectory)
+    let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
+    let cache = PageCache(bus: bus)
+    let publishing = Publishing(site: site, bus: bus, cache: cache, users: site.users, now: clock.now)
+    let comments = CommentService(
+        site: site, bus: bus, articles: PublishedArticles(), screen: SitePreScreen.configured(site: site),
+        events: CommentEvents(bus: bus), now: clock.now
+    )
+
+    let router = Router(context: QuorumContext.self)
+    router.add(middleware: PageCacheFastPath(cache: cache))
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ErrorMiddleware(pages: site.pages))
+    AccountsFeature.addMiddleware(to: router, site: site)
+    OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments] }).addRoutes(to: router)
+    AssetRoutes(site: site).addRoutes(to: router)
+    AccountsFeature.addRoutes(to: router, site: site)
+    publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)])
+    comments.addRoutes(to: router, cache: cache)
+    configureRouter?(router)
+    return (router, site, publishing, comments)
+}

@@ -1,0 +1,35 @@
+import Hummingbird
+import QuorumBus
+import QuorumMail
+
+import QuorumStore
+
+/// The theme's static files under `/assets/`, served from memory with long-lived caching when versioned.
+package struct AssetRoutes {
+    let site: Site
+
+    package init(site: Site) {
+        self.site = site
+    }
+
+    package func addRoutes(to router: Router<QuorumContext>) {
+        router.get("assets/:name") { request, context in
+            let name = try context.parameters.require("name")
+            guard let asset = site.theme.assets[name] else { throw RequestError.notFound("No such file.") }
+            let etag = "\"\(asset.version)\""
+            if request.headers[.ifNoneMatch] == etag {
+                return Response(status: .notModified, headers: [.eTag: etag])
+            }
+            let versioned = request.uri.queryParameters["v"].map { String($0) == asset.version } ?? false
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: asset.contentType,
+                    .eTag: etag,
+                    .cacheControl: versioned ? "public, max-age=31536000, immutable" : "public, max-age=300",
+                ],
+                body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
+            )
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import Hummingbird
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+import QuorumBus
+import QuorumMail
+
+import QuorumStore
+
+/// A rendered page ready to send: the body and all headers computed once, when it was rendered.
+public struct CachedPage: Sendable {
+    public let body: ByteBuffer
+    public let etag: String
+    public let lastModified: String
+    public let headers: HTTPFields
+    public let notModifiedHeaders: HTTPFields
+    /// The response heads the event-loop fast path writes as they are (``CachedPageChannelHandler``).
+    let okHead: HTTPResponse
+    let notModifiedHead: HTTPResponse
+
+    public init(html: String, contentType: String = "text/html; charset=utf-8", lastModified: Timestamp, cacheControl: String) {
+        self.body = ByteBuffer(string: html)
+        self.etag = "\"\(ContentHash.short(html.utf8))\""
+        self.lastModified = HTTPDate.format(lastModified)
+        self.notModifiedHeaders = [.eTag: etag, .lastModified: self.lastModified, .cacheControl: cacheControl]
+        var headers = notModifiedHeaders
+        headers[.contentType] = contentType
+        self.headers = headers
+        var withLength = headers
+        withLength[.contentLength] = String(body.readableBytes)
+        self.okHead = HTTPResponse(status: .ok, headerFields: withLength)
+        self.notModifiedHead = HTTPResponse(status: .notModified, headerFields: notModifiedHeaders)
+    }
+
+    /// Whether a client holding a copy may keep it (`If-None-Match`, or failing that `If-Modified-Since`).
+    func isNotModified(for headers: HTTPFields) -> Bool {
+        if let match = headers[.ifNoneMatch] {
+            return match == etag || match == "*" || match.split(separator: ",").contains {
+                $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag
+            }
+        }
+        if let since = headers[.ifModifiedSince] { return since == lastModified }
+        return false
+    }
+
+    /// The head and body the event-loop fast path sends: 304 without a body when the client has this version.
+    func reply(to headers: HTTPFields) -> (head: HTTPResponse, body: ByteBuffer?) {
+        isNotModified(for: headers) ? (notModifiedHead, nil) : (okHead, body)
+    }
+
+    /// 304 when the client already has this version, else the page.
+    public func response(to request: Request) -> Response {
+        if isNotModified(for: request.headers) {
+            return Response(status: .notModified, headers: notModifiedHeaders)
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+}
+
+/// Rendered reader pages kept in memory, keyed by address, each tagged with what it shows.
+///
+/// A page rendered while an invalidation happens is not stored (the generation check), so a page can never
+/// outlive the change that made it stale.
+public final class PageCache: Sendable {
+    struct State {
+        var pages: [String: (page: CachedPage, tags: Set<CacheTag>, storedAt: Int)] = [:]
+        var byTag: [CacheTag: Set<String>] = [:]
+        var generation: UInt64 = 0
+
+        mutating func removeAll() {
+            pages.removeAll(keepingCapacity: true)
+            byTag.removeAll(keepingCapacity: true)
+        }
+    }
+    private let state = NIOLockedValueBox(State())
+    public let capacity: Int
+    /// Pages answered from memory, counted as `quorum_page_cache_hits`.
+    let hits = Counter(label: "quorum_page_cache_hits")
+    public static let cacheControl = "public, max-age=60"
+
+    public init(bus: any InvalidationBus, capacity: Int = 5_000) {
+        self.capacity = capacity
+        bus.subscribe { [weak self] message in
+            if message.everything {
+                self?.dropAll()
+            } else if !message.tags.isEmpty {
+                self?.drop(message.tags)
+            }
+        }
+    }
+
+    /// A page older than this is rendered again even if no change was announced: the backstop for an
+    /// announcement that could not reach another instance.
+    public static let maximumAge = 300
+
+    public func page(_ key: String, now: Int = time(nil)) -> CachedPage? {
+        state.withLockedValue { state in
+            guard let entry = state.pages[key], now - entry.storedAt < Self.maximumAge else { return nil }
+            return entry.page
+        }
+    }
+
+    public var generation: UInt64 { state.withLockedValue { $0.generation } }
+    public var count: Int { state.withLockedValue { $0.pages.count } }
+
+    /// Stores a page rendered when the cache was at `generation`; dropped if anything was invalidated since.
+    public func store(_ key: String, _ page: CachedPage, tags: Set<CacheTag>, renderedAt generation: UInt64, now: Int = time(nil)) {
+        state.withLockedValue { state in
+            guard state.generation == generation else { return }
+            if state.pages.count >= capacity, state.pages[key] == nil {
+                // Simple and bounded: start over rather than track recency on the hot path.
+                state.removeAll()
+            }
+            state.pages[key] = (page, tags, now)
+            for tag in tags { state.byTag[tag, default: []].insert(key) }
+        }
+    }
+
+    /// Removes every page carrying any of `tags` (called by the bus).
+    public func drop(_ tags: Set<CacheTag>) {
+        state.withLockedValue { state in
+            state.generation &+= 1
+            for tag in tags {
+                for key in state.byTag.removeValue(forKey: tag) ?? [] {
+                    if let removed = state.pages.removeValue(forKey: key) {
+                        for other in removed.tags where other != tag { state.byTag[other]?.remove(key) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Removes every page (an instance that may have missed announcements starts afresh).
+    public func dropAll() {
+        state.withLockedValue { state in
+            state.generation &+= 1
+            state.removeAll()
+        }
+    }
+
+    /// Answers from the cache, or renders, stores and answers.
+    public func serve(
+        _ request: Request, key: String, tags: Set<CacheTag>, contentType: String = "text/html; charset=utf-8",
+        cacheControl: String = PageCache.cacheControl, render: () async throws -> (text: String, lastModified: Timestamp)
+    ) async throws -> Response {
+        if let page = page(key) { return page.response(to: request) }
+        let generation = self.generation
+        let rendered = try await render()
+        let page = CachedPage(html: rendered.text, contentType: contentType, lastModified: rendered.lastModified, cacheControl: cacheControl)
+        store(key, page, tags: tags.union([.site]), renderedAt: generation)
+        return page.response(to: request)
+    }
+}
+
+/// HTTP dates (RFC 9110 IMF-fixdate), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+public enum HTTPDate {
+    static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    public static func format(_ timestamp: Timestamp) -> String {
+        var seconds = time_t(timestamp.milliseconds / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+}
+
+extension PageCache {
+    /// The cached page for a request every reader gets the same answer to: an anonymous `GET` (no cookie, no
+    /// credentials) without a query string, for an address already rendered. Anything else goes the normal way
+    /// (and is then cached by its route).
+    func anonymousPage(method: HTTPRequest.Method, path: Substring, headers: HTTPFields) -> CachedPage? {
+        guard method == .get, headers[.cookie] == nil, headers[.authorization] == nil else { return nil }
+        guard let page = page(String(path)) else { return nil }
+        hits.increment()
+        return page
+    }
+}
+
+/// Answers cache hits for requests that reached the router (the event-loop fast path,
+/// ``CachedPageChannelHandler``, answers most of them before that; this one serves the rest, e.g. a request
+/// asking to close the connection, and applications driven without a server, as in router tests).
+package struct PageCacheFastPath: RouterMiddleware {
+    package typealias Context = QuorumContext
+    let cache: PageCache
+
+    package init(cache: PageCache) {
+        self.cache = cache
+    }
+
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.query == nil,
+           let page = cache.anonymousPage(method: request.method, path: Substring(request.uri.path), headers: request.headers)
+        {
+            return page.response(to: request)
+        }
+        return try await next(request, context)
+    }
+}
