@@ -156,4 +156,16 @@ package.targets += [
         swiftSettings: optimisedInDebug
     ),
     .testTarget(name: "MembershipTests", dependencies: ["MembershipEngine", "Payments"], swiftSettings: optimisedInDebug),
+    // The feature: ledger, memberships and provider links (migration 007), the service, webhook routes.
+    .target(name: "Membership", dependencies: [
+        "MembershipEngine", "Payments", "QuorumWeb", "QuorumStore",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "SQLKit", package: "sql-kit"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    ]),
 ]
+for name in ["QuorumApp", "quorum", "QuorumTests"] {
+    package.targets.first { $0.name == name }?.dependencies += ["Membership", "MembershipEngine", "Payments"]
+}

@@ -1,5 +1,6 @@
 import Accounts
 import Comments
+import Membership
 import Publishing
 import QuorumBus
 import QuorumMail
@@ -17,6 +18,7 @@ extension Migrations {
         comments004,
         optionalReviews005,
         threadIndexes006,
+        membership007,
     ]
 }
 
