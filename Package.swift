@@ -158,7 +158,7 @@ package.targets += [
     .testTarget(name: "MembershipTests", dependencies: ["MembershipEngine", "Payments"], swiftSettings: optimisedInDebug),
     // The feature: ledger, memberships and provider links (migration 007), the service, webhook routes.
     .target(name: "Membership", dependencies: [
-        "MembershipEngine", "Payments", "QuorumWeb", "QuorumStore",
+        "MembershipEngine", "Payments", "QuorumWeb", "QuorumStore", "QuorumMail",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "SQLKit", package: "sql-kit"),
         .product(name: "Logging", package: "swift-log"),

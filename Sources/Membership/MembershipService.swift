@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MembershipEngine
 import Payments
+import QuorumMail
 import QuorumStore
 import QuorumWeb
 import SQLKit
@@ -15,13 +16,17 @@ public struct MembershipService: Sendable {
     public let engine: Engine
     /// Where the member role is kept (Accounts); nil leaves roles alone.
     public let roles: (any RoleGrants)?
+    /// The site's address, for links in emails ("https://news.example").
+    public let siteURL: String
     let store = MembershipStore()
     let now: @Sendable () -> Date
     let logger: Logger
 
     public init(database: Database, providers: [any PaymentProvider], engine: Engine = Engine(),
-                roles: (any RoleGrants)? = nil, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+                roles: (any RoleGrants)? = nil, siteURL: String = "", logger: Logger,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.roles = roles
+        self.siteURL = siteURL.hasSuffix("/") ? String(siteURL.dropLast()) : siteURL
         self.database = database
         self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.engine = engine
@@ -105,6 +110,11 @@ public struct MembershipService: Sendable {
                                  userID: userID, at: at)
             try await store.settle(db, eventID: event.id, membershipID: id, outcome: "applied", note: result.note)
             try await syncRole(db, membershipID: id, at: at)
+            let before = isNew ? Status.pending : engine.status(of: current, at: at.date).status
+            if engine.transition(from: before, to: engine.status(of: result.membership, at: at.date).status) == .recovered {
+                try await email(db, .recovered, membership: result.membership, at: at)
+            }
+            try await sendDueReminders(db, result.membership, at: at)
             receipt = .applied(membershipID: id, note: result.note)
         case let .noChange(why):
             try await store.settle(db, eventID: event.id, membershipID: id, outcome: "no_change", note: "\(result.note): \(why)")
@@ -125,6 +135,36 @@ public struct MembershipService: Sendable {
             }
         }
         return receipt
+    }
+
+    /// On-hold emails that are due (the first at once, then on the days of `Settings.reminderDays`), each queued
+    /// once per hold and day in the outbox, in the caller's transaction.
+    func sendDueReminders(_ db: any SQLDatabase, _ m: Membership, at: Timestamp) async throws {
+        let sent = try await store.sentReminders(db, membershipID: m.id)
+        for reminder in engine.reminders(for: m, at: at.date, sent: sent) {
+            guard try await store.markReminder(db, key: reminder.key, membershipID: m.id, at: at) else { continue }
+            try await email(db, .putOnHold, membership: m, at: at, day: reminder.day)
+        }
+    }
+
+    /// Queues the email for a transition to the membership's owner.
+    func email(_ db: any SQLDatabase, _ transition: Transition, membership m: Membership, at: Timestamp, day: Int = 0) async throws {
+        guard let owner = try await store.owner(db, id: m.id),
+              let user = try await UserRows.find(where: "id", equals: owner, on: db) else { return }
+        let report = engine.status(of: m, at: at.date)
+        let amount = "\(m.pledge.value.amount.formatted(dropZeroCents: true)) \(m.pledge.value.interval.perWord)"
+        let mail: OutgoingMail
+        switch transition {
+        case .recovered:
+            mail = OutgoingMail(kind: "membership-recovered", to: user.email, subject: "Your membership is active again",
+                                text: "Thank you: your payment of \(amount) went through and your membership is active again.\n\n\(siteURL)/account\n")
+        default:
+            let lapses = report.onHoldSince.map { " on \(CivilDate.dayString($0.addingTimeInterval(engine.settings.grace)))" } ?? " soon"
+            mail = OutgoingMail(kind: "membership-on-hold", to: user.email,
+                                subject: day == 0 ? "Your membership payment did not go through" : "Reminder: your membership is on hold",
+                                text: "We could not take your payment of \(amount). Your membership is on hold and will lapse\(lapses) unless the payment is fixed.\n\nFix it here: \(siteURL)/membership\n")
+        }
+        try await Outbox.enqueue(mail, on: db, now: at)
     }
 
     /// The member role follows the state machine: granted while any of the owner's memberships gives access.

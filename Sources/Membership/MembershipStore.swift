@@ -71,6 +71,18 @@ struct MembershipStore: Sendable {
             .map { try JSONDecoder().decode(Membership.self, from: Data(try $0.decode(column: "facts_json", as: String.self).utf8)) }
     }
 
+    func sentReminders(_ db: any SQLDatabase, membershipID: String) async throws -> Set<String> {
+        Set(try await db.select().column("reminder_key").from("membership_reminders")
+            .where("membership_id", .equal, SQLBind(membershipID)).all().map { try $0.decode(column: "reminder_key", as: String.self) })
+    }
+
+    /// Claims a reminder; false when another pass (or instance) already did.
+    func markReminder(_ db: any SQLDatabase, key: String, membershipID: String, at: Timestamp) async throws -> Bool {
+        !(try await db.insert(into: "membership_reminders").columns("reminder_key", "membership_id", "sent_at")
+            .values(SQLBind(key), SQLBind(membershipID), SQLBind(at.milliseconds))
+            .ignoringConflicts(with: ["reminder_key"]).returning("reminder_key").all()).isEmpty
+    }
+
     /// Every membership with its stored status (the upkeep pass).
     func all(_ db: any SQLDatabase) async throws -> [(Membership, String)] {
         try await db.select().columns("facts_json", "status").from("memberships").all().map { row in

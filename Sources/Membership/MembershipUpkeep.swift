@@ -18,6 +18,7 @@ extension MembershipService {
             var changed = 0
             for (m, stored) in try await store.all(db) {
                 let status = engine.status(of: m, at: at.date).status
+                if status == .onHold { try await sendDueReminders(db, m, at: at) }
                 guard status.rawValue != stored else { continue }
                 try await store.save(db, m, status: status, userID: nil, at: at)
                 try await syncRole(db, membershipID: m.id, at: at)

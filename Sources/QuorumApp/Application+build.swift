@@ -97,7 +97,8 @@ func buildRouter(
     publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)])
     comments.addRoutes(to: router, cache: cache)
     let membership = MembershipService(database: database, providers: payments ?? PaymentSettings.providers(),
-                                       roles: UserRoleGrants(), logger: logger, now: { clock.now().date })
+                                       roles: UserRoleGrants(), siteURL: configuration.siteURL, logger: logger,
+                                       now: { clock.now().date })
     membership.addRoutes(to: router)
     MembershipPages(site: site, service: membership).addRoutes(to: router)
     configureRouter?(router)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOConcurrencyHelpers
+import SQLKit
 import Testing
 @testable import Membership
 import MembershipEngine
@@ -61,9 +62,10 @@ final class CheckoutRecorder: HTTPTransport, @unchecked Sendable {
             #expect(waiting.text.contains(#"http-equiv="refresh""#))
 
             // Stripe's invoice.paid lands: the reader is a member.
-            let now = Date()
+            // (Paid a month ago, so that the next renewal falls due now.)
+            let now = Date().addingTimeInterval(-2_678_400 - 60)
             let event = MembershipWebhookTests.invoicePaid(eventID: "evt_pages", membership: membershipID, amount: 20000, now: now)
-            let header = StripeSignature.header(body: event, timestamp: Int64(now.timeIntervalSince1970), secret: "whsec_pages")
+            let header = StripeSignature.header(body: event, timestamp: Int64(Date().timeIntervalSince1970), secret: "whsec_pages")
             let delivered = try await browser.client.execute(uri: "/webhooks/stripe", method: .post,
                                                               headers: [.contentType: "application/json", HTTPField.Name("Stripe-Signature")!: header],
                                                               body: .init(bytes: event))
@@ -72,6 +74,30 @@ final class CheckoutRecorder: HTTPTransport, @unchecked Sendable {
             #expect(welcome.text.contains("Welcome, member"))
             let user = try #require(try await test.database.read { db in try await UserRows.find(where: "email", equals: "thandi@example.com", on: db) })
             #expect(user.roles.contains(.member))
+
+            // The next renewal fails: on hold, emailed through the outbox; then the payment is fixed: recovered.
+            func deliver(_ body: [UInt8], at: Date) async throws -> TestResponse {
+                let header = StripeSignature.header(body: body, timestamp: Int64(Date().timeIntervalSince1970), secret: "whsec_pages")
+                return try await browser.client.execute(uri: "/webhooks/stripe", method: .post,
+                                                        headers: [.contentType: "application/json", HTTPField.Name("Stripe-Signature")!: header],
+                                                        body: .init(bytes: body))
+            }
+            let renewal = now.addingTimeInterval(2_678_400)
+            let failed = try await deliver(MembershipWebhookTests.invoicePaid(eventID: "evt_failed", membership: membershipID, amount: 20000,
+                                                                              now: renewal, type: "invoice.payment_failed"), at: renewal)
+            #expect(String(buffer: failed.body) == "applied")
+            func outbox(_ kind: String) async throws -> [String] {
+                try await test.database.read { db in
+                    try await db.select().column("subject").from("outbox").where("kind", .equal, SQLBind(kind))
+                        .where("to_address", .equal, SQLBind("thandi@example.com")).all()
+                        .map { try $0.decode(column: "subject", as: String.self) }
+                }
+            }
+            #expect(try await outbox("membership-on-hold") == ["Your membership payment did not go through"])
+            let fixed = try await deliver(MembershipWebhookTests.invoicePaid(eventID: "evt_fixed", membership: membershipID, amount: 20000,
+                                                                             now: renewal.addingTimeInterval(30)), at: renewal)
+            #expect(String(buffer: fixed.body) == "applied")
+            #expect(try await outbox("membership-recovered") == ["Your membership is active again"])
         }
     }
 }

@@ -13,10 +13,10 @@ import Payments
     static let stripe = StripeClient(configuration: StripeConfiguration(apiBase: "http://127.0.0.1:9", secretKey: "sk_test_routes",
                                                                         webhookSecrets: [secret]))
 
-    static func invoicePaid(eventID: String, membership: String, amount: Int64, now: Date) -> [UInt8] {
+    static func invoicePaid(eventID: String, membership: String, amount: Int64, now: Date, type: String = "invoice.paid") -> [UInt8] {
         let t = Int64(now.timeIntervalSince1970)
         return Array(#"""
-        {"id":"\#(eventID)","object":"event","created":\#(t),"type":"invoice.paid","data":{"object":{"id":"in_\#(eventID)","object":"invoice","customer":"cus_1","currency":"zar","amount_paid":\#(amount),"amount_due":\#(amount),"parent":{"type":"subscription_details","subscription_details":{"subscription":"sub_1","metadata":{"membership_id":"\#(membership)"}}},"lines":{"object":"list","data":[{"period":{"start":\#(t),"end":\#(t + 2_678_400)}}]},"status_transitions":{"paid_at":\#(t)}}}}
+        {"id":"\#(eventID)","object":"event","created":\#(t),"type":"\#(type)","data":{"object":{"id":"in_\#(eventID)","object":"invoice","customer":"cus_1","currency":"zar","amount_paid":\#(amount),"amount_due":\#(amount),"parent":{"type":"subscription_details","subscription_details":{"subscription":"sub_1","metadata":{"membership_id":"\#(membership)"}}},"lines":{"object":"list","data":[{"period":{"start":\#(t),"end":\#(t + 2_678_400)}}]},"status_transitions":{"paid_at":\#(t)}}}}
         """#.utf8)
     }
 

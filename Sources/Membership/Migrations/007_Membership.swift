@@ -55,5 +55,7 @@ extension Migrations {
             PRIMARY KEY (provider, ref_kind, ref)
         )
         """,
+        // On-hold emails already queued, one per hold and day (`Engine.reminders` keys).
+        "CREATE TABLE membership_reminders (reminder_key TEXT PRIMARY KEY, membership_id TEXT NOT NULL, sent_at BIGINT NOT NULL)",
     ])
 }
