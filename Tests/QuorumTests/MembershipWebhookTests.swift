@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import NIOConcurrencyHelpers
 import Testing
 @testable import Membership
 import MembershipEngine
@@ -89,5 +90,66 @@ import Payments
             // The genuine one still goes through.
             #expect(try await post(body, [json, ("Stripe-Signature", good)]) == (200, "applied"))
         }
+    }
+}
+
+/// PayFast's server confirmation, in-process: VALID for the parameter strings it was told it sent.
+struct PayFastValidator: HTTPTransport {
+    let issued: Set<String>
+    func send(_ request: OutgoingRequest) async throws -> IncomingResponse {
+        IncomingResponse(status: 200, body: Array((issued.contains(String(decoding: request.body, as: UTF8.self)) ? "VALID" : "INVALID").utf8))
+    }
+}
+
+@Suite struct PayFastWebhookTests {
+    static let passphrase = "jt7NOE43FZPn"
+
+    static func fields(_ membership: String, amount: String) -> [FormField] {
+        let unsigned = [FormField("m_payment_id", membership), FormField("pf_payment_id", "1089250"), FormField("payment_status", "COMPLETE"),
+                        FormField("item_name", "Quorum membership"), FormField("item_description", ""), FormField("amount_gross", amount),
+                        FormField("merchant_id", "10000100"), FormField("token", "tok-1"), FormField("billing_date", CivilDate.dayString(Date()))]
+        return unsigned + [FormField("signature", PayFastClient.notificationSignature(unsigned, passphrase: passphrase))]
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func anITNOverHTTPIsCheckedThenAppliedOnce(kind: DatabaseKind) async throws {
+        // The membership id is only known once opened, so the validator is told what was sent afterwards.
+        let box = IssuedBox()
+        let payfast = PayFastClient(configuration: PayFastConfiguration(merchantID: "10000100", merchantKey: "46f0cd694581a",
+                                                                       passphrase: Self.passphrase, host: "http://127.0.0.1:9",
+                                                                       allowedSources: ["127.0.0.1"]),
+                                    transport: box)
+        try await LiveServer.run(kind, payments: [payfast]) { client, test in
+            let port = try #require(client.port)
+            let service = MembershipService(database: test.database, providers: [payfast], logger: TestDatabases.logger)
+            let id = try await service.open(userID: nil, provider: "payfast", pledge: Pledge(amount: Money(units: 200, .zar), interval: .month))
+            let form = [("Content-Type", "application/x-www-form-urlencoded")]
+            func post(_ fields: [FormField]) async throws -> (Int, String) {
+                let r = try await MembershipWebhookTests.post(port: port, path: "/webhooks/payfast", body: Array(FormEncoding.encode(fields).utf8), headers: form)
+                return (r.status, String(decoding: r.body, as: UTF8.self))
+            }
+            let good = Self.fields(id, amount: "200.00")
+            // Not confirmed by PayFast's server yet: refused.
+            #expect(try await post(good).0 == 400)
+            box.issue(PayFastClient.notificationParameterString(good))
+            // Signed for the wrong amount (the form was edited): refused.
+            let cheap = Self.fields(id, amount: "20.00")
+            box.issue(PayFastClient.notificationParameterString(cheap))
+            #expect(try await post(cheap).1.contains("does not match"))
+            #expect(try await post(good.filter { $0.name != "pf_payment_id" }).1.contains("pf_payment_id"))
+            #expect(try await post(good) == (200, "applied"))
+            #expect(try await post(good) == (200, "duplicate"))
+            let m = try #require(try await service.membership(id))
+            #expect(m.paidMinor == 20000 && m.subscriptionID == "tok-1")
+            #expect(service.engine.status(of: m, at: Date()).status == .active)
+        }
+    }
+}
+
+final class IssuedBox: HTTPTransport, @unchecked Sendable {
+    let issued = NIOLockedValueBox<Set<String>>([])
+    func issue(_ s: String) { issued.withLockedValue { _ = $0.insert(s) } }
+    func send(_ request: OutgoingRequest) async throws -> IncomingResponse {
+        try await PayFastValidator(issued: issued.withLockedValue { $0 }).send(request)
     }
 }
