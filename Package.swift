@@ -152,3 +152,35 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Membership: the pure state machine, and the payment providers that feed it provider-neutral events.
+// Both (and their tests) are optimised in debug builds too, so the chaos tests' 10,000 histories per provider run
+// in seconds in CI.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+package.targets += [
+    .target(name: "MembershipEngine", swiftSettings: optimisedInDebug),
+    .target(
+        name: "Payments",
+        dependencies: [
+            "MembershipEngine",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
+        swiftSettings: optimisedInDebug
+    ),
+    .testTarget(name: "MembershipTests", dependencies: ["MembershipEngine", "Payments"], swiftSettings: optimisedInDebug),
+    // The feature: ledger, memberships and provider links (migration 007), the service, webhook routes.
+    .target(name: "Membership", dependencies: [
+        "MembershipEngine", "Payments", "QuorumWeb", "QuorumStore", "QuorumMail",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "SQLKit", package: "sql-kit"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    ]),
+]
+for name in ["QuorumApp", "quorum", "QuorumTests"] {
+    package.targets.first { $0.name == name }?.dependencies += ["Membership", "MembershipEngine", "Payments"]
+}

@@ -32,7 +32,8 @@ struct SessionMiddleware: RouterMiddleware {
 /// Refuses state-changing requests that did not come from Quorum's own pages: the Origin (or Referer) must be
 /// this site, and the request must carry the CSRF token — the session's, or for visitors who are not signed in,
 /// the one in their `quorum_csrf` cookie — in the form field `csrf` or the `X-CSRF-Token` header.
-/// Admin API requests authenticated by a bearer token carry no cookies and are exempt.
+/// Admin API requests authenticated by a bearer token carry no cookies and are exempt, as are provider webhooks
+/// under `/webhooks/`.
 struct CSRFMiddleware: RouterMiddleware {
     typealias Context = QuorumContext
     let siteOrigin: String
@@ -41,6 +42,11 @@ struct CSRFMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard ![.get, .head, .options].contains(request.method) else { return try await next(request, context) }
+        // Payment providers' notifications carry no cookies and are authenticated by their own signature, which
+        // the feature that owns them verifies before anything is recorded.
+        if request.uri.path.hasPrefix("/webhooks/"), request.cookies[SiteCookies.session] == nil {
+            return try await next(request, context)
+        }
         if request.uri.path.hasPrefix("/api/admin/"), request.headers[.authorization]?.lowercased().hasPrefix("bearer ") == true,
            request.cookies[SiteCookies.session] == nil
         {

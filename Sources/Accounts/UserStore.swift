@@ -94,3 +94,19 @@ public struct UserStore: UserDirectory {
         }
     }
 }
+
+/// Accounts' side of the role seam: grants are idempotent, withdrawals remove only that role.
+public struct UserRoleGrants: RoleGrants {
+    public init() {}
+
+    public func set(_ role: Role, granted: Bool, userID: Int64, on db: any SQLDatabase, at now: Timestamp) async throws {
+        if granted {
+            try await db.insert(into: "user_roles").columns("user_id", "role", "granted_at")
+                .values(SQLBind(userID), SQLBind(role.rawValue), SQLBind(now.milliseconds))
+                .ignoringConflicts(with: ["user_id", "role"]).run()
+        } else {
+            try await db.delete(from: "user_roles").where("user_id", .equal, SQLBind(userID))
+                .where("role", .equal, SQLBind(role.rawValue)).run()
+        }
+    }
+}

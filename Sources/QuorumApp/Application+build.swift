@@ -2,7 +2,9 @@ import Accounts
 import Comments
 import Hummingbird
 import Logging
+import Membership
 import NIOCore
+import Payments
 import Publishing
 import QuorumBus
 import QuorumMail
@@ -19,7 +21,8 @@ import ServiceLifecycle
 /// comment notices between instances: by default ``PostgresBus`` on PostgreSQL (instances may share the
 /// database), ``LocalInvalidationBus`` on SQLite (one process). A bus that is also a `Service` (the PostgreSQL
 /// one listens on a connection of its own) runs with the application and stops with it. `mailTransport`
-/// replaces where email goes (tests); by default it is the configured SMTP server, or a folder.
+/// replaces where email goes (tests); by default it is the configured SMTP server, or a folder. `payments` are the
+/// membership's providers; by default those configured in the environment (``PaymentSettings``).
 public func buildApplication(
     configuration: QuorumConfiguration,
     database: Database,
@@ -27,11 +30,13 @@ public func buildApplication(
     clock: SiteClock = .system,
     bus: (any InvalidationBus)? = nil,
     mailTransport: (any MailTransport)? = nil,
+    payments: [any PaymentProvider]? = nil,
     configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
 ) throws -> some ApplicationProtocol {
     let bus = try bus ?? defaultBus(database: database, logger: logger)
     let built = try buildRouter(
-        configuration: configuration, database: database, logger: logger, clock: clock, bus: bus, configureRouter: configureRouter
+        configuration: configuration, database: database, logger: logger, clock: clock, bus: bus, payments: payments,
+        configureRouter: configureRouter
     )
     let cache = built.publishing.cache
     let transport = mailTransport ?? MailTransports.make(configuration: configuration, logger: logger)
@@ -47,6 +52,7 @@ public func buildApplication(
             MailDelivery(database: database, transport: transport, signal: built.site.mail, logger: logger),
             CommentSweeper(comments: built.comments, interval: .seconds(60)),
             RateLimitPruner(limiter: built.site.limiter, logger: logger),
+            MembershipUpkeep(service: built.membership),
         ] + [bus].compactMap { $0 as? any Service },
         logger: logger
     )
@@ -67,8 +73,9 @@ func buildRouter(
     logger: Logger,
     clock: SiteClock = .system,
     bus: any InvalidationBus = LocalInvalidationBus(),
+    payments: [any PaymentProvider]? = nil,
     configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
-) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing, comments: CommentService) {
+) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing, comments: CommentService, membership: MembershipService) {
     Telemetry.bootstrap()
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
@@ -90,6 +97,11 @@ func buildRouter(
     // Promotions come with the page they link to: none yet (membership brings its own with /membership).
     publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)], promotions: [])
     comments.addRoutes(to: router, cache: cache)
+    let membership = MembershipService(database: database, providers: payments ?? PaymentSettings.providers(),
+                                       roles: UserRoleGrants(), siteURL: configuration.siteURL, logger: logger,
+                                       now: { clock.now().date })
+    membership.addRoutes(to: router)
+    MembershipPages(site: site, service: membership).addRoutes(to: router)
     configureRouter?(router)
-    return (router, site, publishing, comments)
+    return (router, site, publishing, comments, membership)
 }

@@ -1,5 +1,6 @@
 import Accounts
 import Comments
+import Membership
 import Publishing
 import QuorumBus
 import QuorumMail
@@ -19,6 +20,7 @@ extension Migrations {
         threadIndexes006,
         topLevelIndexes007,
         replyIndex008,
+        membership009,
     ]
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Payments
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -147,6 +148,7 @@ extension LiveServer {
         _ kind: DatabaseKind,
         logger: Logger = TestDatabases.logger,
         adjust: (inout QuorumConfiguration) -> Void = { _ in },
+        payments: [any PaymentProvider]? = nil,
         _ body: @escaping @Sendable (Browser, CapturedMail, TestDatabase) async throws -> R
     ) async throws -> R {
         let mail = CapturedMail()
@@ -154,7 +156,8 @@ extension LiveServer {
             var configuration = configuration(for: test)
             configuration.siteURL = "http://localhost"
             adjust(&configuration)
-            let app = try buildApplication(configuration: configuration, database: test.database, logger: logger, mailTransport: mail)
+            let app = try buildApplication(configuration: configuration, database: test.database, logger: logger, mailTransport: mail,
+                                           payments: payments)
             return try await app.test(.live) { client in try await body(Browser(client), mail, test) }
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Payments
 @testable import Accounts
 @testable import Comments
 @testable import Publishing
@@ -25,6 +26,7 @@ enum LiveServer {
         _ kind: DatabaseKind,
         adjust: (inout QuorumConfiguration) -> Void = { _ in },
         clock: SiteClock = .system,
+        payments: [any PaymentProvider]? = nil,
         configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> R
     ) async throws -> R {
@@ -33,7 +35,7 @@ enum LiveServer {
             adjust(&configuration)
             let app = try buildApplication(
                 configuration: configuration, database: test.database, logger: TestDatabases.logger, clock: clock,
-                configureRouter: configureRouter
+                payments: payments, configureRouter: configureRouter
             )
             return try await app.test(.live) { client in try await body(client, test) }
         }

@@ -1,0 +1,181 @@
+import Foundation
+import MembershipEngine
+import QuorumStore
+import SQLKit
+
+/// Membership's SQL. Every function takes the caller's connection, so a webhook's record-route-apply-save runs
+/// in one transaction.
+struct MembershipStore: Sendable {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    /// Appends an event to the ledger; false when its id is already there (a duplicate: nothing more to do).
+    func record(_ db: any SQLDatabase, _ event: MembershipEvent, raw: String?, at now: Timestamp) async throws -> Bool {
+        let json = String(decoding: try Self.encoder.encode(event), as: UTF8.self)
+        let amount = Self.amount(of: event.kind)
+        let rows = try await db.insert(into: "membership_ledger")
+            .columns("event_id", "provider", "membership_id", "subscription_ref", "customer_ref", "kind", "amount_minor",
+                     "currency", "occurred_at", "recorded_at", "event_json", "raw_payload")
+            .values(SQLBind(event.id), SQLBind(event.provider), SQLBind(event.reference.membershipID),
+                    SQLBind(event.reference.subscriptionID), SQLBind(event.reference.customerID), SQLBind(Self.kindName(event.kind)),
+                    SQLBind(amount?.minor), SQLBind(amount?.currency.code), SQLBind(Timestamp(event.occurredAt).milliseconds),
+                    SQLBind(now.milliseconds), SQLBind(json), SQLBind(raw))
+            .ignoringConflicts(with: ["event_id"])
+            .returning("id")
+            .all()
+        return !rows.isEmpty
+    }
+
+    /// What became of a recorded event (`applied`, `no_change`, `rejected`, `parked`, `ignored`) and for which membership.
+    func settle(_ db: any SQLDatabase, eventID: String, membershipID: String?, outcome: String, note: String) async throws {
+        try await db.update("membership_ledger")
+            .set("membership_id", to: SQLBind(membershipID))
+            .set("outcome", to: SQLBind(outcome))
+            .set("note", to: SQLBind(String(note.prefix(500))))
+            .where("event_id", .equal, SQLBind(eventID))
+            .run()
+    }
+
+    /// The membership's facts, locked for the rest of the transaction on PostgreSQL (SQLite has one writer).
+    func load(_ db: any SQLDatabase, id: String) async throws -> Membership? {
+        guard let json = try await db.select().column("facts_json").from("memberships").where("id", .equal, SQLBind(id))
+            .for(.update).first(decodingColumn: "facts_json", as: String.self) else { return nil }
+        return try JSONDecoder().decode(Membership.self, from: Data(json.utf8))
+    }
+
+    func save(_ db: any SQLDatabase, _ m: Membership, status: Status, userID: Int64?, at now: Timestamp) async throws {
+        let json = String(decoding: try Self.encoder.encode(m), as: UTF8.self)
+        var insert = db.insert(into: "memberships")
+            .columns("id", "user_id", "provider", "status", "amount_minor", "currency", "billing_interval", "paid_through",
+                     "facts_json", "updated_at")
+            .values(SQLBind(m.id), SQLBind(userID), SQLBind(m.provider), SQLBind(status.rawValue), SQLBind(m.pledge.value.amount.minor),
+                    SQLBind(m.currency.code), SQLBind(m.pledge.value.interval.rawValue),
+                    SQLBind(m.paidThrough.map { Timestamp($0).milliseconds }), SQLBind(json), SQLBind(now.milliseconds))
+        insert = insert.onConflict(with: ["id"]) { update in
+            update.set(excludedValueOf: "status").set(excludedValueOf: "amount_minor").set(excludedValueOf: "billing_interval")
+                .set(excludedValueOf: "paid_through").set(excludedValueOf: "facts_json").set(excludedValueOf: "updated_at")
+        }
+        try await insert.run()
+    }
+
+    func owner(_ db: any SQLDatabase, id: String) async throws -> Int64? {
+        try await db.select().column("user_id").from("memberships").where("id", .equal, SQLBind(id))
+            .first(decodingColumn: "user_id", as: Int64?.self) ?? nil
+    }
+
+    func memberships(_ db: any SQLDatabase, userID: Int64) async throws -> [Membership] {
+        try await db.select().column("facts_json").from("memberships").where("user_id", .equal, SQLBind(userID)).all()
+            .map { try JSONDecoder().decode(Membership.self, from: Data(try $0.decode(column: "facts_json", as: String.self).utf8)) }
+    }
+
+    func sentReminders(_ db: any SQLDatabase, membershipID: String) async throws -> Set<String> {
+        Set(try await db.select().column("reminder_key").from("membership_reminders")
+            .where("membership_id", .equal, SQLBind(membershipID)).all().map { try $0.decode(column: "reminder_key", as: String.self) })
+    }
+
+    /// Claims a reminder; false when another pass (or instance) already did.
+    func markReminder(_ db: any SQLDatabase, key: String, membershipID: String, at: Timestamp) async throws -> Bool {
+        !(try await db.insert(into: "membership_reminders").columns("reminder_key", "membership_id", "sent_at")
+            .values(SQLBind(key), SQLBind(membershipID), SQLBind(at.milliseconds))
+            .ignoringConflicts(with: ["reminder_key"]).returning("reminder_key").all()).isEmpty
+    }
+
+    /// Every membership with its stored status (the upkeep pass).
+    func all(_ db: any SQLDatabase) async throws -> [(Membership, String)] {
+        try await db.select().columns("facts_json", "status").from("memberships").all().map { row in
+            (try JSONDecoder().decode(Membership.self, from: Data(try row.decode(column: "facts_json", as: String.self).utf8)),
+             try row.decode(column: "status", as: String.self))
+        }
+    }
+
+    /// The membership an event belongs to: its own id if that membership exists, else a provider link.
+    func route(_ db: any SQLDatabase, _ event: MembershipEvent) async throws -> String? {
+        if let id = event.reference.membershipID,
+           try await db.select().column("id").from("memberships").where("id", .equal, SQLBind(id)).first() != nil {
+            return id
+        }
+        for (kind, ref) in [("subscription", event.reference.subscriptionID), ("customer", event.reference.customerID)] {
+            guard let ref else { continue }
+            if let id = try await db.select().column("membership_id").from("membership_links")
+                .where("provider", .equal, SQLBind(event.provider)).where("ref_kind", .equal, SQLBind(kind))
+                .where("ref", .equal, SQLBind(ref)).first(decodingColumn: "membership_id", as: String.self) {
+                return id
+            }
+        }
+        return nil
+    }
+
+    /// Remembers which provider ids point at a membership; true when a link is new (parked events may now route).
+    func link(_ db: any SQLDatabase, provider: String, subscription: String?, customer: String?, to id: String) async throws -> Bool {
+        var added = false
+        for (kind, ref) in [("subscription", subscription), ("customer", customer)] {
+            guard let ref else { continue }
+            let rows = try await db.insert(into: "membership_links").columns("provider", "ref_kind", "ref", "membership_id")
+                .values(SQLBind(provider), SQLBind(kind), SQLBind(ref), SQLBind(id))
+                .ignoringConflicts(with: ["provider", "ref_kind", "ref"]).returning("ref").all()
+            added = added || !rows.isEmpty
+        }
+        return added
+    }
+
+    /// Parked events that name one of these provider ids, oldest first.
+    func parked(_ db: any SQLDatabase, provider: String, subscription: String?, customer: String?) async throws -> [MembershipEvent] {
+        let refs = [subscription, customer].compactMap { $0 }
+        guard !refs.isEmpty else { return [] }
+        let rows = try await db.select().column("event_json").from("membership_ledger")
+            .where("outcome", .equal, SQLBind("parked")).where("provider", .equal, SQLBind(provider))
+            .where { w in
+                w.where("subscription_ref", .in, SQLBind.group(refs)).orWhere("customer_ref", .in, SQLBind.group(refs))
+            }
+            .orderBy("id").all()
+        return try rows.map { try JSONDecoder().decode(MembershipEvent.self, from: Data(try $0.decode(column: "event_json", as: String.self).utf8)) }
+    }
+
+    /// Every recorded event, in the order recorded: what `Book.replay` rebuilds memberships from.
+    func ledger(_ db: any SQLDatabase) async throws -> [MembershipEvent] {
+        let rows = try await db.select().column("event_json").from("membership_ledger").orderBy("id").all()
+        return try rows.map { try JSONDecoder().decode(MembershipEvent.self, from: Data(try $0.decode(column: "event_json", as: String.self).utf8)) }
+    }
+
+    /// Clears provider payloads older than `cutoff` (the events themselves stay).
+    func pruneRawPayloads(_ db: any SQLDatabase, recordedBefore cutoff: Timestamp) async throws {
+        try await db.update("membership_ledger").set("raw_payload", to: SQLLiteral.null)
+            .where("recorded_at", .lessThan, SQLBind(cutoff.milliseconds)).where("raw_payload", .isNot, SQLLiteral.null).run()
+    }
+
+    static func kindName(_ kind: MembershipEvent.Kind) -> String {
+        switch kind {
+        case .opened: "opened"
+        case .openedOneOff: "opened_one_off"
+        case .checkoutCompleted: "checkout_completed"
+        case .paymentSucceeded: "payment_succeeded"
+        case .paymentFailed: "payment_failed"
+        case .subscriptionChanged: "subscription_changed"
+        case .subscriptionEnded: "subscription_ended"
+        case .refunded: "refunded"
+        case .contribution: "contribution"
+        case .pauseRequested: "pause_requested"
+        case .resumeRequested: "resume_requested"
+        case .amountChangeRequested: "amount_change_requested"
+        case .cancelRequested: "cancel_requested"
+        case .cancelWithdrawn: "cancel_withdrawn"
+        case .honoraryGranted: "honorary_granted"
+        case .honoraryRevoked: "honorary_revoked"
+        case .unhandled: "unhandled"
+        }
+    }
+
+    static func amount(of kind: MembershipEvent.Kind) -> Money? {
+        switch kind {
+        case let .opened(p), let .amountChangeRequested(p): p.amount
+        case let .openedOneOff(m), let .contribution(m): m
+        case let .paymentSucceeded(p): p.amount
+        case let .paymentFailed(f): f.amount
+        case let .refunded(_, total): total
+        default: nil
+        }
+    }
+}

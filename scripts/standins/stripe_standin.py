@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""A loopback stand-in for the parts of Stripe's API that Quorum uses, checking the exact wire format.
+
+It answers like Stripe where Quorum reads the answer, refuses requests Stripe would refuse (missing Bearer
+token, missing or reused Idempotency-Key, missing bracketed keys), and signs webhooks with the official `stripe`
+library's test helper, so Quorum's verifier is checked against Stripe's own implementation.
+
+Usage: stripe_standin.py --secret-key sk_test_x --webhook-secret whsec_x [--port 0]
+Prints "PORT <n>" on the first line of stdout once listening.
+
+Control endpoints (not Stripe's):
+  GET  /_standin/requests            every API request seen, as JSON
+  POST /_standin/fail-next           {"count": n, "status": 500}: answer the next n API requests with that status
+  POST /_standin/webhook             {"type", "object", "created"?, "id"?, "timestamp"?, "secret"?, "url"?}
+                                     builds an event, signs it with stripe.WebhookSignature; without "url" returns
+                                     {"payload", "header"}, with it POSTs there and returns {"status", "body"}
+"""
+import argparse
+import json
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from lifetime import tie_to_parent
+
+import stripe
+
+CHECKOUT_SUBSCRIPTION_KEYS = [
+    "mode", "line_items[0][price_data][currency]", "line_items[0][price_data][unit_amount]",
+    "line_items[0][price_data][recurring][interval]", "line_items[0][price_data][product_data][name]",
+    "line_items[0][quantity]", "client_reference_id", "success_url", "cancel_url",
+]
+CHECKOUT_PAYMENT_KEYS = [
+    "mode", "submit_type", "line_items[0][price_data][currency]", "line_items[0][price_data][unit_amount]",
+    "line_items[0][price_data][product_data][name]", "line_items[0][quantity]", "client_reference_id",
+    "success_url", "cancel_url",
+]
+
+state = {"requests": [], "fail": [], "idempotency": {}, "lock": threading.Lock()}
+args = None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def reply(self, status, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def error(self, status, kind, message):
+        self.reply(status, {"error": {"type": kind, "message": message}})
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def do_GET(self):
+        if self.path == "/_standin/requests":
+            with state["lock"]:
+                return self.reply(200, state["requests"])
+        if self.path.startswith("/v1/subscriptions/"):
+            if not self.authorised(b""):
+                return
+            sub = urllib.parse.unquote(self.path.split("/")[3])
+            return self.reply(200, subscription(sub))
+        self.error(404, "invalid_request_error", "unknown path")
+
+    def do_POST(self):
+        raw = self.body()
+        if self.path == "/_standin/fail-next":
+            spec = json.loads(raw or b"{}")
+            with state["lock"]:
+                state["fail"] = [int(spec.get("status", 500))] * int(spec.get("count", 1))
+            return self.reply(200, {"ok": True})
+        if self.path == "/_standin/webhook":
+            return self.reply(200, webhook(json.loads(raw)))
+        if not self.path.startswith("/v1/"):
+            return self.error(404, "invalid_request_error", "unknown path")
+        if not self.authorised(raw):
+            return
+        if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+            return self.error(400, "invalid_request_error", "expected a form-encoded body")
+        key = self.headers.get("Idempotency-Key")
+        if not key:
+            return self.error(400, "invalid_request_error", "every POST needs an Idempotency-Key")
+        try:
+            pairs = urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=bool(raw))
+        except ValueError as e:
+            return self.error(400, "invalid_request_error", f"form not parseable: {e}")
+        form = dict(pairs)
+        with state["lock"]:
+            fail = state["fail"].pop(0) if state["fail"] else None
+        if fail:
+            # Recorded, then failed as if the connection dropped after Stripe did the work: the retry must carry
+            # the same key and get the same answer.
+            self.record(key, pairs, failed=fail)
+            return self.error(fail, "api_error", "injected failure")
+        with state["lock"]:
+            previous = state["idempotency"].get(key)
+        if previous is not None:
+            if previous["body"] != raw:
+                return self.error(400, "idempotency_error",
+                                  "Keys for idempotent requests can only be used with the same parameters they were first used with.")
+            self.record(key, pairs, replayed=True)
+            return self.reply(previous["status"], previous["answer"])
+        status, answer = self.route(form)
+        with state["lock"]:
+            state["idempotency"][key] = {"body": raw, "status": status, "answer": answer}
+        self.record(key, pairs)
+        self.reply(status, answer)
+
+    def authorised(self, raw):
+        if self.headers.get("Authorization") != f"Bearer {args.secret_key}":
+            self.error(401, "invalid_request_error", "Invalid API Key provided")
+            return False
+        return True
+
+    def record(self, key, pairs, failed=None, replayed=False):
+        with state["lock"]:
+            state["requests"].append({"method": self.command, "path": self.path, "idempotency_key": key,
+                                      "form": pairs, "failed": failed, "replayed": replayed})
+
+    def route(self, form):
+        if self.path == "/v1/checkout/sessions":
+            mode = form.get("mode")
+            needed = CHECKOUT_SUBSCRIPTION_KEYS if mode == "subscription" else CHECKOUT_PAYMENT_KEYS
+            missing = [k for k in needed if not form.get(k)]
+            if mode not in ("subscription", "payment") or missing:
+                return 400, {"error": {"type": "invalid_request_error", "message": f"missing {missing or ['mode']}"}}
+            if mode == "payment" and form.get("submit_type") != "donate":
+                return 400, {"error": {"type": "invalid_request_error", "message": "submit_type must be donate"}}
+            if not form["line_items[0][price_data][unit_amount]"].isdigit():
+                return 400, {"error": {"type": "invalid_request_error", "message": "unit_amount must be an integer"}}
+            sid = "cs_test_" + uuid.uuid4().hex[:20]
+            return 200, {"id": sid, "object": "checkout.session", "mode": mode,
+                         "url": f"http://127.0.0.1:{args.bound_port}/c/pay/{sid}"}
+        if self.path == "/v1/billing_portal/sessions":
+            if not form.get("customer") or not form.get("return_url"):
+                return 400, {"error": {"type": "invalid_request_error", "message": "customer and return_url required"}}
+            return 200, {"id": "bps_" + uuid.uuid4().hex[:12], "object": "billing_portal.session",
+                         "url": f"http://127.0.0.1:{args.bound_port}/p/session/{form['customer']}"}
+        if self.path.startswith("/v1/subscriptions/"):
+            sub = urllib.parse.unquote(self.path.split("/")[3])
+            if "items[0][id]" in form:
+                needed = ["items[0][price_data][currency]", "items[0][price_data][product]",
+                          "items[0][price_data][unit_amount]", "items[0][price_data][recurring][interval]"]
+                missing = [k for k in needed if not form.get(k)]
+                if missing:
+                    return 400, {"error": {"type": "invalid_request_error", "message": f"missing {missing}"}}
+            return 200, subscription(sub, form)
+        return 404, {"error": {"type": "invalid_request_error", "message": "unknown path"}}
+
+
+def subscription(sub, form=None):
+    form = form or {}
+    return {"id": sub, "object": "subscription", "status": "active",
+            "cancel_at_period_end": form.get("cancel_at_period_end") == "true",
+            "items": {"object": "list", "data": [{"id": "si_" + sub[-8:], "price": {
+                "id": "price_x", "product": "prod_membership", "currency": "zar", "unit_amount": 15000,
+                "recurring": {"interval": "month"}}}]}}
+
+
+def webhook(spec):
+    created = int(spec.get("created") or time.time())
+    event = {"id": spec.get("id") or ("evt_" + uuid.uuid4().hex[:24]), "object": "event",
+             "api_version": "2025-03-31.basil", "created": created, "type": spec["type"],
+             "livemode": False, "pending_webhooks": 1, "data": {"object": spec["object"]}}
+    payload = json.dumps(event, separators=(",", ":"))
+    secret = spec.get("secret") or args.webhook_secret
+    header = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=spec.get("timestamp"))
+    if not spec.get("url"):
+        return {"payload": payload, "header": header}
+    req = urllib.request.Request(spec["url"], data=payload.encode(), method="POST", headers={
+        "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": header,
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return {"status": r.status, "body": r.read().decode(errors="replace")}
+    except urllib.error.HTTPError as e:
+        return {"status": e.code, "body": e.read().decode(errors="replace")}
+
+
+def main():
+    global args
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--secret-key", required=True)
+    p.add_argument("--webhook-secret", required=True)
+    args = p.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    args.bound_port = server.server_address[1]
+    tie_to_parent()
+    print(f"PORT {args.bound_port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
