@@ -424,8 +424,8 @@ struct CommentFlowTests {
     }
 
     @Test func liveEventsTravelAsOneJSONDataLine() throws {
-        let event = CommentEvents.Event(commentID: 42, status: .withheld)
-        #expect(event.serverSentEvent == "event: comment\ndata: {\"id\":42,\"status\":\"withheld\"}\n\n")
+        let event = CommentEvents.Event(commentID: 42, status: .withheld, slug: "harbour-vote")
+        #expect(event.serverSentEvent == "event: comment\ndata: {\"id\":42,\"slug\":\"harbour-vote\",\"status\":\"withheld\"}\n\n")
         let data = try #require(event.serverSentEvent.split(separator: "\n").first { $0.hasPrefix("data: ") })
         #expect(try JSONDecoder().decode(CommentEvents.Event.self, from: Data(data.dropFirst(6).utf8)) == event)
     }

@@ -339,7 +339,7 @@ struct CommentRouteTests {
             try await browser.get("/moderation?queue=held")
             #expect(try await browser.post("/moderation/comments/\(held)", ["action": "approve"]).status == .seeOther)
             let events = try await stream.off { try $0.read(until: "event: comment", timeout: 10) }
-            #expect(events.contains("data: {\"id\":\(held),\"status\":\"published\",\"slug\":\"\(article.slug)\"}"))
+            #expect(events.contains("data: {\"id\":\(held),\"slug\":\"\(article.slug)\",\"status\":\"published\"}"))
             let page = try await browser.get("/article/\(article.slug)/comments?fragment=1")
             #expect(page.text.contains("Soon live."))
             #expect(!page.text.contains("<html"), "the fragment is the thread alone, for the page's script")

@@ -194,7 +194,7 @@ struct PostgresBusTests {
             try await a.browser.get("/moderation?queue=held")
             #expect(try await a.browser.post("/moderation/comments/\(held)", ["action": "approve"]).status == .seeOther)
             let events = try await stream.off { try $0.read(until: "event: comment", timeout: 15) }
-            #expect(events.contains("data: {\"id\":\(held),\"status\":\"published\",\"slug\":\"harbour-vote\"}"))
+            #expect(events.contains("data: {\"id\":\(held),\"slug\":\"harbour-vote\",\"status\":\"published\"}"))
             let heardOnA = try await own.off { $0.readFor(seconds: 1.5) }
             #expect(heardOnA.components(separatedBy: "event: comment").count - 1 == 1, "once, not again as an echo: \(heardOnA)")
             #expect(try await b.client.send("/article/harbour-vote/comments").text.contains("Heard everywhere."))
