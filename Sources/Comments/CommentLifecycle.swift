@@ -48,14 +48,14 @@ extension CommentService {
             let by = DecidedBy(rawValue: source.rawValue) ?? .peers
             if effects.from == .publishedUnderReview && effects.stage == .published {
                 // Settled after publication: it leaves the review queue; when readers first saw it stays as it was.
-                try await db.update("comments").set("decided_by", to: by.rawValue).where("id", .equal, comment.id).run()
+                try await CommentRows.setDecidedBy(comment.id, by, on: db)
             } else {
                 try await setStatus(comment.id, effects.stage.status, by: by, now: now, on: db)
             }
         }
         if let settlement = effects.settlement {
             if case .moderatorVerdict(let verdict) = settlement.outcome {
-                try await db.update("comments").set("moderator_verdict", to: verdict.rawValue).where("id", .equal, comment.id).run()
+                try await CommentRows.setModeratorVerdict(comment.id, verdict, on: db)
             }
             for update in settlement.reliability {
                 try await CommentRows.save(update.record, now: now, on: db)
@@ -73,14 +73,10 @@ extension CommentService {
     /// Audits and reviews over the last 30 days, which the queue keeps audits under
     /// `Settings.maximumAuditShare` of.
     func auditSpending(now: Timestamp, on db: any SQLDatabase) async throws -> AuditSpending {
-        let since = now.adding(seconds: -30 * 86_400).milliseconds
-        /// Audits only, or every review (audits included).
-        func count(audits: Bool) async throws -> Int {
-            var query = db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("reviews")
-                .where("created_at", .greaterThan, since)
-            if audits { query = query.where("is_audit", .equal, 1) }
-            return try await query.first(decodingColumn: "n", as: Int.self) ?? 0
-        }
-        return AuditSpending(audits: try await count(audits: true), reviews: try await count(audits: false))
+        let since = now.adding(seconds: -30 * 86_400)
+        return AuditSpending(
+            audits: try await CommentRows.reviewCount(since: since, auditsOnly: true, on: db),
+            reviews: try await CommentRows.reviewCount(since: since, auditsOnly: false, on: db)
+        )
     }
 }

@@ -32,13 +32,7 @@ extension CommentService {
         let author = try await CommentRows.authorRecord(comment.authorID, on: db)
         let decision = engine.decide(comment.underReview, reviews: reviews, author: author, reviewers: reviewers, now: now.date)
         let quality = engine.quality(of: reviews, authorID: comment.authorID, reviewers: reviewers).score
-        try await db.update("comments")
-            .set("probability_uncivil", to: decision.probabilityUncivil)
-            .set("reviews_still_needed", to: decision.reviewsStillNeeded)
-            .set("decision", to: decision.explanation.summary)
-            .set("author_log_odds", to: decision.explanation.authorLogOdds)
-            .set("quality", to: quality.isFinite ? quality : 0)
-            .where("id", .equal, comment.id).run()
+        try await CommentRows.saveDecision(comment.id, decision, quality: quality, on: db)
 
         // What the decision does (status, settling, reviewers' and author's records, sanctions) is the engine's
         // one lifecycle step, the same the simulator runs; a trusted author's published comment settles here once
@@ -50,12 +44,7 @@ extension CommentService {
     }
 
     func setStatus(_ id: Int64, _ status: CommentStatus, by: DecidedBy, now: Timestamp, on db: any SQLDatabase) async throws {
-        var update = db.update("comments").set("status", to: status.rawValue).set("decided_by", to: by.rawValue)
-            .set("decided_at", to: now.milliseconds)
-        if status == .published {
-            update = update.set(SQLIdentifier("published_at"), to: SQLFunction("COALESCE", args: SQLIdentifier("published_at"), SQLBind(now.milliseconds)))
-        }
-        try await update.where("id", .equal, id).run()
+        try await CommentRows.setStatus(id, status, by: by, now: now, on: db)
     }
 
     /// Records what the engine did to people in the audit log, and tells authors who lost commenting rights.
@@ -88,13 +77,8 @@ extension CommentService {
     public func sweep() async throws -> Int {
         let engine = try await engine()
         let now = now()
-        let due = now.adding(seconds: -engine.settings.maximumWait).milliseconds
-        let ids = try await database.read { db in
-            try await db.select().column("id").from("comments")
-                .where { $0.where("status", .equal, CommentStatus.pending.rawValue)
-                    .orWhere { $0.where("status", .equal, CommentStatus.published.rawValue).where("decided_by", .equal, DecidedBy.trusted.rawValue) } }
-                .where("submitted_at", .lessThanOrEqual, due).orderBy("submitted_at").limit(500).all(decodingColumn: "id", as: Int64.self)
-        }
+        let due = now.adding(seconds: -engine.settings.maximumWait)
+        let ids = try await database.read { db in try await CommentRows.overdue(submittedBy: due, on: db) }
         var changed = 0
         for id in ids {
             let step = try await database.transaction { db -> (effects: LifecycleEffects, change: CommentChange?)? in

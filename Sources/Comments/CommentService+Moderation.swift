@@ -54,8 +54,7 @@ extension CommentService {
             switch action {
             case .approve:
                 try await self.moderatorStep(comment, verdict: .civil, engine: engine, now: now, on: db)
-                try await db.update("comments").set("moderator_id", to: moderator.id).set("flags_open", to: 0).where("id", .equal, commentID).run()
-                try await db.update("comment_flags").set("resolved_at", to: now.milliseconds).where("comment_id", .equal, commentID).run()
+                try await CommentRows.recordModeration(commentID, moderatorID: moderator.id, reason: nil, now: now, on: db)
                 try await AuditLog.record(actor: moderator.id, action: "comment.approve", subject: subject, now: now, on: db)
                 return CommentChange(articleID: comment.articleID, commentID: commentID, status: .published)
             case .rejectUncivil(let reason), .reject(let reason):
@@ -64,24 +63,21 @@ extension CommentService {
                 let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !trimmed.isEmpty else { throw CommentError.needsReason }
                 try await self.moderatorStep(comment, verdict: uncivil ? .uncivil : nil, engine: engine, now: now, on: db)
-                try await db.update("comments").set("moderator_id", to: moderator.id).set("moderation_reason", to: trimmed)
-                    .set("flags_open", to: 0).where("id", .equal, commentID).run()
-                try await db.update("comment_flags").set("resolved_at", to: now.milliseconds).where("comment_id", .equal, commentID).run()
+                try await CommentRows.recordModeration(commentID, moderatorID: moderator.id, reason: trimmed, now: now, on: db)
                 try await self.tellAuthorOfRejection(comment, reason: trimmed, now: now, on: db)
                 try await AuditLog.record(actor: moderator.id, action: uncivil ? "comment.reject_uncivil" : "comment.reject",
                                           subject: subject, reason: trimmed, now: now, on: db)
                 return CommentChange(articleID: comment.articleID, commentID: commentID, status: .rejected, mail: true)
             case .feature(let on):
-                try await db.update("comments").set("is_pick", to: on ? 1 : 0).where("id", .equal, commentID).run()
+                try await CommentRows.setPick(commentID, on, on: db)
                 try await AuditLog.record(actor: moderator.id, action: on ? "comment.feature" : "comment.unfeature", subject: subject, now: now, on: db)
                 return CommentChange(articleID: comment.articleID, commentID: commentID, status: comment.status)
             case .markAudit(let verdict):
-                try await db.update("comments").set("audit_verdict", to: verdict?.rawValue).where("id", .equal, commentID).run()
+                try await CommentRows.setAuditVerdict(commentID, verdict, on: db)
                 try await AuditLog.record(actor: moderator.id, action: "comment.audit", subject: subject, details: verdict?.rawValue ?? "none", now: now, on: db)
                 return nil
             case .dismissFlags:
-                try await db.update("comments").set("flags_open", to: 0).where("id", .equal, commentID).run()
-                try await db.update("comment_flags").set("resolved_at", to: now.milliseconds).where("comment_id", .equal, commentID).run()
+                try await CommentRows.resolveFlags(of: commentID, now: now, on: db)
                 try await AuditLog.record(actor: moderator.id, action: "comment.dismiss_flags", subject: subject, now: now, on: db)
                 return nil
             }

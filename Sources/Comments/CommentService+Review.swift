@@ -21,7 +21,7 @@ extension CommentService {
         let engine = try await engine()
         let now = now()
         return try await database.transaction { db in
-            let done = try await self.doneCount(reviewer: reviewer.id, forComment: draftID, on: db)
+            let done = try await CommentRows.doneCount(reviewer: reviewer.id, forComment: draftID, on: db)
             if let open = try await self.openTask(reviewer: reviewer.id, forComment: draftID, on: db), extra || done < draft.reviewsRequired {
                 return open
             }
@@ -31,15 +31,11 @@ extension CommentService {
             guard let pick = try await self.pick(for: record, engine: engine, now: now, on: db) else {
                 // Nothing to review: the requirement shrinks to what was possible.
                 if done < draft.reviewsRequired {
-                    try await db.update("comments").set("reviews_required", to: done).where("id", .equal, draftID).run()
+                    try await CommentRows.setReviewsRequired(draftID, done, on: db)
                 }
                 return nil
             }
-            try await db.insert(into: "review_tasks")
-                .columns("reviewer_id", "comment_id", "for_comment_id", "is_audit", "anonymise", "reason", "created_at")
-                .values(SQLBind(reviewer.id), SQLBind(pick.commentID), SQLBind(draftID), SQLBind(pick.isAudit ? 1 : 0),
-                        SQLBind(pick.anonymiseAuthor ? 1 : 0), SQLBind(pick.reason), SQLBind(now.milliseconds))
-                .run()
+            try await CommentRows.insertTask(reviewer: reviewer.id, pick: pick, forComment: draftID, now: now, on: db)
             return try await self.openTask(reviewer: reviewer.id, forComment: draftID, on: db)
         }
     }
@@ -52,7 +48,7 @@ extension CommentService {
         let engine = try await engine()
         let now = now()
         return try await database.read { db in
-            let done = try await self.doneCount(reviewer: writer.id, forComment: draft.id, on: db)
+            let done = try await CommentRows.doneCount(reviewer: writer.id, forComment: draft.id, on: db)
             guard done < draft.reviewsRequired else { return false }
             if try await self.openTask(reviewer: writer.id, forComment: draft.id, on: db) != nil { return true }
             let record = try await CommentRows.reviewerRecord(writer.id, on: db)
@@ -67,24 +63,12 @@ extension CommentService {
         let draft = try await own(draftID, by: reviewer)
         guard draft.status == .draft, draft.reviewsOptional > 0 else { return (0, 0) }
         return try await database.read { db in
-            let done = try await self.doneCount(reviewer: reviewer.id, forComment: draftID, on: db)
+            let done = try await CommentRows.doneCount(reviewer: reviewer.id, forComment: draftID, on: db)
             let left = draft.reviewsRequired + draft.reviewsOptional - done
             guard done >= draft.reviewsRequired, left > 0 else { return (0, 0) }
-            let waiting = try await self.waitingQueue(excluding: reviewer.id, on: db).count
+            let waiting = try await CommentRows.waitingQueue(excluding: reviewer.id, on: db).count
             return waiting > 0 ? (left, waiting) : (0, 0)
         }
-    }
-
-    /// Comments waiting for peer review that `reader` did not write, and since when the oldest waits.
-    func waitingQueue(excluding reader: Int64, on db: any SQLDatabase) async throws -> (count: Int, oldest: Timestamp?) {
-        let row = try await db.select()
-            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            .column(SQLFunction("MIN", args: SQLColumn("submitted_at")), as: "oldest")
-            .from("comments").where("status", .equal, CommentStatus.pending.rawValue).where("author_id", .notEqual, reader)
-            .first()
-        let count = try row?.decode(column: "n", as: Int.self) ?? 0
-        let oldest = try row?.decode(column: "oldest", as: Int64?.self).map(Timestamp.init(milliseconds:))
-        return (count, oldest)
     }
 
     /// A task outside the posting flow, for readers who review because they choose to (trusted commenters).
@@ -95,124 +79,29 @@ extension CommentService {
             if let open = try await self.openTask(reviewer: reviewer.id, forComment: nil, on: db) { return open }
             let record = try await CommentRows.reviewerRecord(reviewer.id, on: db)
             guard !record.isBanned(at: now.date), let pick = try await self.pick(for: record, engine: engine, now: now, on: db) else { return nil }
-            try await db.insert(into: "review_tasks")
-                .columns("reviewer_id", "comment_id", "is_audit", "anonymise", "reason", "created_at")
-                .values(SQLBind(reviewer.id), SQLBind(pick.commentID), SQLBind(pick.isAudit ? 1 : 0),
-                        SQLBind(pick.anonymiseAuthor ? 1 : 0), SQLBind(pick.reason), SQLBind(now.milliseconds))
-                .run()
+            try await CommentRows.insertTask(reviewer: reviewer.id, pick: pick, forComment: nil, now: now, on: db)
             return try await self.openTask(reviewer: reviewer.id, forComment: nil, on: db)
         }
     }
 
     func openTask(reviewer: Int64, forComment draftID: Int64?, on db: any SQLDatabase) async throws -> ReviewTask? {
-        var query = db.select()
-            .columns(SQLColumn("id", table: "t"), SQLColumn("comment_id", table: "t"), SQLColumn("is_audit", table: "t"))
-            .column(SQLColumn("body", table: "c"))
-            .column(SQLColumn("article_id", table: "c"))
-            .from(SQLAlias(SQLIdentifier("review_tasks"), as: SQLIdentifier("t")))
-            .join(SQLAlias(SQLIdentifier("comments"), as: SQLIdentifier("c")), method: SQLJoinMethod.inner,
-                  on: SQLColumn("comment_id", table: "t"), .equal, SQLColumn("id", table: "c"))
-            .where(SQLColumn("reviewer_id", table: "t"), .equal, SQLBind(reviewer))
-            .where(SQLColumn("done_at", table: "t"), .is, SQLLiteral.null)
-        if let draftID {
-            query = query.where(SQLColumn("for_comment_id", table: "t"), .equal, SQLBind(draftID))
-        } else {
-            query = query.where(SQLColumn("for_comment_id", table: "t"), .is, SQLLiteral.null)
-        }
-        guard let row = try await query.orderBy(SQLColumn("id", table: "t")).first() else { return nil }
-        let article = try await articles.article(id: try row.decode(column: "article_id", as: Int64.self), on: db)
-        let done = draftID == nil ? 0 : try await doneCount(reviewer: reviewer, forComment: draftID!, on: db)
-        let required = draftID == nil ? 1 : (try await db.select().column("reviews_required").from("comments")
-            .where("id", .equal, draftID!).first(decodingColumn: "reviews_required", as: Int.self) ?? Self.requiredReviews)
+        guard let task = try await CommentRows.openTask(reviewer: reviewer, forComment: draftID, on: db) else { return nil }
+        let article = try await articles.article(id: task.articleID, on: db)
+        let done = draftID == nil ? 0 : try await CommentRows.doneCount(reviewer: reviewer, forComment: draftID!, on: db)
+        let required = draftID == nil ? 1 : (try await CommentRows.reviewsRequired(of: draftID!, on: db) ?? Self.requiredReviews)
         return ReviewTask(
-            id: try row.decode(column: "id", as: Int64.self), commentID: try row.decode(column: "comment_id", as: Int64.self),
-            body: try row.decode(column: "body", as: String.self), articleHeadline: article?.headline ?? "",
-            articleSlug: article?.slug ?? "", isAudit: try row.decode(column: "is_audit", as: Int.self) != 0,
+            id: task.id, commentID: task.commentID, body: task.body, articleHeadline: article?.headline ?? "",
+            articleSlug: article?.slug ?? "", isAudit: task.isAudit,
             position: done + 1, required: max(required, done + 1), isOptional: draftID != nil && done >= required
         )
     }
 
-    func doneCount(reviewer: Int64, forComment draftID: Int64, on db: any SQLDatabase) async throws -> Int {
-        try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("review_tasks")
-            .where("reviewer_id", .equal, reviewer).where("for_comment_id", .equal, draftID)
-            .where("done_at", .isNot, SQLLiteral.null).first(decodingColumn: "n", as: Int.self) ?? 0
-    }
-
     /// Asks the engine which comment to hand out, from pending comments, recent trusted publications and audits.
     func pick(for record: ReviewerRecord, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws -> QueuePick? {
-        let recentTrusted = now.adding(seconds: -2 * 86_400).milliseconds
-        let rows = try await db.select()
-            .columns("id", "author_id", "article_id", "submitted_at", "created_at", "status", "reviews_still_needed")
-            .from("comments")
-            .where { $0.where("status", .equal, CommentStatus.pending.rawValue)
-                .orWhere { $0.where("status", .equal, CommentStatus.published.rawValue).where("decided_by", .equal, DecidedBy.trusted.rawValue)
-                    .where("published_at", .greaterThan, recentTrusted) } }
-            .where("author_id", .notEqual, record.reviewerID)
-            .orderBy("submitted_at").limit(300).all()
-        let ids = try rows.map { try $0.decode(column: "id", as: Int64.self) }
-        let reviewers = try await reviewerIDs(of: ids, on: db)
-        let published = try await publishedCounts(authors: try rows.map { try $0.decode(column: "author_id", as: Int64.self) }, on: db)
-        let candidates = try rows.map { row -> QueueCandidate in
-            let id = try row.decode(column: "id", as: Int64.self)
-            let author = try row.decode(column: "author_id", as: Int64.self)
-            return QueueCandidate(
-                commentID: id, authorID: author, articleID: try row.decode(column: "article_id", as: Int64.self),
-                submittedAt: Timestamp(milliseconds: try row.decode(column: "submitted_at", as: Int64?.self)
-                    ?? row.decode(column: "created_at", as: Int64.self)).date,
-                reviewerIDs: reviewers[id] ?? [],
-                reviewsStillNeeded: try row.decode(column: "reviews_still_needed", as: Double?.self) ?? 3,
-                alreadyPublished: try row.decode(column: "status", as: String.self) == CommentStatus.published.rawValue,
-                authorPublished: published[author] ?? 0
-            )
-        }
-        let auditRows = try await db.select().columns("id", "author_id", "article_id", "audit_verdict").from("comments")
-            .where("audit_verdict", .isNot, SQLLiteral.null).where("author_id", .notEqual, record.reviewerID)
-            .orderBy("id", .descending).limit(200).all()
-        let auditIDs = try auditRows.map { try $0.decode(column: "id", as: Int64.self) }
-        let auditReviewers = try await reviewerIDs(of: auditIDs, on: db, includingAudits: true)
-        let audits = try auditRows.compactMap { row -> AuditCandidate? in
-            let id = try row.decode(column: "id", as: Int64.self)
-            guard let verdict = CivilityVote(rawValue: try row.decode(column: "audit_verdict", as: String.self)) else { return nil }
-            return AuditCandidate(commentID: id, authorID: try row.decode(column: "author_id", as: Int64.self),
-                                  articleID: try row.decode(column: "article_id", as: Int64.self), verdict: verdict,
-                                  reviewerIDs: auditReviewers[id] ?? [])
-        }
-        let recent = try await db.select().columns("comment_id", "is_audit", "anonymise", "reason").from("review_tasks")
-            .where("reviewer_id", .equal, record.reviewerID).orderBy("id", .descending).limit(3).all()
-        var recentPicks: [QueuePick] = []
-        for row in recent {
-            let id = try row.decode(column: "comment_id", as: Int64.self)
-            if let c = try await CommentRows.find(id, on: db) {
-                recentPicks.append(QueuePick(commentID: id, authorID: c.authorID, articleID: c.articleID,
-                                             isAudit: try row.decode(column: "is_audit", as: Int.self) != 0,
-                                             anonymiseAuthor: true, reason: try row.decode(column: "reason", as: String.self)))
-            }
-        }
+        let queue = try await CommentRows.queue(for: record.reviewerID, now: now, on: db)
         // Tasks handed out and not done yet also count as taken by this reviewer.
-        return engine.pick(for: record, candidates: candidates, audits: audits, recentPicks: recentPicks, now: now.date,
+        return engine.pick(for: record, candidates: queue.candidates, audits: queue.audits, recentPicks: queue.recentPicks, now: now.date,
                            entropy: UInt64.random(in: .min ... .max), auditSpending: try await auditSpending(now: now, on: db))
-    }
-
-    func reviewerIDs(of commentIDs: [Int64], on db: any SQLDatabase, includingAudits: Bool = false) async throws -> [Int64: [Int64]] {
-        guard !commentIDs.isEmpty else { return [:] }
-        var result: [Int64: [Int64]] = [:]
-        // Given and handed-out both exclude a comment from being picked for the same reviewer again.
-        let given = try await db.select().columns("comment_id", "reviewer_id").from("reviews").where("comment_id", .in, commentIDs).all()
-        let handed = try await db.select().columns("comment_id", "reviewer_id").from("review_tasks").where("comment_id", .in, commentIDs).all()
-        for row in given + handed {
-            result[try row.decode(column: "comment_id", as: Int64.self), default: []].append(try row.decode(column: "reviewer_id", as: Int64.self))
-        }
-        return result
-    }
-
-    func publishedCounts(authors: [Int64], on db: any SQLDatabase) async throws -> [Int64: Int] {
-        guard !authors.isEmpty else { return [:] }
-        let rows = try await db.select().column("author_id").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("comments")
-            .where("author_id", .in, Array(Set(authors))).where("status", .equal, CommentStatus.published.rawValue)
-            .groupBy("author_id").all()
-        return try Dictionary(uniqueKeysWithValues: rows.map {
-            (try $0.decode(column: "author_id", as: Int64.self), try $0.decode(column: "n", as: Int.self))
-        })
     }
 
     public struct ReviewInput: Sendable {
@@ -233,24 +122,19 @@ extension CommentService {
         let engine = try await engine()
         let now = now()
         let changed = try await database.transaction { db -> CommentChange? in
-            guard let task = try await db.select().columns("comment_id", "is_audit", "done_at").from("review_tasks")
-                .where("id", .equal, taskID).where("reviewer_id", .equal, reviewer.id).first()
-            else { throw CommentError.noTask }
-            guard try task.decode(column: "done_at", as: Int64?.self) == nil else { throw CommentError.reviewedTwice }
-            let commentID = try task.decode(column: "comment_id", as: Int64.self)
-            let isAudit = try task.decode(column: "is_audit", as: Int.self) != 0
+            guard let task = try await CommentRows.task(taskID, of: reviewer.id, on: db) else { throw CommentError.noTask }
+            guard !task.done else { throw CommentError.reviewedTwice }
+            let commentID = task.commentID, isAudit = task.isAudit
             guard let comment = try await CommentRows.find(commentID, on: db, lock: true) else { throw CommentError.notFound }
             guard comment.authorID != reviewer.id else { throw CommentError.ownComment }
-            if try await db.select().column("id").from("reviews").where("comment_id", .equal, commentID)
-                .where("reviewer_id", .equal, reviewer.id).first() != nil { throw CommentError.reviewedTwice }
+            if try await CommentRows.hasReviewed(commentID, reviewer: reviewer.id, on: db) { throw CommentError.reviewedTwice }
             var record = try await CommentRows.reviewerRecord(reviewer.id, on: db)
             if record.isBanned(at: now.date) { throw CommentError.reviewBanned }
-            let reviewID = try await db.insert(into: "reviews")
-                .columns("comment_id", "reviewer_id", "civility", "quality", "flags", "is_audit", "created_at")
-                .values(SQLBind(commentID), SQLBind(reviewer.id), SQLBind(input.civility.rawValue), SQLBind(input.quality.rawValue),
-                        SQLBind(input.flags.map(\.reviewFlag.rawValue).joined(separator: ",")), SQLBind(isAudit ? 1 : 0), SQLBind(now.milliseconds))
-                .returning("id").first(decodingColumn: "id", as: Int64.self)!
-            try await db.update("review_tasks").set("done_at", to: now.milliseconds).where("id", .equal, taskID).run()
+            let reviewID = try await CommentRows.insertReview(
+                of: commentID, by: reviewer.id, civility: input.civility, quality: input.quality, flags: input.flags.map(\.reviewFlag),
+                isAudit: isAudit, now: now, on: db
+            )
+            try await CommentRows.completeTask(taskID, now: now, on: db)
             record = engine.recordReviewGiven(by: record)
             if isAudit, let verdict = comment.auditVerdict {
                 let review = Review(id: reviewID, commentID: commentID, reviewerID: reviewer.id, civility: input.civility,

@@ -34,21 +34,12 @@ extension CommentService {
                   current.status == .draft || current.status == .rejected
             else { throw CommentError.wrongStep }
             let record = try await CommentRows.authorRecord(author.id, on: db)
-            var update = db.update("comments").set("self_rating", to: selfRating.rawValue).set("submitted_at", to: now.milliseconds)
-                .set("author_published", to: record.published).set("author_rejected", to: record.rejected)
-                .set("status", to: CommentStatus.pending.rawValue).set("decided_by", to: SQLLiteral.null).set("decided_at", to: SQLLiteral.null)
-                .set("moderation_reason", to: SQLLiteral.null)
-            if body != current.body { update = update.set("body", to: body).set("edited_at", to: now.milliseconds) }
-            switch verdict {
-            case .pass(let score): update = update.set("prescreen_score", to: score)
-            case .hold(let score, let reasons): update = update.set("prescreen_score", to: score).set("prescreen_reasons", to: reasons.joined(separator: "; "))
-            case .refuse: break
-            }
-            try await update.where("id", .equal, commentID).run()
+            try await CommentRows.submit(
+                commentID, selfRating: selfRating, author: record, body: body != current.body ? body : nil, screened: verdict, now: now, on: db
+            )
             if current.status == .rejected {
                 // A resubmission is a new text: earlier reviews were of the old one.
-                try await db.delete(from: "reviews").where("comment_id", .equal, commentID).run()
-                try await db.delete(from: "review_tasks").where("comment_id", .equal, commentID).run()
+                try await CommentRows.forgetReviews(of: commentID, on: db)
             }
             if case .hold = verdict {
                 try await self.setStatus(commentID, .held, by: .prescreen, now: now, on: db)
@@ -65,7 +56,7 @@ extension CommentService {
     public func delete(commentID: Int64, author: User) async throws {
         let comment = try await own(commentID, by: author)
         try await database.transaction { db in
-            try await db.update("comments").set("status", to: CommentStatus.deleted.rawValue).where("id", .equal, comment.id).run()
+            try await CommentRows.markDeleted(comment.id, on: db)
         }
         await announce(CommentChange(articleID: comment.articleID, commentID: comment.id, status: .deleted))
     }

@@ -131,7 +131,7 @@ public struct CommentService: Sendable {
         let now = now()
         let asked = try await database.read { db in
             let record = try await CommentRows.reviewerRecord(author.id, on: db)
-            let queue = try await self.waitingQueue(excluding: author.id, on: db)
+            let queue = try await CommentRows.waitingQueue(excluding: author.id, on: db)
             return engine.reviewsToAsk(of: record, waiting: queue.count, oldestWaitingSince: queue.oldest?.date, now: now.date)
         }
         let id = try await database.transaction { db -> Int64 in
