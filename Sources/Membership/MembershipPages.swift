@@ -17,10 +17,20 @@ public struct MembershipPages: Sendable {
         self.plan = plan
     }
 
+    /// The block between an article and its comments that sends readers to the offer (Publishing shows it;
+    /// the membership page is this feature's, so the promotion is too).
+    public static let promotion = ArticlePromotion(
+        kicker: "Support independent journalism",
+        heading: "Pay what you want, monthly or yearly",
+        text: "Our journalism is free to read because members pay for it. Choose any amount; pause or cancel any time.",
+        linkText: "Become a member",
+        link: .membership
+    )
+
     public func addRoutes(to router: Router<QuorumContext>) {
-        router.get("membership") { _, context in try offer(context: context) }
-        router.post("membership/checkout") { request, context in try await checkout(request, context) }
-        router.get("membership/welcome") { request, context in try await welcome(request, context) }
+        router.get(RouterPath(SiteURL.membership)) { _, context in try offer(context: context) }
+        router.post(RouterPath(SiteURL.membershipCheckout)) { request, context in try await checkout(request, context) }
+        router.get(RouterPath(SiteURL.membershipWelcome)) { request, context in try await welcome(request, context) }
     }
 
     /// The view model of the offer: amounts in whole units, the chosen interval and amount, an error to show.
@@ -54,7 +64,7 @@ public struct MembershipPages: Sendable {
         let form = try await Form.read(&request)
         let interval = Interval(rawValue: form["interval"] ?? "month") ?? .month
         let typed = form["choice"].flatMap { $0.isEmpty ? nil : $0 } ?? form["amount"] ?? ""
-        guard let user = context.user else { throw RedirectToSignIn(next: "/membership") }
+        guard let user = context.user else { throw RedirectToSignIn(next: SiteURL.membership.path) }
         let amount: Money
         switch plan.validate(amount: typed, interval: interval) {
         case let .success(money): amount = money
@@ -70,8 +80,8 @@ public struct MembershipPages: Sendable {
         let base = site.configuration.siteURL.hasSuffix("/") ? String(site.configuration.siteURL.dropLast()) : site.configuration.siteURL
         let start = try await provider.checkout(CheckoutRequest(
             membershipID: id, purpose: .membership(pledge), email: user.email, firstName: user.displayName,
-            itemName: "\(site.configuration.siteName) membership", successURL: "\(base)/membership/welcome?m=\(id)",
-            cancelURL: "\(base)/membership", notifyURL: "\(base)/webhooks/\(provider.name)", today: Date(),
+            itemName: "\(site.configuration.siteName) membership", successURL: SiteURL.membershipWelcome(membership: "\(id)").absolute(base),
+            cancelURL: SiteURL.membership.absolute(base), notifyURL: SiteURL.providerWebhook(provider.name).absolute(base), today: Date(),
             idempotencyKey: "checkout:\(id)"))
         switch start {
         case let .redirect(url, _):
@@ -86,7 +96,7 @@ public struct MembershipPages: Sendable {
     /// Where the provider sends the reader back: says the payment is being confirmed and refreshes until the
     /// provider's notification has landed.
     func welcome(_ request: Request, _ context: QuorumContext) async throws -> Response {
-        guard let user = context.user else { throw RedirectToSignIn(next: "/membership") }
+        guard let user = context.user else { throw RedirectToSignIn(next: SiteURL.membership.path) }
         let id = request.uri.queryParameters["m"].map(String.init) ?? ""
         guard let m = try await service.membership(id), try await service.owner(of: id) == user.id else {
             throw RequestError.notFound()

@@ -12,7 +12,7 @@ extension MembershipService {
     /// signature, not by a session, so the CSRF check does not apply under `/webhooks/`.
     public func addRoutes(to router: Router<QuorumContext>) {
         let contentTypes = ["stripe": "application/json", "payfast": "application/x-www-form-urlencoded"]
-        router.post("/webhooks/:provider") { request, context -> Response in
+        router.post(RouterPath(SiteURL.providerWebhook)) { request, context -> Response in
             let name = try context.parameters.require("provider")
             guard providers[name] != nil, let expected = contentTypes[name] ?? Optional("application/json") else {
                 throw MembershipError.unknownProvider(name)

@@ -95,7 +95,7 @@ func buildRouter(
     AssetRoutes(site: site).addRoutes(to: router)
     AccountsFeature.addRoutes(to: router, site: site)
     // Promotions come with the page they link to: none yet (membership brings its own with /membership).
-    publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)], promotions: [])
+    publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)], promotions: [MembershipPages.promotion])
     comments.addRoutes(to: router, cache: cache)
     let membership = MembershipService(database: database, providers: payments ?? PaymentSettings.providers(),
                                        roles: UserRoleGrants(), siteURL: configuration.siteURL, logger: logger,

@@ -53,6 +53,8 @@ public struct PageRenderer: Sendable {
         "moderation": SiteURL.moderation().path,
         "adminArticles": SiteURL.adminArticles.path,
         "adminComments": SiteURL.adminComments.path,
+        "membership": SiteURL.membership.path,
+        "membershipCheckout": SiteURL.membershipCheckout.path,
         "adminUsers": SiteURL.adminUsers.path,
         "adminInvitations": SiteURL.adminInvitations.path,
         "adminAudit": SiteURL.adminAudit.path,

@@ -35,6 +35,11 @@ public enum SiteURL: Sendable, Equatable {
     /// The form to write a comment, or a reply to `parent`.
     case commentWrite(String, parent: Int64? = nil)
     case commentsLive(String)
+    // Membership
+    case membership
+    case membershipCheckout
+    case membershipWelcome(membership: String? = nil)
+    case providerWebhook(String)
     /// One stream for every article a browser shows (its tabs share it).
     case liveComments(articles: String? = nil)
     case comment(Int64)
@@ -146,6 +151,10 @@ public enum SiteURL: Sendable, Equatable {
         case .comments(let slug, let sort, let page): ("/article/:slug/comments", [slug], [("sort", sort), ("page", page.map(String.init))])
         case .commentWrite(let slug, let parent): ("/article/:slug/comments/new", [slug], [("parent", parent.map(String.init))])
         case .commentsLive(let slug): ("/article/:slug/comments/live", [slug], [])
+        case .membership: ("/membership", [], [])
+        case .membershipCheckout: ("/membership/checkout", [], [])
+        case .membershipWelcome(let membership): ("/membership/welcome", [], [("m", membership)])
+        case .providerWebhook(let provider): ("/webhooks/:provider", [provider], [])
         case .liveComments(let articles): ("/comments/live", [], [("articles", articles)])
         case .comment(let id): ("/comments/:id", ["\(id)"], [])
         case .commentReview(let id, let extra): ("/comments/:id/review", ["\(id)"], [("extra", extra ? "1" : nil)])

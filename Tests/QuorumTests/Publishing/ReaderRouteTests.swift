@@ -42,12 +42,12 @@ struct ReaderRouteTests {
             ] {
                 #expect(html.contains(fragment), "missing: \(fragment)")
             }
-            // Order of the page: article, then comments (promotions, when a feature provides one, go between).
-            let order = ["<article class=\"article\"", "class=\"wire-credit\"", "class=\"corrections\"", "class=\"comments\""]
+            // Order of the page: article, then the promotions (membership's), then comments.
+            let order = ["<article class=\"article\"", "class=\"wire-credit\"", "class=\"corrections\"", "class=\"promotions\"", "class=\"comments\""]
                 .compactMap { html.range(of: $0)?.lowerBound }
-            #expect(order.count == 4 && order == order.sorted())
-            // No feature serves a membership page yet, so nothing promotes one.
-            #expect(!html.contains("class=\"promotions\"") && !html.contains("/membership"))
+            #expect(order.count == 5 && order == order.sorted())
+            // Membership serves its page and provides the promotion that links to it.
+            #expect(html.contains("href=\"/membership\""))
 
             // JSON-LD parses and carries what search engines read.
             let script = try #require(html.components(separatedBy: "<script type=\"application/ld+json\">").dropFirst().first?.components(separatedBy: "</script>").first)
