@@ -37,7 +37,7 @@ public struct MembershipPages: Sendable {
     func model(interval: Interval, amount: String?, error: String?) -> [String: Any] {
         let terms = plan.terms(interval)
         func units(_ m: Money) -> Int64 { m.minor / m.currency.minorPerUnit }
-        return [
+        var model: [String: Any] = [
             "symbol": plan.currency.symbol,
             "monthly": interval == .month, "yearly": interval == .year,
             "per": interval.perWord,
@@ -47,9 +47,12 @@ public struct MembershipPages: Sendable {
             "suggestions": terms.suggestions.map { ["value": units($0), "text": $0.formatted(dropZeroCents: true),
                                                     "chosen": String(units($0)) == (amount ?? String(units(terms.suggested)))] },
             "otherMinimum": plan.terms(interval == .month ? .year : .month).minimum.formatted(dropZeroCents: true),
-            "error": error as Any,
+            "otherPer": (interval == .month ? Interval.year : .month).perWord,
             "providers": !service.providers.isEmpty,
         ]
+        // Mustache treats any value as present, a nil one included: the notice appears only with an error.
+        if let error { model["error"] = error }
+        return model
     }
 
     func offer(context: QuorumContext, interval: Interval = .month, amount: String? = nil, error: String? = nil,
