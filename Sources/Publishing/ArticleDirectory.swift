@@ -29,3 +29,11 @@ public struct PublishedArticles: ArticleDirectory {
             }
     }
 }
+
+extension Article {
+    /// What other features may know of this article (the same fields the directory reads from its row).
+    public var summary: ArticleSummary {
+        ArticleSummary(id: id, slug: slug, headline: headline, commentsOpen: commentsOpen, publishedAt: publishedAt,
+                       isPublished: status == .published)
+    }
+}

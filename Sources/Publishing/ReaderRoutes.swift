@@ -77,11 +77,7 @@ struct ReaderRoutes {
                 return (try publishing.render("article", model), article.modifiedAt)
             }
             context["slug"] = article.slug
-            let summary = ArticleSummary(
-                id: article.id, slug: article.slug, headline: article.headline, commentsOpen: article.commentsOpen,
-                publishedAt: article.publishedAt, isPublished: article.status == .published
-            )
-            for section in sections { try await section.contribute(to: &context, article: summary) }
+            for section in sections { try await section.contribute(to: &context, article: article.summary) }
             return (try publishing.render("article", context), article.modifiedAt)
         }
     }
