@@ -10,6 +10,7 @@ import QuorumWeb
 /// The reader's own account: name, email, sessions, password, export and deletion.
 struct AccountRoutes {
     let site: Site
+    var sections: [any AccountPageSection] = []
     var service: AccountService { AccountService(site: site) }
     static let deletionPhrase = "delete my account"
 
@@ -60,7 +61,13 @@ struct AccountRoutes {
                 "current": info.idHash == context.sessionIDHash,
             ]
         }
+        let (csrf, _) = site.formToken(context)
+        var parts: [[String: Any]] = []
+        for section in sections {
+            if let html = try await section.render(for: user, csrf: csrf, pages: site.pages) { parts.append(["html": html]) }
+        }
         return try site.formPage("account", [
+            "sections": parts,
             "user": ["name": user.displayName, "email": user.email, "roles": user.roles.sorted().map(\.rawValue).joined(separator: ", "),
                      "since": DateText.format(user.createdAt)],
             "sessions": sessions,

@@ -15,9 +15,10 @@ public enum AccountsFeature {
         ))
     }
 
-    public static func addRoutes(to router: Router<QuorumContext>, site: Site) {
+    /// `accountSections` are other features' parts of the account page (membership), shown in order.
+    public static func addRoutes(to router: Router<QuorumContext>, site: Site, accountSections: [any AccountPageSection] = []) {
         SignInRoutes(site: site).addRoutes(to: router)
-        AccountRoutes(site: site).addRoutes(to: router)
+        AccountRoutes(site: site, sections: accountSections).addRoutes(to: router)
         AdminUserRoutes(site: site).addRoutes(to: router)
     }
 }

@@ -10,11 +10,22 @@ public struct MembershipPages: Sendable {
     public let site: Site
     public let service: MembershipService
     public var plan: Plan
+    /// The masthead's sections (Publishing's), so membership pages carry the same navigation as the rest.
+    public var navigation: (any SiteNavigation)?
 
-    public init(site: Site, service: MembershipService, plan: Plan = .southAfricanDefault) {
+    public init(site: Site, service: MembershipService, plan: Plan = .southAfricanDefault, navigation: (any SiteNavigation)? = nil) {
         self.site = site
         self.service = service
         self.plan = plan
+        self.navigation = navigation
+    }
+
+    /// A membership page: the model plus the masthead's navigation, private and uncached (`formPage`).
+    func page(_ template: String, _ model: [String: Any], context: QuorumContext, status: HTTPResponse.Status = .ok) async throws -> Response {
+        var model = model
+        model["nav"] = (try? await navigation?.links()) ?? []
+        model["membershipScript"] = SiteURL.asset("membership.js", version: site.theme.assets["membership.js"]?.version).path
+        return try site.formPage(template, model, context: context, status: status)
     }
 
     /// The block between an article and its comments that sends readers to the offer (Publishing shows it;
@@ -28,9 +39,14 @@ public struct MembershipPages: Sendable {
     )
 
     public func addRoutes(to router: Router<QuorumContext>) {
-        router.get(RouterPath(SiteURL.membership)) { _, context in try offer(context: context) }
+        router.get(RouterPath(SiteURL.membership)) { request, context in
+            let query = request.uri.queryParameters
+            return try await offer(context: context, interval: query["interval"].flatMap { Interval(rawValue: String($0)) } ?? .month,
+                                   amount: query["amount"].map(String.init).flatMap { $0.isEmpty ? nil : String($0.prefix(20)) })
+        }
         router.post(RouterPath(SiteURL.membershipCheckout)) { request, context in try await checkout(request, context) }
         router.get(RouterPath(SiteURL.membershipWelcome)) { request, context in try await welcome(request, context) }
+        addMemberRoutes(to: router)
     }
 
     /// The view model of the offer: amounts in whole units, the chosen interval and amount, an error to show.
@@ -49,6 +65,7 @@ public struct MembershipPages: Sendable {
             "otherMinimum": plan.terms(interval == .month ? .year : .month).minimum.formatted(dropZeroCents: true),
             "otherPer": (interval == .month ? Interval.year : .month).perWord,
             "providers": !service.providers.isEmpty,
+            "giveURL": SiteURL.membershipGive.path,
         ]
         // Mustache treats any value as present, a nil one included: the notice appears only with an error.
         if let error { model["error"] = error }
@@ -56,8 +73,15 @@ public struct MembershipPages: Sendable {
     }
 
     func offer(context: QuorumContext, interval: Interval = .month, amount: String? = nil, error: String? = nil,
-               status: HTTPResponse.Status = .ok) throws -> Response {
-        try site.formPage("membership", model(interval: interval, amount: amount, error: error), context: context, status: status)
+               status: HTTPResponse.Status = .ok) async throws -> Response {
+        var model = model(interval: interval, amount: amount, error: error)
+        if context.user == nil {
+            // Signed-out readers sign in first (every payment belongs to an account); the amount they chose comes
+            // back with them.
+            let chosen = SiteURL.membershipChoice(interval: interval.rawValue, amount: amount ?? model["amount"] as? String).path
+            model["signIn"] = ["action": SiteURL.signIn().path, "next": chosen]
+        }
+        return try await page("membership", model, context: context, status: status)
     }
 
     /// Validates the chosen amount, opens a pending membership for the signed-in reader and sends them to the
@@ -67,30 +91,51 @@ public struct MembershipPages: Sendable {
         let form = try await Form.read(&request)
         let interval = Interval(rawValue: form["interval"] ?? "month") ?? .month
         let typed = form["choice"].flatMap { $0.isEmpty ? nil : $0 } ?? form["amount"] ?? ""
-        guard let user = context.user else { throw RedirectToSignIn(next: SiteURL.membership.path) }
+        guard let user = context.user else {
+            throw RedirectToSignIn(next: SiteURL.membershipChoice(interval: interval.rawValue, amount: String(typed.prefix(20))).path)
+        }
         let amount: Money
         switch plan.validate(amount: typed, interval: interval) {
         case let .success(money): amount = money
         case let .failure(problem):
-            return try offer(context: context, interval: interval, amount: typed, error: problem.description, status: .badRequest)
+            return try await offer(context: context, interval: interval, amount: typed, error: problem.description, status: .badRequest)
         }
-        guard let provider = service.providers.values.sorted(by: { $0.name < $1.name }).first else {
-            return try offer(context: context, interval: interval, amount: typed,
-                             error: "Payments are not set up on this site yet.", status: .serviceUnavailable)
+        guard let provider = chosenProvider else {
+            return try await offer(context: context, interval: interval, amount: typed,
+                                   error: "Payments are not set up on this site yet.", status: .serviceUnavailable)
         }
         let pledge = Pledge(amount: amount, interval: interval)
         let id = try await service.open(userID: user.id, provider: provider.name, pledge: pledge)
-        let base = site.configuration.siteURL.hasSuffix("/") ? String(site.configuration.siteURL.dropLast()) : site.configuration.siteURL
-        let start = try await provider.checkout(CheckoutRequest(
-            membershipID: id, purpose: .membership(pledge), email: user.email, firstName: user.displayName,
-            itemName: "\(site.configuration.siteName) membership", successURL: SiteURL.membershipWelcome(membership: "\(id)").absolute(base),
-            cancelURL: SiteURL.membership.absolute(base), notifyURL: SiteURL.providerWebhook(provider.name).absolute(base), today: Date(),
-            idempotencyKey: "checkout:\(id)"))
+        do {
+            let start = try await provider.checkout(CheckoutRequest(
+                membershipID: id, purpose: .membership(pledge), email: user.email, firstName: user.displayName,
+                itemName: "\(site.configuration.siteName) membership", successURL: SiteURL.membershipWelcome(membership: "\(id)").absolute(base),
+                cancelURL: SiteURL.membership.absolute(base), notifyURL: SiteURL.providerWebhook(provider.name).absolute(base),
+                today: service.now(), idempotencyKey: "checkout:\(id)"))
+            return try await continueTo(start, context: context)
+        } catch let error as PaymentError {
+            site.logger.warning("membership checkout refused", metadata: ["provider": "\(provider.name)", "reason": "\(error)"])
+            return try await offer(context: context, interval: interval, amount: typed,
+                                   error: "The payment provider could not be reached. Nothing was charged; please try again.",
+                                   status: .serviceUnavailable)
+        }
+    }
+
+    /// The provider a new checkout goes through.
+    var chosenProvider: (any PaymentProvider)? { service.providers.values.sorted(by: { $0.name < $1.name }).first }
+
+    /// The site's address without a trailing slash, for the absolute URLs providers send readers back to.
+    var base: String {
+        site.configuration.siteURL.hasSuffix("/") ? String(site.configuration.siteURL.dropLast()) : site.configuration.siteURL
+    }
+
+    /// Sends the reader on to the provider: a redirect (Stripe), or a form the browser posts (PayFast).
+    func continueTo(_ start: CheckoutStart, context: QuorumContext) async throws -> Response {
         switch start {
         case let .redirect(url, _):
             return Response.seeOther(url.absoluteString)
         case let .formPost(action, fields):
-            return try site.formPage("membership-redirect", [
+            return try await page("membership-redirect", [
                 "action": action.absoluteString, "fields": fields.map { ["name": $0.name, "value": $0.value] },
             ], context: context)
         }
@@ -104,8 +149,8 @@ public struct MembershipPages: Sendable {
         guard let m = try await service.membership(id), try await service.owner(of: id) == user.id else {
             throw RequestError.notFound()
         }
-        let report = service.engine.status(of: m, at: Date())
-        return try site.formPage("membership-welcome", [
+        let report = service.engine.status(of: m, at: service.now())
+        return try await page("membership-welcome", [
             "pending": report.status == .pending, "member": report.hasAccess, "summary": report.summary,
             "amount": m.pledge.value.amount.formatted(dropZeroCents: true), "per": m.pledge.value.interval.perWord,
         ], context: context)

@@ -157,12 +157,12 @@ public struct MembershipService: Sendable {
         switch transition {
         case .recovered:
             mail = OutgoingMail(kind: "membership-recovered", to: user.email, subject: "Your membership is active again",
-                                text: "Thank you: your payment of \(amount) went through and your membership is active again.\n\n\(siteURL)/account\n")
+                                text: "Thank you: your payment of \(amount) went through and your membership is active again.\n\n\(siteURL)\(SiteURL.account.path)\n")
         default:
             let lapses = report.onHoldSince.map { " on \(CivilDate.dayString($0.addingTimeInterval(engine.settings.grace)))" } ?? " soon"
             mail = OutgoingMail(kind: "membership-on-hold", to: user.email,
                                 subject: day == 0 ? "Your membership payment did not go through" : "Reminder: your membership is on hold",
-                                text: "We could not take your payment of \(amount). Your membership is on hold and will lapse\(lapses) unless the payment is fixed.\n\nFix it here: \(siteURL)/membership\n")
+                                text: "We could not take your payment of \(amount). Your membership is on hold and will lapse\(lapses) unless the payment is fixed.\n\nFix it here: \(siteURL)\(SiteURL.membershipFix(membership: m.id).path)\n")
         }
         try await Outbox.enqueue(mail, on: db, now: at)
     }

@@ -23,6 +23,10 @@ public protocol PaymentProvider: Sendable {
 
     /// Stops renewing; access continues to the end of the paid period.
     func cancelAtPeriodEnd(subscriptionID: String, idempotencyKey: String) async throws
+
+    /// Stops collecting until `until` (nil: resumes now). `months` is the length the member chose, for providers
+    /// that count a pause in billing cycles (PayFast).
+    func pause(subscriptionID: String, until: Date?, months: Int, interval: Interval, idempotencyKey: String) async throws
 }
 
 /// What a reader is about to pay for.

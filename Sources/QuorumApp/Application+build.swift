@@ -93,15 +93,16 @@ func buildRouter(
     AccountsFeature.addMiddleware(to: router, site: site)
     OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments] }).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
-    AccountsFeature.addRoutes(to: router, site: site)
-    // Promotions come with the page they link to: none yet (membership brings its own with /membership).
-    publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)], promotions: [MembershipPages.promotion])
-    comments.addRoutes(to: router, cache: cache)
     let membership = MembershipService(database: database, providers: payments ?? PaymentSettings.providers(),
                                        roles: UserRoleGrants(), siteURL: configuration.siteURL, logger: logger,
                                        now: { clock.now().date })
+    let membershipPages = MembershipPages(site: site, service: membership, navigation: SectionNavigation(publishing: publishing))
+    AccountsFeature.addRoutes(to: router, site: site, accountSections: [membershipPages.accountSection])
+    // Promotions come with the page they link to: none yet (membership brings its own with /membership).
+    publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)], promotions: [MembershipPages.promotion])
+    comments.addRoutes(to: router, cache: cache)
     membership.addRoutes(to: router)
-    MembershipPages(site: site, service: membership).addRoutes(to: router)
+    membershipPages.addRoutes(to: router)
     configureRouter?(router)
     return (router, site, publishing, comments, membership)
 }

@@ -55,6 +55,7 @@ public struct PageRenderer: Sendable {
         "adminComments": SiteURL.adminComments.path,
         "membership": SiteURL.membership.path,
         "membershipCheckout": SiteURL.membershipCheckout.path,
+        "membershipGive": SiteURL.membershipGive.path,
         "adminUsers": SiteURL.adminUsers.path,
         "adminInvitations": SiteURL.adminInvitations.path,
         "adminAudit": SiteURL.adminAudit.path,

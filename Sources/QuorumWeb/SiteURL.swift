@@ -40,6 +40,25 @@ public enum SiteURL: Sendable, Equatable {
     case membershipCheckout
     case membershipWelcome(membership: String? = nil)
     case providerWebhook(String)
+    /// The offer with an amount already chosen (kept across signing in).
+    case membershipChoice(interval: String?, amount: String?)
+    case membershipPause
+    case membershipResume
+    case membershipAmount
+    case membershipCancel
+    /// An on-hold member fixes the payment: the provider's page (Stripe's portal) or a new checkout.
+    case membershipFix(membership: String? = nil)
+    /// One-off contributions: the page (GET), its checkout (POST), the page readers come back to.
+    case membershipGive
+    case membershipGiven(contribution: String? = nil)
+    /// The demo's built-in test payment provider (`quorum demo` only): the base of its Stripe-shaped API, the
+    /// API's paths, and its checkout and card-update pages.
+    case demoPayments
+    case demoStripeCheckoutSessions
+    case demoStripePortalSessions
+    case demoStripeSubscription(String)
+    case demoCheckoutPage(String)
+    case demoPortalPage(String)
     /// One stream for every article a browser shows (its tabs share it).
     case liveComments(articles: String? = nil)
     case comment(Int64)
@@ -155,6 +174,20 @@ public enum SiteURL: Sendable, Equatable {
         case .membershipCheckout: ("/membership/checkout", [], [])
         case .membershipWelcome(let membership): ("/membership/welcome", [], [("m", membership)])
         case .providerWebhook(let provider): ("/webhooks/:provider", [provider], [])
+        case .membershipChoice(let interval, let amount): ("/membership", [], [("interval", interval), ("amount", amount)])
+        case .membershipPause: ("/membership/pause", [], [])
+        case .membershipResume: ("/membership/resume", [], [])
+        case .membershipAmount: ("/membership/amount", [], [])
+        case .membershipCancel: ("/membership/cancel", [], [])
+        case .membershipFix(let membership): ("/membership/fix", [], [("m", membership)])
+        case .membershipGive: ("/membership/give", [], [])
+        case .membershipGiven(let contribution): ("/membership/given", [], [("c", contribution)])
+        case .demoPayments: ("/demo-payments", [], [])
+        case .demoStripeCheckoutSessions: ("/demo-payments/v1/checkout/sessions", [], [])
+        case .demoStripePortalSessions: ("/demo-payments/v1/billing_portal/sessions", [], [])
+        case .demoStripeSubscription(let id): ("/demo-payments/v1/subscriptions/:id", [id], [])
+        case .demoCheckoutPage(let session): ("/demo-payments/pay/:session", [session], [])
+        case .demoPortalPage(let customer): ("/demo-payments/portal/:customer", [customer], [])
         case .liveComments(let articles): ("/comments/live", [], [("articles", articles)])
         case .comment(let id): ("/comments/:id", ["\(id)"], [])
         case .commentReview(let id, let extra): ("/comments/:id/review", ["\(id)"], [("extra", extra ? "1" : nil)])

@@ -34,7 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.migrateOnStart = true
         let base = configuration.siteBase
         let demo = configuration
-        try await Server.run(configuration, afterMigrations: { database, logger in
+        try await Server.run(configuration, demoPayments: DemoPayments(configuration: configuration), afterMigrations: { database, logger in
             let summary = try await DemoContent.load(into: database, configuration: demo)
             logger.info("demo content: \(summary)")
         }, onReady: {
@@ -43,6 +43,8 @@ struct DemoCommand: AsyncParsableCommand {
             Quorum demo is running at \(base)/
               Sign in as the demo admin at \(base)/signin with \(DemoContent.adminEmail): with no SMTP
               server configured, the email with the sign-in code is written to \(demo.dataDirectory)/mail/.
+              Membership is set up with a built-in test payment provider: join at \(base)/membership, pay on
+              its test page; \(base)/membership/fix opens its card page, where a renewal can be made to fail.
               Stop with Ctrl-C.
 
             """)

@@ -30,7 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// Opens the store, brings its schema up to date, serves until SIGTERM or SIGINT, then closes the store.
 enum Server {
-    static func run(_ configuration: QuorumConfiguration, afterMigrations: (@Sendable (Database, Logger) async throws -> Void)? = nil, onReady: (@Sendable () -> Void)? = nil) async throws {
+    /// `demoPayments`: the demo's built-in test payment provider instead of the providers in the environment.
+    static func run(_ configuration: QuorumConfiguration, demoPayments: DemoPayments? = nil,
+                    afterMigrations: (@Sendable (Database, Logger) async throws -> Void)? = nil, onReady: (@Sendable () -> Void)? = nil) async throws {
         let logger = Logs.make(level: configuration.logLevel)
         let database = try await Database.open(configuration.database, options: configuration.databaseOptions, logger: logger)
         do {
@@ -49,7 +51,8 @@ enum Server {
             }
             // PostgreSQL: instances sharing the database tell each other what changed (LISTEN/NOTIFY).
             let bus = try defaultBus(database: database, logger: logger)
-            let app = try buildApplication(configuration: configuration, database: database, logger: logger, bus: bus) { _ in }
+            let app = try buildApplication(configuration: configuration, database: database, logger: logger, bus: bus,
+                                           payments: demoPayments?.providers) { router in demoPayments?.addRoutes(to: router) }
             let sharing = bus is PostgresBus ? "changes shared with other instances on channel \(PostgresBus.channel)" : "changes kept in this process"
             logger.info("serving \(configuration.siteBase) on \(configuration.host):\(configuration.port) with \(configuration.database); \(sharing)")
             onReady?()

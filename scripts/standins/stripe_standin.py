@@ -14,8 +14,18 @@ Control endpoints (not Stripe's):
   POST /_standin/webhook             {"type", "object", "created"?, "id"?, "timestamp"?, "secret"?, "url"?}
                                      builds an event, signs it with stripe.WebhookSignature; without "url" returns
                                      {"payload", "header"}, with it POSTs there and returns {"status", "body"}
+  POST /_standin/renewal-fails       {"customer"?}: the subscription's next renewal fails (invoice.payment_failed
+                                     sent to the site); the latest subscription when no customer is named
+
+Pages a browser is sent to (Stripe's hosted pages, reduced to a button; no script):
+  GET/POST /c/pay/{session}          the checkout: paying sends checkout.session.completed, then for a subscription
+                                     customer.subscription.created and invoice.paid, to the site the session's
+                                     success_url names (its /webhooks/stripe), then redirects to success_url
+  GET/POST /p/session/{customer}     the customer portal: "update card" pays the open renewal (invoice.paid) and
+                                     returns to return_url
 """
 import argparse
+import html
 import json
 import sys
 import threading
@@ -40,7 +50,8 @@ CHECKOUT_PAYMENT_KEYS = [
     "success_url", "cancel_url",
 ]
 
-state = {"requests": [], "fail": [], "idempotency": {}, "lock": threading.Lock()}
+state = {"requests": [], "fail": [], "idempotency": {}, "lock": threading.Lock(),
+         "sessions": {}, "subscriptions": {}, "customers": {}, "portal_return": {}, "clock": 0}
 args = None
 
 
@@ -66,6 +77,8 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def do_GET(self):
+        if self.path.startswith("/c/pay/") or self.path.startswith("/p/session/"):
+            return self.hosted_page()
         if self.path == "/_standin/requests":
             with state["lock"]:
                 return self.reply(200, state["requests"])
@@ -85,6 +98,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"ok": True})
         if self.path == "/_standin/webhook":
             return self.reply(200, webhook(json.loads(raw)))
+        if self.path == "/_standin/renewal-fails":
+            return self.reply(200, renewal_fails(json.loads(raw or b"{}").get("customer")))
+        if self.path.startswith("/c/pay/") or self.path.startswith("/p/session/"):
+            return self.hosted_post()
         if not self.path.startswith("/v1/"):
             return self.error(404, "invalid_request_error", "unknown path")
         if not self.authorised(raw):
@@ -143,11 +160,15 @@ class Handler(BaseHTTPRequestHandler):
             if not form["line_items[0][price_data][unit_amount]"].isdigit():
                 return 400, {"error": {"type": "invalid_request_error", "message": "unit_amount must be an integer"}}
             sid = "cs_test_" + uuid.uuid4().hex[:20]
+            with state["lock"]:
+                state["sessions"][sid] = {"form": form, "paid": False}
             return 200, {"id": sid, "object": "checkout.session", "mode": mode,
                          "url": f"http://127.0.0.1:{args.bound_port}/c/pay/{sid}"}
         if self.path == "/v1/billing_portal/sessions":
             if not form.get("customer") or not form.get("return_url"):
                 return 400, {"error": {"type": "invalid_request_error", "message": "customer and return_url required"}}
+            with state["lock"]:
+                state["portal_return"][form["customer"]] = form["return_url"]
             return 200, {"id": "bps_" + uuid.uuid4().hex[:12], "object": "billing_portal.session",
                          "url": f"http://127.0.0.1:{args.bound_port}/p/session/{form['customer']}"}
         if self.path.startswith("/v1/subscriptions/"):
@@ -160,6 +181,140 @@ class Handler(BaseHTTPRequestHandler):
                     return 400, {"error": {"type": "invalid_request_error", "message": f"missing {missing}"}}
             return 200, subscription(sub, form)
         return 404, {"error": {"type": "invalid_request_error", "message": "unknown path"}}
+
+    # Stripe's hosted pages, as far as a browser test needs them.
+
+    def page(self, title, text, button):
+        body = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title></head>"
+                f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
+                f"<form method=post action='{html.escape(self.path)}'><button type=submit id=standin-pay>{html.escape(button)}</button>"
+                "</form></body></html>").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def redirect(self, url):
+        self.send_response(303)
+        self.send_header("Location", url)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def hosted_page(self):
+        key = urllib.parse.unquote(self.path.split("/")[3])
+        with state["lock"]:
+            session = state["sessions"].get(key)
+            customer = state["customers"].get(key)
+        if self.path.startswith("/c/pay/") and session:
+            f = session["form"]
+            amount = int(f["line_items[0][price_data][unit_amount]"]) / 100
+            every = f.get("line_items[0][price_data][recurring][interval]")
+            return self.page("Stripe test checkout", f"{f['line_items[0][price_data][product_data][name]']}: "
+                             f"{amount:.2f} {f['line_items[0][price_data][currency]'].upper()}" + (f" a {every}" if every else ""),
+                             "Pay")
+        if self.path.startswith("/p/session/") and customer:
+            return self.page("Stripe test customer portal", "Update the card and retry the open invoice.", "Update card")
+        self.error(404, "invalid_request_error", "no such page")
+
+    def hosted_post(self):
+        key = urllib.parse.unquote(self.path.split("/")[3])
+        if self.path.startswith("/c/pay/"):
+            with state["lock"]:
+                session = state["sessions"].get(key)
+                first = bool(session) and not session["paid"]
+                if session:
+                    session["paid"] = True
+            if not session:
+                return self.error(404, "invalid_request_error", "no such session")
+            f = session["form"]
+            if first:
+                pay_session(key, f)
+            return self.redirect(f["success_url"])
+        with state["lock"]:
+            sub = state["subscriptions"].get(state["customers"].get(key, ""))
+            back = state["portal_return"].get(key)
+        if not sub:
+            return self.error(404, "invalid_request_error", "no such customer")
+        send(sub["site"], "invoice.paid", invoice(sub, paid=True))
+        with state["lock"]:
+            sub["period_end"] = next_period(sub)
+            sub["open_failure"] = False
+        return self.redirect(back or sub["site"])
+
+
+def tick():
+    """Event times that only move forward, one second apart at least, so that a fix never ties a failure."""
+    with state["lock"]:
+        state["clock"] = max(int(time.time()), state["clock"] + 1)
+        return state["clock"]
+
+
+def next_period(sub):
+    return sub["period_end"] + (365 if sub["interval"] == "year" else 31) * 86400
+
+
+def webhook_url(site):
+    u = urllib.parse.urlsplit(site)
+    return f"{u.scheme}://{u.netloc}/webhooks/stripe"
+
+
+def send(site, kind, obj):
+    created = tick()
+    if kind == "invoice.paid":
+        obj.setdefault("status_transitions", {})["paid_at"] = created
+    return webhook({"type": kind, "object": obj, "created": created, "timestamp": int(time.time()),
+                    "url": webhook_url(site)})
+
+
+def invoice(sub, paid):
+    start = sub["period_end"] if sub["renewals"] else sub["period_end"] - (next_period(sub) - sub["period_end"])
+    return {"id": "in_" + uuid.uuid4().hex[:14], "object": "invoice", "customer": sub["customer"],
+            "currency": sub["currency"], "amount_due": sub["amount"], "amount_paid": sub["amount"] if paid else 0,
+            "status": "paid" if paid else "open",
+            "parent": {"type": "subscription_details", "subscription_details": {
+                "subscription": sub["id"], "metadata": {"membership_id": sub["membership_id"]}}},
+            "lines": {"object": "list", "data": [{"period": {"start": start, "end": next_period(sub) if sub["renewals"] else sub["period_end"]}}]}}
+
+
+def pay_session(sid, f):
+    site = f["success_url"]
+    membership = f.get("client_reference_id")
+    customer = "cus_" + uuid.uuid4().hex[:14]
+    if f["mode"] == "payment":
+        send(site, "checkout.session.completed", {
+            "id": sid, "object": "checkout.session", "mode": "payment", "payment_status": "paid",
+            "client_reference_id": membership, "metadata": {"membership_id": membership}, "customer": customer,
+            "amount_total": int(f["line_items[0][price_data][unit_amount]"]),
+            "currency": f["line_items[0][price_data][currency]"]})
+        return
+    interval = f["line_items[0][price_data][recurring][interval]"]
+    now = int(time.time())
+    sub = {"id": "sub_" + uuid.uuid4().hex[:14], "customer": customer, "membership_id": membership, "site": site,
+           "amount": int(f["line_items[0][price_data][unit_amount]"]), "currency": f["line_items[0][price_data][currency]"],
+           "interval": interval, "period_end": now + (365 if interval == "year" else 31) * 86400, "renewals": 0,
+           "open_failure": False}
+    with state["lock"]:
+        state["subscriptions"][sub["id"]] = sub
+        state["customers"][customer] = sub["id"]
+        state["latest"] = sub["id"]
+    send(site, "checkout.session.completed", {
+        "id": sid, "object": "checkout.session", "mode": "subscription", "payment_status": "paid",
+        "client_reference_id": membership, "metadata": {"membership_id": membership}, "customer": customer,
+        "subscription": sub["id"]})
+    send(site, "invoice.paid", invoice(sub, paid=True))
+    with state["lock"]:
+        sub["renewals"] = 1
+
+
+def renewal_fails(customer):
+    with state["lock"]:
+        sid = state["customers"].get(customer) if customer else state.get("latest")
+        sub = state["subscriptions"].get(sid or "")
+    if not sub:
+        return {"error": "no such subscription"}
+    sub["open_failure"] = True
+    return send(sub["site"], "invoice.payment_failed", invoice(sub, paid=False))
 
 
 def subscription(sub, form=None):

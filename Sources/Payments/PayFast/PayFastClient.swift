@@ -200,6 +200,13 @@ public struct PayFastClient: PaymentProvider {
         try await subscriptionCall(token: subscriptionID, action: "cancel", body: [])
     }
 
+    /// PayFast pauses for a number of billing cycles (`pause` with `cycles`) and resumes with `unpause`.
+    public func pause(subscriptionID: String, until: Date?, months: Int, interval: Interval, idempotencyKey: String) async throws {
+        guard until != nil else { return try await subscriptionCall(token: subscriptionID, action: "unpause", body: []) }
+        let cycles = interval == .month ? max(1, months) : max(1, (months + 11) / 12)
+        try await subscriptionCall(token: subscriptionID, action: "pause", body: [FormField("cycles", String(cycles))])
+    }
+
     /// PayFast's subscription API: PUT {api}/subscriptions/{token}/{action}, headers merchant-id, version,
     /// timestamp and a signature over all header and body values sorted by name, plus the passphrase.
     func subscriptionCall(token: String, action: String, body: [FormField]) async throws {

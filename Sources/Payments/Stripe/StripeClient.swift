@@ -88,6 +88,10 @@ public struct StripeClient: PaymentProvider {
                            [FormField("cancel_at_period_end", "true")], key: idempotencyKey)
     }
 
+    public func pause(subscriptionID: String, until: Date?, months: Int, interval: Interval, idempotencyKey: String) async throws {
+        try await pause(subscriptionID: subscriptionID, until: until, idempotencyKey: idempotencyKey)
+    }
+
     /// Pauses collection until `until` (invoices in between are voided), or resumes when nil.
     public func pause(subscriptionID: String, until: Date?, idempotencyKey: String) async throws {
         let fields = until.map {
