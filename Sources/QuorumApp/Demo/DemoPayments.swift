@@ -55,13 +55,21 @@ public final class DemoPayments: Sendable {
         var portalReturn: [String: String] = [:]
         /// Idempotency-Key → the answer given (a retried call gets the same one, as at Stripe).
         var answers: [String: IncomingResponse] = [:]
+        /// The last event time given: Stripe's times are whole seconds, and a renewal failed and fixed within one
+        /// second must still be told apart, so each event is at least a second after the previous one.
+        var clock: Int64 = 0
     }
 
-    public init(configuration: QuorumConfiguration, sender: any HTTPTransport = AsyncHTTPTransport()) {
-        self.siteBase = configuration.siteBase
+    public convenience init(configuration: QuorumConfiguration) {
         let host = ["0.0.0.0", "::", ""].contains(configuration.host) ? "127.0.0.1"
             : (configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host)
-        self.webhookURL = "http://\(host):\(configuration.port)" + SiteURL.providerWebhook("stripe").path
+        self.init(siteBase: configuration.siteBase,
+                  webhookURL: "http://\(host):\(configuration.port)" + SiteURL.providerWebhook("stripe").path)
+    }
+
+    init(siteBase: String, webhookURL: String, sender: any HTTPTransport = AsyncHTTPTransport()) {
+        self.siteBase = siteBase
+        self.webhookURL = webhookURL
         self.sender = sender
     }
 
@@ -174,7 +182,7 @@ public final class DemoPayments: Sendable {
                     "client_reference_id": session.membershipID, "metadata": membership, "customer": customer, "subscription": sub.id,
                 ])
                 try await send("customer.subscription.created", Self.json(sub))
-                try await send("invoice.paid", Self.invoice(sub, start: sub.periodStart, end: sub.periodEnd, paid: true, at: now))
+                try await send("invoice.paid", Self.invoice(sub, start: sub.periodStart, end: sub.periodEnd, paid: true))
             }
         }
         return .seeOther(session.fields["success_url"] ?? siteBase)
@@ -187,9 +195,9 @@ public final class DemoPayments: Sendable {
         let nextEnd = CivilDate.adding(months: months, to: sub.periodEnd)
         switch outcome {
         case "fail":
-            try await send("invoice.payment_failed", Self.invoice(sub, start: sub.periodEnd, end: nextEnd, paid: false, at: Date()))
+            try await send("invoice.payment_failed", Self.invoice(sub, start: sub.periodEnd, end: nextEnd, paid: false))
         case "fix":
-            try await send("invoice.paid", Self.invoice(sub, start: sub.periodEnd, end: nextEnd, paid: true, at: Date()))
+            try await send("invoice.paid", Self.invoice(sub, start: sub.periodEnd, end: nextEnd, paid: true))
             sub.periodStart = sub.periodEnd
             sub.periodEnd = nextEnd
             state.withLock { [sub] in $0.subscriptions[sub.id] = sub }
@@ -220,20 +228,24 @@ public final class DemoPayments: Sendable {
         return object
     }
 
-    static func invoice(_ sub: Subscription, start: Date, end: Date, paid: Bool, at now: Date) -> [String: Any] {
+    static func invoice(_ sub: Subscription, start: Date, end: Date, paid: Bool) -> [String: Any] {
         var object: [String: Any] = [
             "id": "in_demo_" + Secrets.token(bytes: 6), "object": "invoice", "customer": sub.customer, "currency": sub.currency,
             "amount_due": sub.amount, "amount_paid": paid ? sub.amount : 0, "status": paid ? "paid" : "open",
             "parent": ["type": "subscription_details", "subscription_details": ["subscription": sub.id, "metadata": ["membership_id": sub.membershipID]]],
             "lines": ["object": "list", "data": [["period": ["start": Int64(start.timeIntervalSince1970), "end": Int64(end.timeIntervalSince1970)]]]],
         ]
-        if paid { object["status_transitions"] = ["paid_at": Int64(now.timeIntervalSince1970)] }
         return object
     }
 
     /// Sends one event to the site as Stripe does: JSON, `Stripe-Signature: t=…,v1=…` over "t.body".
     func send(_ type: String, _ object: [String: Any]) async throws {
-        let now = Int64(Date().timeIntervalSince1970)
+        let now = state.withLock { s in
+            s.clock = max(Int64(Date().timeIntervalSince1970), s.clock + 1)
+            return s.clock
+        }
+        var object = object
+        if type == "invoice.paid" { object["status_transitions"] = ["paid_at": now] }
         let event: [String: Any] = [
             "id": "evt_demo_" + Secrets.token(bytes: 9), "object": "event", "api_version": "2025-03-31.basil", "created": now,
             "type": type, "livemode": false, "pending_webhooks": 1, "data": ["object": object],

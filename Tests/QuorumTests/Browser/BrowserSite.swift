@@ -17,7 +17,9 @@ struct BrowserSite: Sendable {
     let articleSlug: String
     let log: String
 
+    /// `environment` adds to the server's environment (a payment provider's settings, for instance).
     static func with<R>(
+        environment: [String: String] = [:],
         prepare: (CommentFixture) async throws -> Void,
         _ body: (BrowserSite) async throws -> R
     ) async throws -> R {
@@ -58,7 +60,7 @@ struct BrowserSite: Sendable {
                 "QUORUM_SMTP_PORT": String(started.port),
                 "QUORUM_SMTP_SECURITY": "none",
                 "QUORUM_LOG_LEVEL": "warning",
-            ], log: log)
+            ].merging(environment) { _, added in added }, log: log)
             do {
                 try await QuorumProcess.waitUntilServing(url + "/healthz", timeout: 60)
             } catch {

@@ -149,6 +149,7 @@ extension LiveServer {
         logger: Logger = TestDatabases.logger,
         adjust: (inout QuorumConfiguration) -> Void = { _ in },
         payments: [any PaymentProvider]? = nil,
+        configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil,
         _ body: @escaping @Sendable (Browser, CapturedMail, TestDatabase) async throws -> R
     ) async throws -> R {
         let mail = CapturedMail()
@@ -157,7 +158,7 @@ extension LiveServer {
             configuration.siteURL = "http://localhost"
             adjust(&configuration)
             let app = try buildApplication(configuration: configuration, database: test.database, logger: logger, mailTransport: mail,
-                                           payments: payments)
+                                           payments: payments, configureRouter: configureRouter)
             return try await app.test(.live) { client in try await body(Browser(client), mail, test) }
         }
     }
