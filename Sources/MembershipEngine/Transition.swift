@@ -46,7 +46,8 @@ extension Engine {
     public func reminders(for m: Membership, at now: Date, sent: Set<String>) -> [Reminder] {
         let report = status(of: m, at: now)
         guard report.status == .onHold, let since = report.onHoldSince else { return [] }
-        let elapsed = now.timeIntervalSince(since)
+        // A provider whose clock runs a little ahead of ours reports a hold that starts "later": still due at once.
+        let elapsed = max(0, now.timeIntervalSince(since))
         let holdKey = "\(m.id):\(Int(since.timeIntervalSince1970))"
         return settings.reminderDays.sorted().compactMap { day in
             let key = "\(holdKey):\(day)"
