@@ -12,12 +12,16 @@ public struct MembershipPages: Sendable {
     public var plan: Plan
     /// The masthead's sections (Publishing's), so membership pages carry the same navigation as the rest.
     public var navigation: (any SiteNavigation)?
+    /// Signing in with the emailed code on the offer itself (Accounts'); without it readers go to `/signin`.
+    public var signIn: (any EmailCodeSignIn)?
 
-    public init(site: Site, service: MembershipService, plan: Plan = .southAfricanDefault, navigation: (any SiteNavigation)? = nil) {
+    public init(site: Site, service: MembershipService, plan: Plan = .southAfricanDefault, navigation: (any SiteNavigation)? = nil,
+                signIn: (any EmailCodeSignIn)? = nil) {
         self.site = site
         self.service = service
         self.plan = plan
         self.navigation = navigation
+        self.signIn = signIn
     }
 
     /// A membership page: the model plus the masthead's navigation, private and uncached (`formPage`).
@@ -46,6 +50,8 @@ public struct MembershipPages: Sendable {
         }
         router.post(RouterPath(SiteURL.membershipCheckout)) { request, context in try await checkout(request, context) }
         router.get(RouterPath(SiteURL.membershipWelcome)) { request, context in try await welcome(request, context) }
+        router.post(RouterPath(SiteURL.membershipSignIn)) { request, context in try await requestCode(request, context) }
+        router.post(RouterPath(SiteURL.membershipSignInCode)) { request, context in try await redeemCode(request, context) }
         addMemberRoutes(to: router)
     }
 
@@ -72,16 +78,76 @@ public struct MembershipPages: Sendable {
         return model
     }
 
+    /// A sign-in under way on the offer: the request the emailed code belongs to, or what went wrong.
+    struct PendingSignIn {
+        var request: String?
+        var email: String
+        var error: String?
+    }
+
     func offer(context: QuorumContext, interval: Interval = .month, amount: String? = nil, error: String? = nil,
-               status: HTTPResponse.Status = .ok) async throws -> Response {
+               pending: PendingSignIn? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         var model = model(interval: interval, amount: amount, error: error)
         if context.user == nil {
-            // Signed-out readers sign in first (every payment belongs to an account); the amount they chose comes
-            // back with them.
+            // Signed-out readers sign in first (every payment belongs to an account): on this page with the emailed
+            // code when Accounts offers it, else through /signin; either way the amount they chose comes back.
             let chosen = SiteURL.membershipChoice(interval: interval.rawValue, amount: amount ?? model["amount"] as? String).path
-            model["signIn"] = ["action": SiteURL.signIn().path, "next": chosen]
+            var box: [String: Any] = signIn == nil
+                ? ["action": SiteURL.signIn().path, "next": chosen]
+                : ["action": SiteURL.membershipSignIn.path, "codeAction": SiteURL.membershipSignInCode.path, "next": chosen]
+            if let pending {
+                box["email"] = pending.email
+                if let request = pending.request { box["request"] = request }
+                if let problem = pending.error { box["signInError"] = problem }
+            }
+            model["signIn"] = box
         }
         return try await page("membership", model, context: context, status: status)
+    }
+
+    /// `POST /membership/signin`: emails the code and shows the code box on the offer.
+    func requestCode(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        var request = request
+        let form = try await Form.read(&request)
+        let next = SiteURL.safeRedirect(form["next"] ?? SiteURL.membership.path)
+        let (interval, amount) = Self.choice(in: next)
+        let email = String((form["email"] ?? "").prefix(254))
+        guard let signIn, context.user == nil else { return .seeOther(next) }
+        do {
+            let id = try await signIn.sendCode(email: email, ip: context.remoteIP, next: next)
+            return try await offer(context: context, interval: interval, amount: amount, pending: PendingSignIn(request: id, email: email))
+        } catch let error as any AppError {
+            return try await offer(context: context, interval: interval, amount: amount,
+                                   pending: PendingSignIn(email: email, error: error.message), status: error.status)
+        }
+    }
+
+    /// `POST /membership/signin/code`: signs in and comes back to the amount chosen.
+    func redeemCode(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        var request = request
+        let form = try await Form.read(&request)
+        let next = SiteURL.safeRedirect(form["next"] ?? SiteURL.membership.path)
+        let (interval, amount) = Self.choice(in: next)
+        let id = String((form["request"] ?? "").prefix(100))
+        guard let signIn else { return .seeOther(next) }
+        do {
+            let (cookie, destination) = try await signIn.redeem(requestID: id, code: form["code"] ?? "", userAgent: request.headers[.userAgent] ?? "")
+            var response = Response.seeOther(destination)
+            response.setCookie(cookie)
+            return response
+        } catch let error as any AppError {
+            return try await offer(context: context, interval: interval, amount: amount,
+                                   pending: PendingSignIn(request: id, email: String((form["email"] ?? "").prefix(254)), error: error.message),
+                                   status: error.status)
+        }
+    }
+
+    /// The interval and amount a `/membership?interval=…&amount=…` address carries.
+    static func choice(in path: String) -> (Interval, String?) {
+        let items = URLComponents(string: path)?.queryItems ?? []
+        let interval = items.first { $0.name == "interval" }?.value.flatMap(Interval.init(rawValue:)) ?? .month
+        let amount = items.first { $0.name == "amount" }?.value.map { String($0.prefix(20)) }
+        return (interval, amount)
     }
 
     /// Validates the chosen amount, opens a pending membership for the signed-in reader and sends them to the

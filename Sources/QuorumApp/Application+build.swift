@@ -96,7 +96,8 @@ func buildRouter(
     let membership = MembershipService(database: database, providers: payments ?? PaymentSettings.providers(),
                                        roles: UserRoleGrants(), siteURL: configuration.siteURL, logger: logger,
                                        now: { clock.now().date })
-    let membershipPages = MembershipPages(site: site, service: membership, navigation: SectionNavigation(publishing: publishing))
+    let membershipPages = MembershipPages(site: site, service: membership, navigation: SectionNavigation(publishing: publishing),
+                                          signIn: SignInOnPage(site: site))
     AccountsFeature.addRoutes(to: router, site: site, accountSections: [membershipPages.accountSection])
     // Promotions come with the page they link to: none yet (membership brings its own with /membership).
     publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)], promotions: [MembershipPages.promotion])

@@ -42,6 +42,9 @@ public enum SiteURL: Sendable, Equatable {
     case providerWebhook(String)
     /// The offer with an amount already chosen (kept across signing in).
     case membershipChoice(interval: String?, amount: String?)
+    /// Signing in on the offer itself: the email, then the emailed code.
+    case membershipSignIn
+    case membershipSignInCode
     case membershipPause
     case membershipResume
     case membershipAmount
@@ -175,6 +178,8 @@ public enum SiteURL: Sendable, Equatable {
         case .membershipWelcome(let membership): ("/membership/welcome", [], [("m", membership)])
         case .providerWebhook(let provider): ("/webhooks/:provider", [provider], [])
         case .membershipChoice(let interval, let amount): ("/membership", [], [("interval", interval), ("amount", amount)])
+        case .membershipSignIn: ("/membership/signin", [], [])
+        case .membershipSignInCode: ("/membership/signin/code", [], [])
         case .membershipPause: ("/membership/pause", [], [])
         case .membershipResume: ("/membership/resume", [], [])
         case .membershipAmount: ("/membership/amount", [], [])

@@ -1,3 +1,5 @@
+import Hummingbird
+
 /// A part of the signed-in reader's account page that another feature provides (Membership: status, amount,
 /// pause/resume/change/cancel, receipts). Accounts shows the sections in order after the reader's own details,
 /// without knowing what they hold. The page is private to the reader and never cached.
@@ -12,4 +14,15 @@ public protocol AccountPageSection: Sendable {
 public protocol SiteNavigation: Sendable {
     /// `[{name, url}]` in the theme's `nav` shape.
     func links() async throws -> [[String: Any]]
+}
+
+/// Signing in with an emailed code from another feature's page (the membership offer: readers sign in where they
+/// chose their amount). Accounts provides it; the code and the session are Accounts' own.
+public protocol EmailCodeSignIn: Sendable {
+    /// Emails a sign-in code (and link) to `email`; returns the request the code is redeemed against. Throws an
+    /// `AppError` with a message for the reader (a malformed address, too many requests).
+    func sendCode(email: String, ip: String?, next: String) async throws -> String
+    /// Redeems the code: the session cookie to set and the address to continue to. Throws an `AppError` for a
+    /// wrong or expired code.
+    func redeem(requestID: String, code: String, userAgent: String) async throws -> (cookie: Cookie, next: String)
 }

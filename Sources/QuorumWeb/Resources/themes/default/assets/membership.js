@@ -2,12 +2,14 @@
 // chosen amount across signing in, and posting the payment provider's form on its own.
 (function () {
   var slider = document.getElementById('amount-slider'), field = document.getElementById('amount');
-  var form = document.getElementById('membership-form'), next = document.getElementById('membership-next');
+  var form = document.getElementById('membership-form'), nexts = document.querySelectorAll('.membership-next');
   function remember() {
-    if (!next || !form || !field) return;
+    if (!form || !field) return;
     var checked = form.querySelector('input[name=interval]:checked');
     var interval = checked ? checked.value : 'month';
-    next.value = '/membership?interval=' + encodeURIComponent(interval) + '&amount=' + encodeURIComponent(field.value);
+    for (var i = 0; i < nexts.length; i++) {
+      nexts[i].value = '/membership?interval=' + encodeURIComponent(interval) + '&amount=' + encodeURIComponent(field.value);
+    }
   }
   if (slider && field) {
     slider.hidden = false;
