@@ -54,12 +54,9 @@ public enum SiteURL: Sendable, Equatable {
     /// One-off contributions: the page (GET), its checkout (POST), the page readers come back to.
     case membershipGive
     case membershipGiven(contribution: String? = nil)
-    /// The demo's built-in test payment provider (`quorum demo` only): the base of its Stripe-shaped API, the
-    /// API's paths, and its checkout and card-update pages.
+    /// The demo's built-in test payment provider (`quorum demo` only): the base its in-process Stripe API is
+    /// addressed by (never served), and its checkout and card-update pages.
     case demoPayments
-    case demoStripeCheckoutSessions
-    case demoStripePortalSessions
-    case demoStripeSubscription(String)
     case demoCheckoutPage(String)
     case demoPortalPage(String)
     /// One stream for every article a browser shows (its tabs share it).
@@ -188,9 +185,6 @@ public enum SiteURL: Sendable, Equatable {
         case .membershipGive: ("/membership/give", [], [])
         case .membershipGiven(let contribution): ("/membership/given", [], [("c", contribution)])
         case .demoPayments: ("/demo-payments", [], [])
-        case .demoStripeCheckoutSessions: ("/demo-payments/v1/checkout/sessions", [], [])
-        case .demoStripePortalSessions: ("/demo-payments/v1/billing_portal/sessions", [], [])
-        case .demoStripeSubscription(let id): ("/demo-payments/v1/subscriptions/:id", [id], [])
         case .demoCheckoutPage(let session): ("/demo-payments/pay/:session", [session], [])
         case .demoPortalPage(let customer): ("/demo-payments/portal/:customer", [customer], [])
         case .liveComments(let articles): ("/comments/live", [], [("articles", articles)])

@@ -121,7 +121,8 @@ public final class DemoPayments: Sendable {
     /// The provider's page: plain, escaped, no script; its form carries the site's CSRF token like every form.
     func page(_ context: QuorumContext, title: String, action: String, intro: String, buttons: [(String, String)]) -> Response {
         let e = { (s: String) in Escaping.html(s) }
-        let token = context.identity?.csrfToken ?? context.anonymousCSRF ?? ""
+        let fresh = context.identity?.csrfToken == nil && (context.anonymousCSRF ?? "").isEmpty
+        let token = context.identity?.csrfToken ?? (fresh ? Secrets.token() : context.anonymousCSRF ?? "")
         let forms = buttons.map { value, label in
             """
             <form method="post" action="\(e(action))" class="stack"><input type="hidden" name="csrf" value="\(e(token))">\
@@ -143,9 +144,7 @@ public final class DemoPayments: Sendable {
         """
         var response = Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "private, no-store"],
                                 body: .init(byteBuffer: ByteBuffer(string: html)))
-        if context.identity == nil, context.anonymousCSRF == nil {
-            response.setCookie(SiteCookies.anonymousCSRF(Secrets.token(), secure: siteBase.hasPrefix("https://")))
-        }
+        if fresh { response.setCookie(SiteCookies.anonymousCSRF(token, secure: siteBase.hasPrefix("https://"))) }
         return response
     }
 
