@@ -9,12 +9,12 @@ import QuorumWeb
 public struct MembershipPages: Sendable {
     public let site: Site
     public let service: MembershipService
-    public var plan: Plan
+    /// The site's plan, from its membership settings.
+    public var plan: Plan { service.configuration.plan }
 
-    public init(site: Site, service: MembershipService, plan: Plan = .southAfricanDefault) {
+    public init(site: Site, service: MembershipService) {
         self.site = site
         self.service = service
-        self.plan = plan
     }
 
     /// The block between an article and its comments that sends readers to the offer (Publishing shows it;
@@ -74,7 +74,7 @@ public struct MembershipPages: Sendable {
         case let .failure(problem):
             return try offer(context: context, interval: interval, amount: typed, error: problem.description, status: .badRequest)
         }
-        guard let provider = service.providers.values.sorted(by: { $0.name < $1.name }).first else {
+        guard let provider = service.configuration.checkoutProvider else {
             return try offer(context: context, interval: interval, amount: typed,
                              error: "Payments are not set up on this site yet.", status: .serviceUnavailable)
         }

@@ -12,8 +12,10 @@ import SQLKit
 /// duplicate (the same event id, from a retry or another instance) is applied once.
 public struct MembershipService: Sendable {
     public let database: Database
-    public let providers: [String: any PaymentProvider]
-    public let engine: Engine
+    /// The site's providers and policy, from its settings (``MembershipConfiguration``).
+    public let configuration: MembershipConfiguration
+    public var providers: [String: any PaymentProvider] { configuration.providers }
+    public var engine: Engine { configuration.engine }
     /// Where the member role is kept (Accounts); nil leaves roles alone.
     public let roles: (any RoleGrants)?
     /// The site's address, for links in emails ("https://news.example").
@@ -28,8 +30,8 @@ public struct MembershipService: Sendable {
         self.roles = roles
         self.siteURL = siteURL.hasSuffix("/") ? String(siteURL.dropLast()) : siteURL
         self.database = database
-        self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        self.engine = engine
+        self.configuration = MembershipConfiguration(providers: providers, policy: MembershipPolicy(
+            graceDays: engine.settings.graceDays, accessDuringGrace: engine.settings.accessDuringGrace))
         self.logger = logger
         self.now = now
     }
