@@ -64,6 +64,7 @@ public struct MembershipAdmin: Sendable {
             .init(name: "Churned", cssClass: "chart-churned", values: d.months.map { Int64($0.churned) }, label: { "\($0)" }),
         ])
         let current = d.months.last
+        let previous = d.months.dropLast().last
         var model: [String: Any] = [
             "active": d.active, "onHold": d.onHold,
             "paused": d.counts[.paused] ?? 0, "cancelled": d.counts[.cancelled] ?? 0, "honorary": d.counts[.honorary] ?? 0,
@@ -76,6 +77,10 @@ public struct MembershipAdmin: Sendable {
             "activeURL": SiteURL.adminMembers(status: MemberFilter.active.rawValue).path,
             "onHoldURL": SiteURL.adminMembers(status: MemberFilter.onHold.rawValue).path,
         ]
+        if let previous {
+            model["lastMonth"] = ["month": "\(DashboardChart.monthName(previous.month)) \(previous.year)", "new": previous.new,
+                                  "churned": previous.churned, "churnRate": previous.churnRate.percentText]
+        }
         if let conversion = d.conversion {
             model["conversion"] = conversion.percentText
             model["readers"] = conversion.denominator

@@ -14,7 +14,7 @@ enum DashboardChart {
         var label: (Int64) -> String
     }
 
-    static let width = 720.0, height = 260.0, left = 8.0, right = 8.0, top = 28.0, bottom = 40.0
+    static let width = 720.0, height = 260.0, left = 8.0, right = 8.0, top = 40.0, bottom = 40.0
 
     /// `months` are the labels under each group ("Jan", with the year under January and the first month).
     static func svg(title: String, months: [MonthFigures], series: [Series]) -> String {

@@ -42,12 +42,9 @@ extension MembershipAdmin {
             "accessDuringGrace": form.map { $0["accessDuringGrace"] == "on" } ?? policy.accessDuringGrace,
             "retentionDays": value("retentionDays", String(policy.rawPayloadRetentionDays)),
             "checkoutAuto": checkout.isEmpty, "checkoutStripe": checkout == "stripe", "checkoutPayFast": checkout == "payfast",
-            "stripeKey": ProviderSettings.masked(providers.stripe.secretKey),
             "stripeSecrets": providers.stripe.webhookSecrets.enumerated().map { ["n": $0.offset + 1, "masked": ProviderSettings.masked($0.element)] },
             "stripeConfigured": configuration.providers["stripe"] != nil,
             "payfastMerchantID": value("payfastMerchantID", providers.payfast.merchantID),
-            "payfastKey": ProviderSettings.masked(providers.payfast.merchantKey),
-            "payfastPassphrase": providers.payfast.passphrase.isEmpty ? "" : "set",
             "payfastConfigured": configuration.providers["payfast"] != nil,
             "payfastSandbox": mode == "sandbox", "payfastLive": mode == "live", "payfastCustom": mode == "custom",
             "payfastHost": providers.payfast.host, "payfastCustomHost": !hostIsStandard,
@@ -58,6 +55,11 @@ extension MembershipAdmin {
             "stripeEvents": StripeEvents.handled.sorted().joined(separator: ", "),
         ]
         if let error { model["error"] = error }
+        // Mustache shows a section for any value that is present, an empty string included: only stored secrets
+        // get their (masked) line.
+        if !providers.stripe.secretKey.isEmpty { model["stripeKey"] = ProviderSettings.masked(providers.stripe.secretKey) }
+        if !providers.payfast.merchantKey.isEmpty { model["payfastKey"] = ProviderSettings.masked(providers.payfast.merchantKey) }
+        if !providers.payfast.passphrase.isEmpty { model["payfastPassphrase"] = "set" }
         // Mustache shows a section for any value that is present: only a non-standard API base is shown.
         if providers.stripe.apiBase != ProviderSettings.Stripe().apiBase { model["stripeAPIBase"] = providers.stripe.apiBase }
         return try site.formPage("admin-membership-settings", model, context: context, status: status)

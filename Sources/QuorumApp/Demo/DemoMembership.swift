@@ -55,7 +55,7 @@ public enum DemoMembership {
             let name = "\(rng.pick(first)) \(rng.pick(last))"
             let email = "member\(String(format: "%03d", i))@\(emailDomain)"
             // Joins spread over the year, more of them recently (the offer is being promoted).
-            let fraction = 1 - pow(Double(rng.next() % 10_000) / 10_000, 1.4)
+            let fraction = pow(Double(rng.next() % 10_000) / 10_000, 1.3)
             let joined = now.addingTimeInterval(-fraction * 360 * 86400 - 3600)
             let yearly = rng.chance(0.2)
             let amount = yearly ? rng.pick([900, 1800, 1800, 1800, 2400, 3600]) : rng.pick([75, 75, 100, 150, 150, 150, 150, 200, 200, 300, 500])
