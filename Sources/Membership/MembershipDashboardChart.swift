@@ -31,7 +31,7 @@ enum DashboardChart {
         for s in series {
             out += #"<rect class="\#(s.cssClass)" x="\#(f(x))" y="6" width="12" height="12"/>"#
             out += #"<text class="chart-legend" x="\#(f(x + 16))" y="16">\#(Escaping.html(s.name))</text>"#
-            x += 24 + Double(s.name.count) * 7
+            x += 28 + Double(s.name.count) * 12
         }
         let baseline = top + plotHeight
         out += #"<line class="chart-axis" x1="\#(f(left))" y1="\#(f(baseline))" x2="\#(f(width - right))" y2="\#(f(baseline))"/>"#

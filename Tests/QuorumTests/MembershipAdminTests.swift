@@ -110,7 +110,6 @@ import Payments
             #expect(months[0]["churnRate"] is NSNull, "nobody standing: undefined, not 0")
             #expect(json["newLast30Days"] as? Int == 0)
             #expect(json["conversion"] is NSNull && json["uniqueReaders30Days"] is NSNull)
-
             let page = try await browser.get("/admin/membership")
             #expect(page.status == .ok)
             #expect(page.text.contains(#"<dd id="figure-active">2</dd>"#))
@@ -121,6 +120,19 @@ import Payments
             // The chart is SVG drawn on the server: 12 MRR bars, no script, no style attributes.
             #expect(page.text.components(separatedBy: #"<rect class="chart-mrr""#).count - 1 == 13, "12 bars and the legend")
             #expect(!page.text.contains("<script") && !page.text.contains("style="))
+            // With readership counting: the newest first payment (E's) is 42 days old, so 0 new of 40 readers; once
+            // a new member pays on 10 April, 1 of 40, and MRR grows by R90.
+            let counted = try await service.dashboard(months: 12, uniqueReaders: { 40 })
+            #expect(counted.conversion?.numerator == 0 && counted.conversion?.denominator == 40)
+            try await service.importHistory([
+                (MembershipEvent(id: "fx:new:open", provider: "stripe", occurredAt: Self.day(2026, 4, 10), reference: Reference(membershipID: "fx_new"),
+                                 kind: .opened(Pledge(amount: Self.rand(90), interval: .month))), owner: nil),
+                (MembershipEvent(id: "fx:new:0", provider: "stripe", occurredAt: Self.day(2026, 4, 10, 1), reference: Reference(membershipID: "fx_new"),
+                                 kind: .paymentSucceeded(.init(amount: Self.rand(90), periodEnd: Self.day(2026, 5, 10)))), owner: nil),
+            ])
+            let later = try await service.dashboard(months: 12, uniqueReaders: { 40 })
+            #expect(later.conversion?.numerator == 1 && later.conversion?.denominator == 40 && later.conversion?.percentText == "2.5%")
+            #expect(later.mrr.money == Self.rand(490) && later.months.last?.new == 1)
         }
     }
 
@@ -290,6 +302,33 @@ import Payments
                     .map { try $0.decode(column: "details", as: String?.self) ?? "" }
             }
             #expect(audit.count == 3 && audit.allSatisfy { !$0.contains("whsec_") && !$0.contains("sk_test") })
+        }
+    }
+}
+
+/// Providers deliver bursts from a few addresses; the site-wide POST ceiling (300 a minute per address) is for
+/// forms, so webhooks, authenticated by their signatures, are not counted against it.
+@Suite struct WebhookRateLimitTests {
+    @Test func aBurstOfWebhooksFromOneAddressIsNotRateLimited() async throws {
+        let stripe = StripeClient(configuration: StripeConfiguration(apiBase: "http://127.0.0.1:9", secretKey: "sk_test_burst", webhookSecrets: ["whsec_burst"]))
+        try await LiveServer.run(.sqlite, payments: [stripe]) { client, test in
+            let port = try #require(client.port)
+            var statuses: [Int: Int] = [:]
+            for i in 0..<320 {
+                let body = Array(#"{"id":"evt_burst_\#(i)","object":"event","created":0,"type":"ping","data":{"object":{}}}"#.utf8)
+                let r = try await MembershipWebhookTests.post(port: port, path: "/webhooks/stripe", body: body,
+                                                              headers: [("Content-Type", "application/json"), ("Stripe-Signature", "t=1,v1=00")])
+                statuses[r.status, default: 0] += 1
+            }
+            #expect(statuses == [400: 320], "refused for the signature, never 429: \(statuses)")
+            // Forms are still limited.
+            var form: [Int: Int] = [:]
+            for _ in 0..<310 {
+                let r = try await MembershipWebhookTests.post(port: port, path: "/signin", body: Array("email=a%40b.c".utf8),
+                                                              headers: [("Content-Type", "application/x-www-form-urlencoded")])
+                form[r.status, default: 0] += 1
+            }
+            #expect(form[429, default: 0] > 0, "\(form)")
         }
     }
 }
