@@ -96,12 +96,22 @@ extension MembershipService {
     }
 
     /// Events brought in from elsewhere (the demo's history), each recorded and applied like a webhook's, owned by
-    /// the given people. Returns how many were applied.
+    /// the given people, all in one transaction (one commit for a whole history). `appliedAt` is when each is taken
+    /// to have arrived (its own time, for a history; now by default). Returns how many were applied.
     @discardableResult
-    public func importHistory(_ events: [(MembershipEvent, owner: Int64?)]) async throws -> Int {
+    public func importHistory(_ events: [(MembershipEvent, owner: Int64?)],
+                              appliedAt: (@Sendable (MembershipEvent) -> Date)? = nil) async throws -> Int {
+        try await database.transaction { db in try await importHistory(db, events, appliedAt: appliedAt) }
+    }
+
+    /// The same in the caller's transaction.
+    package func importHistory(_ db: any SQLDatabase, _ events: [(MembershipEvent, owner: Int64?)],
+                               appliedAt: (@Sendable (MembershipEvent) -> Date)? = nil) async throws -> Int {
         var applied = 0
         for (event, owner) in events {
-            if case .applied = try await apply(event, raw: nil, userID: owner) { applied += 1 }
+            let at = Timestamp(appliedAt?(event) ?? now())
+            guard try await store.record(db, event, raw: nil, at: at) else { continue }
+            if case .applied = try await deliver(db, event, userID: owner, at: at, depth: 0) { applied += 1 }
         }
         return applied
     }

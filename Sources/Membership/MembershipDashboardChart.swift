@@ -14,7 +14,7 @@ enum DashboardChart {
         var label: (Int64) -> String
     }
 
-    static let width = 720.0, height = 260.0, left = 8.0, right = 8.0, top = 40.0, bottom = 40.0
+    static let width = 720.0, height = 260.0, left = 8.0, right = 8.0, top = 40.0, bottom = 56.0
 
     /// `months` are the labels under each group ("Jan", with the year under January and the first month).
     static func svg(title: String, months: [MonthFigures], series: [Series]) -> String {
@@ -47,9 +47,9 @@ enum DashboardChart {
                 }
             }
             let cx = left + Double(i) * slot + slot / 2
-            out += #"<text class="chart-label" x="\#(f(cx))" y="\#(f(baseline + 16))">\#(monthName(month.month))</text>"#
+            out += #"<text class="chart-label" x="\#(f(cx))" y="\#(f(baseline + 22))">\#(monthName(month.month))</text>"#
             if i == 0 || month.month == 1 {
-                out += #"<text class="chart-label" x="\#(f(cx))" y="\#(f(baseline + 32))">\#(month.year)</text>"#
+                out += #"<text class="chart-label" x="\#(f(cx))" y="\#(f(baseline + 46))">\#(month.year)</text>"#
             }
         }
         return out + "</svg>"

@@ -5,16 +5,6 @@ import Membership
 import MembershipEngine
 import QuorumStore
 import QuorumWeb
-import Synchronization
-
-final class DemoClock: Sendable {
-    private let value: Mutex<Date>
-    init(_ date: Date) { value = Mutex(date) }
-    var time: Date {
-        get { value.withLock { $0 } }
-        set { value.withLock { $0 = newValue } }
-    }
-}
 
 /// A year of membership history for the demo, so the admin's dashboard and members list show real-looking
 /// numbers: members joining through the year at amounts readers choose (mostly monthly, some yearly), renewals,
@@ -141,19 +131,17 @@ public enum DemoMembership {
         guard let firstEmail = history.first?.email, try await users.find(email: firstEmail) == nil else { return 0 }
         var logger = Logger(label: "quorum.demo")
         logger.logLevel = .warning
-        // Each event is applied at its own time, as it would have been when it arrived (so the emails of the
-        // past are dated then); the upkeep pass then stores every status as of now.
-        let clock = DemoClock(now)
         let service = MembershipService(database: database, configuration: MembershipConfiguration(providers: []),
-                                        roles: UserRoleGrants(), siteURL: configuration.siteURL, logger: logger, now: { clock.time })
-        for member in history {
-            let user = try await users.create(email: member.email, displayName: member.name, roles: [])
-            for event in member.events {
-                clock.time = event.occurredAt
-                try await service.importHistory([(event, owner: user.id)])
+                                        roles: UserRoleGrants(), siteURL: configuration.siteURL, logger: logger, now: { now })
+        // One transaction (one commit) for the people and every event; each event is applied at its own time, as
+        // it would have been when it arrived (so the emails of the past are dated then). The upkeep pass then
+        // stores every status as of now.
+        try await database.transaction { db in
+            for member in history {
+                let user = try await UserStore.create(email: member.email, displayName: member.name, roles: [], now: Timestamp(now), on: db)
+                _ = try await service.importHistory(db, member.events.map { ($0, owner: user.id) }, appliedAt: { $0.occurredAt })
             }
         }
-        clock.time = now
         try await service.upkeep(rawPayloadRetention: 90 * 86400)
         return history.count
     }
