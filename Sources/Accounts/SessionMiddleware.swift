@@ -104,7 +104,10 @@ struct CSRFMiddleware: RouterMiddleware {
     }
 }
 
-/// A ceiling on POSTs per address across all instances, against floods; feature limits are tighter.
+/// A ceiling on POSTs per address across all instances, against floods; feature limits are tighter. Provider
+/// webhooks under `/webhooks/` are left out: a provider delivers bursts from a few addresses (a backlog after an
+/// outage is thousands of events), each is authenticated by its signature before anything is written, and a 429
+/// would only make the provider back off and deliver later.
 struct PostRateLimitMiddleware: RouterMiddleware {
     typealias Context = QuorumContext
     let limiter: RateLimiter
@@ -113,7 +116,7 @@ struct PostRateLimitMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.method == .post || request.method == .put || request.method == .patch || request.method == .delete,
-           let ip = context.remoteIP
+           !request.uri.path.hasPrefix("/webhooks/"), let ip = context.remoteIP
         {
             try await limiter.hit(Self.limit, key: Secrets.keyedHash(ip, key: try await settings.secretKey()))
         }

@@ -9,17 +9,17 @@ import QuorumWeb
 public struct MembershipPages: Sendable {
     public let site: Site
     public let service: MembershipService
-    public var plan: Plan
+    /// The site's plan, from its membership settings.
+    public var plan: Plan { service.configuration.plan }
     /// The masthead's sections (Publishing's), so membership pages carry the same navigation as the rest.
     public var navigation: (any SiteNavigation)?
     /// Signing in with the emailed code on the offer itself (Accounts'); without it readers go to `/signin`.
     public var signIn: (any EmailCodeSignIn)?
 
-    public init(site: Site, service: MembershipService, plan: Plan = .southAfricanDefault, navigation: (any SiteNavigation)? = nil,
+    public init(site: Site, service: MembershipService, navigation: (any SiteNavigation)? = nil,
                 signIn: (any EmailCodeSignIn)? = nil) {
         self.site = site
         self.service = service
-        self.plan = plan
         self.navigation = navigation
         self.signIn = signIn
     }
@@ -188,7 +188,8 @@ public struct MembershipPages: Sendable {
     }
 
     /// The provider a new checkout goes through.
-    var chosenProvider: (any PaymentProvider)? { service.providers.values.sorted(by: { $0.name < $1.name }).first }
+    /// The provider new checkouts use: the one chosen in the membership settings.
+    var chosenProvider: (any PaymentProvider)? { service.configuration.checkoutProvider }
 
     /// The site's address without a trailing slash, for the absolute URLs providers send readers back to.
     var base: String {

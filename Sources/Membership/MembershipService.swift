@@ -12,8 +12,10 @@ import SQLKit
 /// duplicate (the same event id, from a retry or another instance) is applied once.
 public struct MembershipService: Sendable {
     public let database: Database
-    public let providers: [String: any PaymentProvider]
-    public let engine: Engine
+    /// The site's providers and policy, from its settings (``MembershipConfiguration``).
+    public let configuration: MembershipConfiguration
+    public var providers: [String: any PaymentProvider] { configuration.providers }
+    public var engine: Engine { configuration.engine }
     /// Where the member role is kept (Accounts); nil leaves roles alone.
     public let roles: (any RoleGrants)?
     /// The site's address, for links in emails ("https://news.example").
@@ -28,8 +30,8 @@ public struct MembershipService: Sendable {
         self.roles = roles
         self.siteURL = siteURL.hasSuffix("/") ? String(siteURL.dropLast()) : siteURL
         self.database = database
-        self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        self.engine = engine
+        self.configuration = MembershipConfiguration(providers: providers, policy: MembershipPolicy(
+            graceDays: engine.settings.graceDays, accessDuringGrace: engine.settings.accessDuringGrace))
         self.logger = logger
         self.now = now
     }
@@ -109,7 +111,8 @@ public struct MembershipService: Sendable {
             try await store.save(db, result.membership, status: engine.status(of: result.membership, at: at.date).status,
                                  userID: userID, at: at)
             try await store.settle(db, eventID: event.id, membershipID: id, outcome: "applied", note: result.note)
-            try await syncRole(db, membershipID: id, at: at)
+            // The role can only move when this membership's access did (saves three queries on every renewal).
+            if isNew || engine.status(of: current, at: at.date).hasAccess != engine.status(of: result.membership, at: at.date).hasAccess { try await syncRole(db, membershipID: id, at: at) }
             let before = isNew ? Status.pending : engine.status(of: current, at: at.date).status
             if engine.transition(from: before, to: engine.status(of: result.membership, at: at.date).status) == .recovered {
                 try await email(db, .recovered, membership: result.membership, at: at)
@@ -140,6 +143,7 @@ public struct MembershipService: Sendable {
     /// On-hold emails that are due (the first at once, then on the days of `Settings.reminderDays`), each queued
     /// once per hold and day in the outbox, in the caller's transaction.
     func sendDueReminders(_ db: any SQLDatabase, _ m: Membership, at: Timestamp) async throws {
+        guard engine.status(of: m, at: at.date).status == .onHold else { return }  // nothing is due otherwise: no query
         let sent = try await store.sentReminders(db, membershipID: m.id)
         for reminder in engine.reminders(for: m, at: at.date, sent: sent) {
             guard try await store.markReminder(db, key: reminder.key, membershipID: m.id, at: at) else { continue }

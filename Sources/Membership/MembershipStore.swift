@@ -110,15 +110,12 @@ struct MembershipStore: Sendable {
 
     /// Remembers which provider ids point at a membership; true when a link is new (parked events may now route).
     func link(_ db: any SQLDatabase, provider: String, subscription: String?, customer: String?, to id: String) async throws -> Bool {
-        var added = false
-        for (kind, ref) in [("subscription", subscription), ("customer", customer)] {
-            guard let ref else { continue }
-            let rows = try await db.insert(into: "membership_links").columns("provider", "ref_kind", "ref", "membership_id")
-                .values(SQLBind(provider), SQLBind(kind), SQLBind(ref), SQLBind(id))
-                .ignoringConflicts(with: ["provider", "ref_kind", "ref"]).returning("ref").all()
-            added = added || !rows.isEmpty
-        }
-        return added
+        let refs = [("subscription", subscription), ("customer", customer)].compactMap { kind, ref in ref.map { (kind, $0) } }
+        guard !refs.isEmpty else { return false }
+        // One statement for both links (one round trip on the webhook path).
+        var insert = db.insert(into: "membership_links").columns("provider", "ref_kind", "ref", "membership_id")
+        for (kind, ref) in refs { insert = insert.values(SQLBind(provider), SQLBind(kind), SQLBind(ref), SQLBind(id)) }
+        return !(try await insert.ignoringConflicts(with: ["provider", "ref_kind", "ref"]).returning("ref").all()).isEmpty
     }
 
     /// Parked events that name one of these provider ids, oldest first.

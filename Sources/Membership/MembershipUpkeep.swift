@@ -33,19 +33,21 @@ extension MembershipService {
 public struct MembershipUpkeep: Service {
     let service: MembershipService
     let interval: Duration
-    let rawPayloadRetention: TimeInterval
+    /// Nil: the site's setting (``MembershipPolicy/rawPayloadRetentionDays``), read on every pass.
+    let rawPayloadRetentionDays: Int?
 
-    public init(service: MembershipService, interval: Duration = .seconds(600), rawPayloadRetentionDays: Int = 90) {
+    public init(service: MembershipService, interval: Duration = .seconds(600), rawPayloadRetentionDays: Int? = nil) {
         self.service = service
         self.interval = interval
-        self.rawPayloadRetention = TimeInterval(rawPayloadRetentionDays) * 86400
+        self.rawPayloadRetentionDays = rawPayloadRetentionDays
     }
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while true {
                 do {
-                    try await service.upkeep(rawPayloadRetention: rawPayloadRetention)
+                    let days = rawPayloadRetentionDays ?? service.configuration.policy.rawPayloadRetentionDays
+                    try await service.upkeep(rawPayloadRetention: TimeInterval(days) * 86400)
                 } catch {
                     service.logger.error("membership upkeep failed", metadata: ["error": "\(String(describing: error))"])
                 }

@@ -53,6 +53,7 @@ public func buildApplication(
             CommentSweeper(comments: built.comments, interval: .seconds(60)),
             RateLimitPruner(limiter: built.site.limiter, logger: logger),
             MembershipUpkeep(service: built.membership),
+            MembershipSettingsRefresh(configuration: built.membership.configuration, settings: built.site.settings, logger: logger),
         ] + [bus].compactMap { $0 as? any Service },
         logger: logger
     )
@@ -91,9 +92,10 @@ func buildRouter(
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(pages: site.pages))
     AccountsFeature.addMiddleware(to: router, site: site)
-    OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments] }).addRoutes(to: router)
+    OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership] }).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
-    let membership = MembershipService(database: database, providers: payments ?? PaymentSettings.providers(),
+    // Providers given by the caller (tests) win; otherwise the site's settings, the environment until saved.
+    let membership = MembershipService(database: database, configuration: MembershipConfiguration(providers: payments),
                                        roles: UserRoleGrants(), siteURL: configuration.siteURL, logger: logger,
                                        now: { clock.now().date })
     let membershipPages = MembershipPages(site: site, service: membership, navigation: SectionNavigation(publishing: publishing),
@@ -104,6 +106,7 @@ func buildRouter(
     comments.addRoutes(to: router, cache: cache)
     membership.addRoutes(to: router)
     membershipPages.addRoutes(to: router)
+    MembershipAdmin(site: site, service: membership, uniqueReaders: nil).addRoutes(to: router)
     configureRouter?(router)
     return (router, site, publishing, comments, membership)
 }

@@ -61,6 +61,11 @@ public struct PageRenderer: Sendable {
         "adminAudit": SiteURL.adminAudit.path,
         "adminMail": SiteURL.adminMail.path,
         "adminSettings": SiteURL.adminSettings.path,
+        "adminMembership": SiteURL.adminMembership.path,
+        "adminMembers": SiteURL.adminMembers().path,
+        "adminMembersExport": SiteURL.adminMembersExport().path,
+        "adminHonorary": SiteURL.adminHonorary.path,
+        "adminMembershipSettings": SiteURL.adminMembershipSettings.path,
     ]
 
     /// Renders `template` with `model` plus `site`, as a `text/html` body.

@@ -104,6 +104,16 @@ public enum SiteURL: Sendable, Equatable {
     case adminMailRetry(Int64)
     case adminSettings
 
+    // MARK: Membership (admins)
+    case adminMembership
+    case adminMembers(status: String? = nil, q: String? = nil, after: String? = nil)
+    case adminMembersExport(status: String? = nil, q: String? = nil)
+    case adminMember(String)
+    case adminMemberRevoke(String)
+    case adminHonorary
+    case adminMembershipSettings
+    case apiAdminMembershipDashboard
+
     // MARK: Assets and operations
     /// A theme asset; `version` (its content hash) makes the address change when the file does.
     case asset(String, version: String? = nil)
@@ -225,6 +235,15 @@ public enum SiteURL: Sendable, Equatable {
         case .adminMail: ("/admin/mail", [], [])
         case .adminMailRetry(let id): ("/admin/mail/:id/retry", ["\(id)"], [])
         case .adminSettings: ("/admin/settings", [], [])
+
+        case .adminMembership: ("/admin/membership", [], [])
+        case .adminMembers(let status, let q, let after): ("/admin/membership/members", [], [("status", status), ("q", q), ("after", after)])
+        case .adminMembersExport(let status, let q): ("/admin/membership/members.csv", [], [("status", status), ("q", q)])
+        case .adminMember(let id): ("/admin/membership/members/:id", [id], [])
+        case .adminMemberRevoke(let id): ("/admin/membership/members/:id/revoke", [id], [])
+        case .adminHonorary: ("/admin/membership/honorary", [], [])
+        case .adminMembershipSettings: ("/admin/membership/settings", [], [])
+        case .apiAdminMembershipDashboard: ("/api/admin/membership/dashboard", [], [])
 
         case .asset(let name, let version): ("/assets/:name", [name], [("v", version)])
         case .health: ("/healthz", [], [])

@@ -33,6 +33,8 @@ public enum DemoContent {
         }
         let comments = try await DemoComments.load(into: database, articleSlug: flagshipSlug, now: now)
         if comments > 0 { done.append("loaded \(comments) comments on \(flagshipSlug)") }
+        let members = try await DemoMembership.load(into: database, configuration: configuration, now: now.date)
+        if members > 0 { done.append("loaded a year of history for \(members) memberships") }
         return done.isEmpty ? "already loaded" : done.joined(separator: "; ")
     }
 

@@ -150,6 +150,7 @@ extension LiveServer {
         adjust: (inout QuorumConfiguration) -> Void = { _ in },
         payments: [any PaymentProvider]? = nil,
         configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil,
+        clock: SiteClock = .system,
         _ body: @escaping @Sendable (Browser, CapturedMail, TestDatabase) async throws -> R
     ) async throws -> R {
         let mail = CapturedMail()
@@ -157,8 +158,8 @@ extension LiveServer {
             var configuration = configuration(for: test)
             configuration.siteURL = "http://localhost"
             adjust(&configuration)
-            let app = try buildApplication(configuration: configuration, database: test.database, logger: logger, mailTransport: mail,
-                                           payments: payments, configureRouter: configureRouter)
+            let app = try buildApplication(configuration: configuration, database: test.database, logger: logger, clock: clock,
+                                           mailTransport: mail, payments: payments, configureRouter: configureRouter)
             return try await app.test(.live) { client in try await body(Browser(client), mail, test) }
         }
     }
