@@ -60,6 +60,10 @@ public struct PageRenderer: Sendable {
         "adminAudit": SiteURL.adminAudit.path,
         "adminMail": SiteURL.adminMail.path,
         "adminSettings": SiteURL.adminSettings.path,
+        "adminReadership": SiteURL.adminReadership.path,
+        "adminPromotions": SiteURL.adminPromotions.path,
+        "adminNewPromotion": SiteURL.adminNewPromotion.path,
+        "adminPromotionPreview": SiteURL.adminPromotionPreview.path,
     ]
 
     /// Renders `template` with `model` plus `site`, as a `text/html` body.
