@@ -116,7 +116,7 @@ struct ReadershipStore: Sendable {
     func topArticles(from: Int64, to: Int64, limit: Int) async throws -> [ArticleFigure] {
         let rows = try await database.read { db in
             try await db.raw("""
-                SELECT scope, SUM(views) AS total FROM readership_daily
+                SELECT scope, CAST(SUM(views) AS BIGINT) AS total FROM readership_daily
                 WHERE scope LIKE 'a:%' AND day >= \(bind: from) AND day <= \(bind: to)
                 GROUP BY scope ORDER BY total DESC, scope LIMIT \(bind: limit)
                 """).all().map { (try $0.decode(column: "scope", as: String.self), try $0.decode(column: "total", as: Int.self)) }
@@ -132,7 +132,7 @@ struct ReadershipStore: Sendable {
     func referrers(from: Int64, to: Int64, limit: Int) async throws -> [(host: String, views: Int)] {
         try await database.read { db in
             try await db.raw("""
-                SELECT host, SUM(views) AS total FROM readership_referrers WHERE day >= \(bind: from) AND day <= \(bind: to)
+                SELECT host, CAST(SUM(views) AS BIGINT) AS total FROM readership_referrers WHERE day >= \(bind: from) AND day <= \(bind: to)
                 GROUP BY host ORDER BY total DESC, host LIMIT \(bind: limit)
                 """).all().map { (try $0.decode(column: "host", as: String.self), try $0.decode(column: "total", as: Int.self)) }
         }
@@ -141,7 +141,7 @@ struct ReadershipStore: Sendable {
     func campaigns(from: Int64, to: Int64, limit: Int) async throws -> [(source: String, medium: String, campaign: String, views: Int)] {
         try await database.read { db in
             try await db.raw("""
-                SELECT source, medium, campaign, SUM(views) AS total FROM readership_campaigns WHERE day >= \(bind: from) AND day <= \(bind: to)
+                SELECT source, medium, campaign, CAST(SUM(views) AS BIGINT) AS total FROM readership_campaigns WHERE day >= \(bind: from) AND day <= \(bind: to)
                 GROUP BY source, medium, campaign ORDER BY total DESC, source, medium, campaign LIMIT \(bind: limit)
                 """).all().map {
                 (try $0.decode(column: "source", as: String.self), try $0.decode(column: "medium", as: String.self),

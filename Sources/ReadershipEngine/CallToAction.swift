@@ -83,7 +83,10 @@ public struct CallToActionWording: Sendable, Equatable {
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {
             out += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                rest = rest[open...]
+                break
+            }
             let name = rest[rest.index(after: open)..<close]
             switch name {
             case "share": out += share.shareText

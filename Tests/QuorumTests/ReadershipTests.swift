@@ -70,7 +70,7 @@ enum ReadershipSite {
 
     static func sum(_ db: Database, scope: String) async throws -> Int {
         try await db.read { sql in
-            try await sql.raw("SELECT COALESCE(SUM(views), 0) AS n FROM readership_daily WHERE scope = \(bind: scope)").first()?.decode(column: "n", as: Int.self) ?? 0
+            try await sql.raw("SELECT CAST(COALESCE(SUM(views), 0) AS BIGINT) AS n FROM readership_daily WHERE scope = \(bind: scope)").first()?.decode(column: "n", as: Int.self) ?? 0
         }
     }
 
@@ -321,7 +321,8 @@ struct ReadershipPageTests {
             let own = try await browser.get("/article/harbour-vote")
             #expect(!own.text.contains("0.3%"))
             #expect(own.text.contains("Write a comment") && !own.text.contains("please <a"))
-            try await browser.post("/signout")
+            try await browser.get("/account")
+            #expect(try await browser.post("/signout").status == .seeOther)
             #expect(browser.cookie(SiteCookies.readerClass) == nil || browser.cookie(SiteCookies.readerClass) == "")
         }
     }
@@ -427,7 +428,8 @@ struct PromotionAndDashboardTests {
             _ = try await UserStore(database: test.database).create(email: "reader@example.com", displayName: "R", roles: [.reader])
             try await LiveServer.signIn(browser, mail, email: "reader@example.com")
             #expect(try await browser.get("/api/admin/readership").status == .forbidden)
-            try await browser.post("/signout")
+            try await browser.get("/account")
+            #expect(try await browser.post("/signout").status == .seeOther)
             try await Self.editor(browser, mail, test.database)
             let api = try await browser.get("/api/admin/readership")
             #expect(api.status == .ok)
