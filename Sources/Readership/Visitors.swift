@@ -1,4 +1,5 @@
 import Crypto
+import NIOConcurrencyHelpers
 import NIOCore
 import QuorumWeb
 
@@ -16,7 +17,23 @@ enum Crawlers {
         "ahrefs", "mj12", "dotbot", "seznam", "exabot", "rogerbot", "screaming frog",
     ].map { Array($0.utf8) }
 
+    /// Verdicts by a hash of the User-Agent (this process's `Hasher`, never stored): a site sees a few thousand
+    /// distinct User-Agents a day, so scanning the list once per User-Agent instead of once per view takes the
+    /// check off the fast path's profile.
+    private static let verdicts = NIOLockedValueBox<[Int: Bool]>([:])
+
     static func isCrawler(_ userAgent: Substring) -> Bool {
+        let key = userAgent.hashValue
+        if let known = verdicts.withLockedValue({ $0[key] }) { return known }
+        let verdict = scan(userAgent)
+        verdicts.withLockedValue { verdicts in
+            if verdicts.count >= 10_000 { verdicts.removeAll(keepingCapacity: true) }
+            verdicts[key] = verdict
+        }
+        return verdict
+    }
+
+    static func scan(_ userAgent: Substring) -> Bool {
         var lowered = [UInt8]()
         lowered.reserveCapacity(userAgent.utf8.count)
         for byte in userAgent.utf8 { lowered.append(byte >= 65 && byte <= 90 ? byte + 32 : byte) }
@@ -102,12 +119,18 @@ enum CountedPage: Equatable {
     /// Reader pages by their path (`/`, `/article/x`, `/section/x`, `/tag/x`, `/author/x`, `/search`); nil for
     /// everything else (feeds, sitemaps, assets, comment pages).
     init?(path: Substring) {
-        if path == "/" { self = .home; return }
+        let bytes = path.utf8
+        guard bytes.first == UInt8(ascii: "/") else { return nil }
+        if bytes.count == 1 { self = .home; return }
         if path == "/search" { self = .search; return }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].isEmpty, !parts[2].isEmpty else { return nil }
-        switch parts[1] {
-        case "article": self = .article(parts[2])
+        // /KIND/VALUE with a non-empty value and no further slash.
+        let afterFirst = bytes.index(after: bytes.startIndex)
+        guard let second = bytes[afterFirst...].firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        let valueStart = bytes.index(after: second)
+        guard valueStart < bytes.endIndex, !bytes[valueStart...].contains(UInt8(ascii: "/")) else { return nil }
+        let kind = path[afterFirst..<second]
+        switch kind {
+        case "article": self = .article(path[valueStart...])
         case "section": self = .section
         case "tag": self = .tag
         case "author": self = .author
