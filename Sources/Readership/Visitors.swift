@@ -1,4 +1,4 @@
-import Crypto
+import ReadershipEngine
 import NIOConcurrencyHelpers
 import NIOCore
 import QuorumWeb
@@ -78,24 +78,16 @@ enum ClientAddress {
     }
 }
 
-/// The reader's hash: SHA-256 of (salt, site, address, User-Agent), first 8 bytes. Computed and forgotten at
-/// once; only its effect on a sketch register is kept.
+/// The reader's hash: SipHash-2-4 keyed with the period's salt over (site, address, User-Agent), the way
+/// Plausible counts. Computed and forgotten at once; only its effect on a sketch register is kept.
 enum VisitorHash {
     static func hash(salt: [UInt8], site: [UInt8], address: Substring, userAgent: Substring) -> UInt64 {
-        var hasher = SHA256()
-        salt.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        site.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        var address = address
-        address.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
-        var userAgent = userAgent
-        userAgent.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        let digest = hasher.finalize()
-        return digest.withUnsafeBytes { bytes in
-            var value: UInt64 = 0
-            for index in 0..<8 { value = value << 8 | UInt64(bytes[index]) }
-            return value
-        }
+        var hasher = SipHash24(key: salt)
+        hasher.update(site)
+        hasher.update(address.utf8)
+        hasher.update(0)
+        hasher.update(userAgent.utf8)
+        return hasher.finalize()
     }
 }
 

@@ -163,3 +163,14 @@ import Testing
         #expect(abs(Double(daily.countedBySketch) - Double(daily.countedExactly)) / Double(daily.countedExactly) < 0.02)
     }
 }
+
+@Suite struct SipHashTests {
+    /// The reference vector of the SipHash paper (appendix A): key 00…0f, message 00…0e.
+    @Test func referenceVector() {
+        var hasher = SipHash24(key: Array(0...15))
+        hasher.update(Array(UInt8(0)...14))
+        #expect(hasher.finalize() == 0xa129_ca61_49be_45e5)
+        var empty = SipHash24(key: Array(0...15))
+        #expect(empty.finalize() == 0x726f_db47_dd0e_0e31)
+    }
+}
