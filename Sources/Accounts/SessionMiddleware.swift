@@ -15,17 +15,39 @@ struct SessionMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.anonymousCSRF = request.cookies[SiteCookies.anonymousCSRF]?.value
+        let claimed = request.cookies[SiteCookies.readerClass]?.value
         guard let id = request.cookies[SiteCookies.session]?.value, !id.isEmpty else {
-            return try await next(request, context)
+            return try await settleReaderClass(try await next(request, context), claimed: claimed, actual: .anonymous)
         }
         guard let resolved = try await sessions.resolve(id) else {
             var response = try await next(request, context)
             response.setCookie(SiteCookies.clearSession(secure: secureCookies))
-            return response
+            return try await settleReaderClass(response, claimed: claimed, actual: .anonymous)
         }
         context.identity = Identity(user: resolved.user, source: .session(id: id, csrfToken: resolved.csrfToken))
         context.sessionIDHash = resolved.idHash
-        return try await next(request, context)
+        return try await settleReaderClass(try await next(request, context), claimed: claimed, actual: ReaderClass(resolved.user))
+    }
+
+    /// Keeps the reader-class cookie (which cached variant the fast path serves) true: a response that starts or
+    /// ends a session (sign-in, sign-out, account deletion) decides it; otherwise a stale one (a membership begun
+    /// or ended since, a session that expired) is corrected on this response.
+    private func settleReaderClass(_ response: Response, claimed: String?, actual: ReaderClass) async throws -> Response {
+        var response = response
+        var actual = actual
+        let prefix = SiteCookies.session + "="
+        for header in response.headers[values: .setCookie] where header.hasPrefix(prefix) {
+            let value = header.dropFirst(prefix.count).prefix { $0 != ";" }
+            if value.isEmpty {
+                actual = .anonymous
+            } else if let started = try await sessions.resolve(String(value)) {
+                actual = ReaderClass(started.user)
+            }
+        }
+        if (claimed ?? "") != (actual.cookieValue ?? "") {
+            response.setCookie(SiteCookies.readerClass(actual, secure: secureCookies, maxAge: Int(SessionStore.lifetime)))
+        }
+        return response
     }
 }
 

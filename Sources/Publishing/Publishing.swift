@@ -31,8 +31,12 @@ public struct Publishing: Sendable {
     public var now: Timestamp { service.now() }
 
     /// Renders a template with a view model whose fields become the template's top-level names.
-    public func render(_ template: String, _ model: Any) throws -> String {
+    /// `reader` is the class of reader the page is for (templates read `reader.signedIn`, …); nil for pages
+    /// that do not vary; `extra` adds names after the model's.
+    public func render(_ template: String, _ model: Any, reader: ReaderClass? = nil, extra: [String: Any] = [:]) throws -> String {
         var context = Self.plain(model) as? [String: Any] ?? [:]
+        context.merge(extra) { _, new in new }
+        if let reader { context["reader"] = reader.templateModel }
         context["site"] = site.pages.siteModel
         return try site.theme.render(template, context)
     }

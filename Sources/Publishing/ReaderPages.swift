@@ -76,9 +76,7 @@ public struct ReaderPages: Sendable {
             hasCorrections: !article.corrections.isEmpty,
             tags: article.tags.map { LinkModel(name: $0.name, url: SiteURL.tag($0.slug).path) },
             hasTags: !article.tags.isEmpty,
-            promotions: promotions.map {
-                PromotionModel(kicker: $0.kicker, heading: $0.heading, text: $0.text, linkText: $0.linkText, linkURL: $0.link.path)
-            },
+            promotions: promotions.map(Self.promotionModel),
             hasPromotions: !promotions.isEmpty,
             commentsOpen: article.commentsOpen,
             preview: preview
@@ -158,5 +156,11 @@ public struct ReaderPages: Sendable {
             olderURL: page.hasMore ? "\(path)&page=\(page.page + 1)" : nil,
             newerURL: page.page > 1 ? "\(path)&page=\(page.page - 1)" : nil
         )
+    }
+
+    /// A promotion as the article and home templates show it.
+    public static func promotionModel(_ promotion: ArticlePromotion) -> PromotionModel {
+        PromotionModel(kicker: promotion.kicker, heading: promotion.heading, text: promotion.text, linkText: promotion.linkText,
+                       linkURL: promotion.link.path, id: promotion.id, imageURL: promotion.imageURL, imageAlt: promotion.imageAlt)
     }
 }

@@ -14,25 +14,27 @@ struct ReaderRoutes {
     var sections: [any ArticlePageSection] = []
     /// What the article page promotes between the article and its comments.
     var promotions: [ArticlePromotion] = []
+    /// Editor-defined promotions, chosen per page and class of reader (readership).
+    var promotionSource: (any PromotionSource)?
 
     func addRoutes(to router: Router<QuorumContext>) {
         router.get(RouterPath(SiteURL.home)) { request, context in try await home(request, context) }
         router.get(RouterPath(SiteURL.article)) { request, context in
-            try await article(request, slug: try context.parameters.require("slug"))
+            try await article(request, slug: try context.parameters.require("slug"), reader: ReaderClass.variant(of: request, user: context.user))
         }
         router.get(RouterPath(SiteURL.section)) { request, context in
-            try await section(request, slug: try context.parameters.require("slug"))
+            try await section(request, slug: try context.parameters.require("slug"), reader: ReaderClass.variant(of: request, user: context.user))
         }
         router.get(RouterPath(SiteURL.sectionFeed)) { request, context in
             try await sectionFeed(request, slug: try context.parameters.require("slug"))
         }
         router.get(RouterPath(SiteURL.tag)) { request, context in
-            try await tag(request, slug: try context.parameters.require("slug"))
+            try await tag(request, slug: try context.parameters.require("slug"), reader: ReaderClass.variant(of: request, user: context.user))
         }
         router.get(RouterPath(SiteURL.author)) { request, context in
-            try await author(request, slug: try context.parameters.require("slug"))
+            try await author(request, slug: try context.parameters.require("slug"), reader: ReaderClass.variant(of: request, user: context.user))
         }
-        router.get(RouterPath(SiteURL.search)) { request, _ in try await search(request) }
+        router.get(RouterPath(SiteURL.search)) { request, context in try await search(request, reader: ReaderClass.variant(of: request, user: context.user)) }
         router.get(RouterPath(SiteURL.feed)) { request, _ in try await siteFeed(request) }
         router.get(RouterPath(SiteURL.sitemap)) { request, _ in try await sitemap(request) }
         router.get(RouterPath(SiteURL.newsSitemap)) { _, _ in try await newsSitemap() }
@@ -52,8 +54,16 @@ struct ReaderRoutes {
 
     static func key(_ path: String, page: Int) -> String { page > 1 ? "\(path)?page=\(page)" : path }
 
+    /// The promotions a page shows this class of reader, as the template reads them.
+    func promotionModels(on page: PromotionPage, for reader: ReaderClass) async throws -> [String: Any] {
+        guard let promotionSource else { return [:] }
+        let chosen = try await promotionSource.promotions(on: page, for: reader)
+        return ["promotions": chosen.map { Publishing.plain(ReaderPages.promotionModel($0)) as Any }, "hasPromotions": !chosen.isEmpty]
+    }
+
     func home(_ request: Request, _ context: QuorumContext) async throws -> Response {
-        try await cache.serve(request, key: SiteURL.home.path, tags: [.front]) {
+        let reader = ReaderClass.variant(of: request, user: context.user)
+        return try await cache.serve(request, key: reader.key(SiteURL.home.path), tags: [.front, .promotions]) {
             let now = publishing.now
             let sections = try await store.sections()
             let latest = try await store.latest(now: now, perPage: 7).articles
@@ -62,69 +72,79 @@ struct ReaderRoutes {
                 bySection.append((section, try await store.latest(.section(section.id), now: now, perPage: 4).articles))
             }
             let model = publishing.pages.home(latest: latest, bySection: bySection, sections: sections)
-            return (try publishing.render("home", model), now)
+            return (try publishing.render("home", model, reader: reader, extra: try await promotionModels(on: .home, for: reader)), now)
         }
     }
 
-    func article(_ request: Request, slug: String) async throws -> Response {
-        try await cache.serve(request, key: SiteURL.article(slug).path, tags: [.article(slug)]) {
+    func article(_ request: Request, slug: String, reader: ReaderClass) async throws -> Response {
+        try await cache.serve(request, key: reader.key(SiteURL.article(slug).path), tags: [.article(slug), .promotions]) {
             let now = publishing.now
             guard let article = try await store.article(slug: slug), article.isLive(at: now) else {
                 throw PublishingError.notFound("The article")
             }
             let model = publishing.pages.article(article, sections: try await store.sections(), promotions: promotions)
-            guard !sections.isEmpty, var context = Publishing.plain(model) as? [String: Any] else {
-                return (try publishing.render("article", model), article.modifiedAt)
-            }
+            var context = Publishing.plain(model) as? [String: Any] ?? [:]
             context["slug"] = article.slug
+            let page = PromotionPage.article(article.summary, section: article.section.slug, tags: article.tags.map(\.slug))
+            if promotionSource != nil {
+                context.merge(try await promotionModels(on: page, for: reader)) { _, chosen in chosen }
+                if !promotions.isEmpty {
+                    // Fixed promotions stay first.
+                    let fixed = promotions.map { Publishing.plain(ReaderPages.promotionModel($0)) as Any }
+                    context["promotions"] = fixed + (context["promotions"] as? [Any] ?? [])
+                    context["hasPromotions"] = true
+                }
+            }
             for section in sections { try await section.contribute(to: &context, article: article.summary) }
-            return (try publishing.render("article", context), article.modifiedAt)
+            return (try publishing.render("article", context, reader: reader), article.modifiedAt)
         }
     }
 
-    func section(_ request: Request, slug: String) async throws -> Response {
+    func section(_ request: Request, slug: String, reader: ReaderClass) async throws -> Response {
         let page = Self.pageNumber(request)
-        return try await cache.serve(request, key: Self.key(SiteURL.section(slug).path, page: page), tags: [.section(slug)]) {
+        return try await cache.serve(request, key: reader.key(Self.key(SiteURL.section(slug).path, page: page)), tags: [.section(slug)]) {
             guard let section = try await store.section(slug: slug) else { throw PublishingError.notFound("The section") }
             let articles = try await store.latest(.section(section.id), now: publishing.now, page: page)
             let model = publishing.pages.listing(
                 kind: "Section", title: section.name, description: section.description, url: .section(slug), feed: .sectionFeed(slug),
                 page: articles, sections: try await store.sections(), current: slug
             )
-            return (try publishing.render("listing", model), publishing.now)
+            return (try publishing.render("listing", model, reader: reader), publishing.now)
         }
     }
 
-    func tag(_ request: Request, slug: String) async throws -> Response {
+    func tag(_ request: Request, slug: String, reader: ReaderClass) async throws -> Response {
         let page = Self.pageNumber(request)
-        return try await cache.serve(request, key: Self.key(SiteURL.tag(slug).path, page: page), tags: [.tag(slug)]) {
+        return try await cache.serve(request, key: reader.key(Self.key(SiteURL.tag(slug).path, page: page)), tags: [.tag(slug)]) {
             guard let tag = try await store.tag(slug: slug) else { throw PublishingError.notFound("The topic") }
             let articles = try await store.latest(.tag(tag.id), now: publishing.now, page: page)
             let model = publishing.pages.listing(
                 kind: "Topic", title: tag.name, description: nil, url: .tag(slug), feed: nil, page: articles, sections: try await store.sections()
             )
-            return (try publishing.render("listing", model), publishing.now)
+            return (try publishing.render("listing", model, reader: reader), publishing.now)
         }
     }
 
-    func author(_ request: Request, slug: String) async throws -> Response {
+    func author(_ request: Request, slug: String, reader: ReaderClass) async throws -> Response {
         let page = Self.pageNumber(request)
-        return try await cache.serve(request, key: Self.key(SiteURL.author(slug).path, page: page), tags: [.author(slug)]) {
+        return try await cache.serve(request, key: reader.key(Self.key(SiteURL.author(slug).path, page: page)), tags: [.author(slug)]) {
             guard let author = try await store.author(slug: slug) else { throw PublishingError.notFound("The author") }
             let articles = try await store.latest(.author(author.id), now: publishing.now, page: page)
             let model = publishing.pages.listing(
                 kind: "Author", title: author.name, description: author.bio, url: .author(slug), feed: nil, page: articles, sections: try await store.sections()
             )
-            return (try publishing.render("listing", model), publishing.now)
+            return (try publishing.render("listing", model, reader: reader), publishing.now)
         }
     }
 
-    func search(_ request: Request) async throws -> Response {
+    func search(_ request: Request, reader: ReaderClass) async throws -> Response {
         let query = request.uri.queryParameters["q"].map { String($0) } ?? ""
         let page = Self.pageNumber(request)
         let results = try await store.search(query, now: publishing.now, page: page)
         let model = publishing.pages.search(query: query, page: results, sections: try await store.sections())
-        return try publishing.htmlResponse("search", model, headers: [.cacheControl: "no-cache"])
+        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"]
+        headers[.vary] = "Cookie"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: try publishing.render("search", model, reader: reader))))
     }
 
     func siteFeed(_ request: Request) async throws -> Response {

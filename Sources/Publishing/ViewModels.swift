@@ -81,6 +81,9 @@ public struct PromotionModel: Sendable {
     public var text: String
     public var linkText: String
     public var linkURL: String
+    public var id: Int64?
+    public var imageURL: String?
+    public var imageAlt: String?
 }
 
 /// The article page: every element of a news article, then promotions and comments.

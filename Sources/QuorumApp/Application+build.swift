@@ -6,6 +6,7 @@ import Membership
 import NIOCore
 import Payments
 import Publishing
+import Readership
 import QuorumBus
 import QuorumMail
 import QuorumStore
@@ -31,12 +32,14 @@ public func buildApplication(
     bus: (any InvalidationBus)? = nil,
     mailTransport: (any MailTransport)? = nil,
     payments: [any PaymentProvider]? = nil,
-    configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
+    readership: ReadershipSettings = .fromEnvironment(),
+    configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil,
+    activeMembers: (@Sendable () async throws -> Int)? = nil
 ) throws -> some ApplicationProtocol {
     let bus = try bus ?? defaultBus(database: database, logger: logger)
     let built = try buildRouter(
         configuration: configuration, database: database, logger: logger, clock: clock, bus: bus, payments: payments,
-        configureRouter: configureRouter
+        readership: readership, configureRouter: configureRouter, activeMembers: activeMembers
     )
     let cache = built.publishing.cache
     let transport = mailTransport ?? MailTransports.make(configuration: configuration, logger: logger)
@@ -54,6 +57,7 @@ public func buildApplication(
             RateLimitPruner(limiter: built.site.limiter, logger: logger),
             MembershipUpkeep(service: built.membership),
             MembershipSettingsRefresh(configuration: built.membership.configuration, settings: built.site.settings, logger: logger),
+            ReadershipFlusher(service: built.readership),
         ] + [bus].compactMap { $0 as? any Service },
         logger: logger
     )
@@ -75,12 +79,18 @@ func buildRouter(
     clock: SiteClock = .system,
     bus: any InvalidationBus = LocalInvalidationBus(),
     payments: [any PaymentProvider]? = nil,
-    configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil
-) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing, comments: CommentService, membership: MembershipService) {
+    readership readershipSettings: ReadershipSettings = ReadershipSettings(),
+    configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil,
+    activeMembers: (@Sendable () async throws -> Int)? = nil
+) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing, comments: CommentService, membership: MembershipService,
+             readership: ReadershipService) {
     Telemetry.bootstrap()
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
-    let cache = PageCache(bus: bus)
+    // Readership counts every reader page, the page cache's fast path included (one call per answer).
+    let counter = ReadershipCounter(settings: readershipSettings, clock: clock, siteURL: configuration.siteURL)
+    let readership = ReadershipService(database: database, counter: counter, bus: bus, logger: logger, activeMembers: activeMembers)
+    let cache = PageCache(bus: bus, views: counter)
     let publishing = Publishing(site: site, bus: bus, cache: cache, users: site.users, now: clock.now)
     let comments = CommentService(
         site: site, bus: bus, articles: PublishedArticles(), screen: SitePreScreen.configured(site: site),
@@ -92,7 +102,8 @@ func buildRouter(
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(pages: site.pages))
     AccountsFeature.addMiddleware(to: router, site: site)
-    OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership] }).addRoutes(to: router)
+    router.add(middleware: readership.middleware)
+    OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership, OpenAPI.readership] }).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
     // Providers given by the caller (tests) win; otherwise the site's settings, the environment until saved.
     let membership = MembershipService(database: database, configuration: MembershipConfiguration(providers: payments),
@@ -101,12 +112,16 @@ func buildRouter(
     let membershipPages = MembershipPages(site: site, service: membership, navigation: SectionNavigation(publishing: publishing),
                                           signIn: SignInOnPage(site: site))
     AccountsFeature.addRoutes(to: router, site: site, accountSections: [membershipPages.accountSection])
-    // Promotions come with the page they link to: none yet (membership brings its own with /membership).
-    publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)], promotions: [MembershipPages.promotion])
+    // Promotions are the editors' (readership): the membership call to action among them, linking to /membership.
+    publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)],
+                         promotionSource: ReadershipPromotions(service: readership))
+    readership.addRoutes(to: router, site: site)
     comments.addRoutes(to: router, cache: cache)
     membership.addRoutes(to: router)
     membershipPages.addRoutes(to: router)
-    MembershipAdmin(site: site, service: membership, uniqueReaders: nil).addRoutes(to: router)
+    // Conversion on the membership dashboard: new members ÷ the readership's 30-day unique readers.
+    MembershipAdmin(site: site, service: membership, uniqueReaders: { [readership] in try await readership.uniqueReaders(lastDays: 30) })
+        .addRoutes(to: router)
     configureRouter?(router)
-    return (router, site, publishing, comments, membership)
+    return (router, site, publishing, comments, membership, readership)
 }

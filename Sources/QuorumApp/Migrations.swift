@@ -2,6 +2,7 @@ import Accounts
 import Comments
 import Membership
 import Publishing
+import Readership
 import QuorumBus
 import QuorumMail
 import QuorumStore
@@ -21,6 +22,7 @@ extension Migrations {
         topLevelIndexes007,
         replyIndex008,
         membership009,
+        readership010,
     ]
 }
 

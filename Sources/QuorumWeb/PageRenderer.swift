@@ -66,6 +66,10 @@ public struct PageRenderer: Sendable {
         "adminMembersExport": SiteURL.adminMembersExport().path,
         "adminHonorary": SiteURL.adminHonorary.path,
         "adminMembershipSettings": SiteURL.adminMembershipSettings.path,
+        "adminReadership": SiteURL.adminReadership.path,
+        "adminPromotions": SiteURL.adminPromotions.path,
+        "adminNewPromotion": SiteURL.adminNewPromotion.path,
+        "adminPromotionPreview": SiteURL.adminPromotionPreview.path,
     ]
 
     /// Renders `template` with `model` plus `site`, as a `text/html` body.

@@ -19,7 +19,7 @@ public struct QuorumContext: RequestContext {
     public var multipart: MultipartForm?
     /// The peer's address (the connection's; a proxy in front should be configured to pass it through). Kept as
     /// the socket address and formatted only when asked: most requests (cached pages) never need it.
-    let remoteAddress: SocketAddress?
+    public let remoteAddress: SocketAddress?
     public var remoteIP: String? { remoteAddress?.ipAddress }
     /// The connection, for the few routes that must notice it closing (live streams).
     package let channel: (any Channel)?

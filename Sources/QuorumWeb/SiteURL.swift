@@ -116,6 +116,16 @@ public enum SiteURL: Sendable, Equatable {
 
     // MARK: Assets and operations
     /// A theme asset; `version` (its content hash) makes the address change when the file does.
+    // MARK: Readership and promotions
+    case adminReadership
+    case apiAdminReadership
+    case adminPromotions
+    case adminNewPromotion
+    case adminPromotion(Int64)
+    case adminEditPromotion(Int64)
+    case adminPromotionPreview
+    case promotionClick(Int64)
+
     case asset(String, version: String? = nil)
     case health
     case metrics
@@ -244,6 +254,14 @@ public enum SiteURL: Sendable, Equatable {
         case .adminHonorary: ("/admin/membership/honorary", [], [])
         case .adminMembershipSettings: ("/admin/membership/settings", [], [])
         case .apiAdminMembershipDashboard: ("/api/admin/membership/dashboard", [], [])
+        case .adminReadership: ("/admin/readership", [], [])
+        case .apiAdminReadership: ("/api/admin/readership", [], [])
+        case .adminPromotions: ("/admin/promotions", [], [])
+        case .adminNewPromotion: ("/admin/promotions/new", [], [])
+        case .adminPromotion(let id): ("/admin/promotions/:id", ["\(id)"], [])
+        case .adminEditPromotion(let id): ("/admin/promotions/:id/edit", ["\(id)"], [])
+        case .adminPromotionPreview: ("/admin/promotions/preview", [], [])
+        case .promotionClick(let id): ("/promotions/:id/click", ["\(id)"], [])
 
         case .asset(let name, let version): ("/assets/:name", [name], [("v", version)])
         case .health: ("/healthz", [], [])

@@ -88,7 +88,7 @@ package final class CachedPageChannelHandler: ChannelDuplexHandler, RemovableCha
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let request):
-            if isIdle, context.channel.isWritable, let answer = answer(to: request) {
+            if isIdle, context.channel.isWritable, let answer = answer(to: request, peer: context.channel.remoteAddress) {
                 current = .answering(answer.head, answer.body)
                 return
             }
@@ -127,12 +127,12 @@ package final class CachedPageChannelHandler: ChannelDuplexHandler, RemovableCha
         context.write(data, promise: promise)
     }
 
-    private func answer(to request: HTTPRequest) -> (head: HTTPResponse, body: ByteBuffer?)? {
+    private func answer(to request: HTTPRequest, peer: SocketAddress?) -> (head: HTTPResponse, body: ByteBuffer?)? {
         guard let path = request.path, !path.utf8.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%") }) else {
             return nil
         }
         if let connection = request.headerFields[.connection], connection.lowercased().contains("close") { return nil }
-        guard let page = cache.anonymousPage(method: request.method, path: Substring(path), headers: request.headerFields) else {
+        guard let page = cache.anonymousPage(method: request.method, path: Substring(path), headers: request.headerFields, peer: peer) else {
             return nil
         }
         let reply = page.reply(to: request.headerFields)

@@ -80,7 +80,8 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
                 return
             case .request(let head):
                 scanned = 0
-                if head.isPlainGet, decoded?.isIdle == true, context.channel.isWritable, let response = response(to: head) {
+                if head.isPlainGet, decoded?.isIdle == true, context.channel.isWritable,
+                   let response = response(to: head, peer: context.channel.remoteAddress) {
                     buffer.moveReaderIndex(forwardBy: head.headLength)
                     context.write(wrapOutboundOut(response.head), promise: nil)
                     if let body = response.body { context.write(wrapOutboundOut(body), promise: nil) }
@@ -120,11 +121,12 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
         context.fireChannelInactive()
     }
 
-    private func response(to head: WireRequestHead) -> (head: ByteBuffer, body: ByteBuffer?)? {
+    private func response(to head: WireRequestHead, peer: SocketAddress?) -> (head: ByteBuffer, body: ByteBuffer?)? {
         var fields = HTTPFields()
         if let match = head.ifNoneMatch { fields[.ifNoneMatch] = match }
         if let since = head.ifModifiedSince { fields[.ifModifiedSince] = since }
-        guard let page = cache.anonymousPage(method: .get, path: head.path, headers: fields) else { return nil }
+        head.counted.add(to: &fields)
+        guard let page = cache.anonymousPage(method: .get, path: head.path, headers: fields, peer: peer) else { return nil }
         let reply = page.reply(to: fields)
         return (dated.head(reply.head, of: page, build: Self.bytes(of:)), reply.body)
     }
@@ -153,6 +155,24 @@ struct WireRequestHead: Equatable {
     var path: Substring
     var ifNoneMatch: String?
     var ifModifiedSince: String?
+    /// What the variant and the readership count read (cookie, User-Agent, X-Forwarded-For, Referer, purpose).
+    var counted = CountedFields()
+
+    struct CountedFields: Equatable {
+        var cookie: String?
+        var userAgent: String?
+        var forwardedFor: String?
+        var referer: String?
+        var purpose: String?
+
+        func add(to fields: inout HTTPFields) {
+            if let cookie { fields[.cookie] = cookie }
+            if let userAgent { fields[.userAgent] = userAgent }
+            if let forwardedFor { fields[.xForwardedFor] = forwardedFor }
+            if let referer { fields[.referer] = referer }
+            if let purpose { fields[.secPurpose] = purpose }
+        }
+    }
 
     enum Parsed: Equatable {
         /// The head has not fully arrived yet; its bytes up to `scanned` hold no blank line.
@@ -239,7 +259,22 @@ struct WireRequestHead: Equatable {
                 return .unusable
             case 4 where matches(name, "host"):
                 hosts += 1
-            case 6 where matches(name, "cookie"), 13 where matches(name, "authorization"), 6 where matches(name, "expect"):
+            case 6 where matches(name, "cookie"):
+                // The cookie only picks the page's public variant (``ReaderClass``), checked when it is looked up.
+                let text = String(decoding: value, as: UTF8.self)
+                head.counted.cookie = head.counted.cookie.map { "\($0); \(text)" } ?? text
+            case 10 where matches(name, "user-agent"):
+                if head.counted.userAgent != nil { head.isPlainGet = false }
+                head.counted.userAgent = String(decoding: value, as: UTF8.self)
+            case 15 where matches(name, "x-forwarded-for"):
+                let text = String(decoding: value, as: UTF8.self)
+                head.counted.forwardedFor = head.counted.forwardedFor.map { "\($0), \(text)" } ?? text
+            case 7 where matches(name, "referer"):
+                head.counted.referer = String(decoding: value, as: UTF8.self)
+            case 11 where matches(name, "sec-purpose"), 7 where matches(name, "purpose"), 5 where matches(name, "x-moz"),
+                 9 where matches(name, "x-purpose"):
+                head.counted.purpose = String(decoding: value, as: UTF8.self)
+            case 13 where matches(name, "authorization"), 6 where matches(name, "expect"):
                 head.isPlainGet = false
             case 7 where matches(name, "upgrade"), 16 where matches(name, "proxy-connection"):
                 head.isPlainGet = false

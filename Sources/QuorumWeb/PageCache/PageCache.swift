@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Metrics
 import NIOConcurrencyHelpers
@@ -79,8 +80,12 @@ public final class PageCache: Sendable {
     let hits = Counter(label: "quorum_page_cache_hits")
     public static let cacheControl = "public, max-age=60"
 
-    public init(bus: any InvalidationBus, capacity: Int = 5_000) {
+    /// Counts the views the cache answers (readership); nil counts nothing.
+    public let views: (any PageViewCounter)?
+
+    public init(bus: any InvalidationBus, capacity: Int = 5_000, views: (any PageViewCounter)? = nil) {
         self.capacity = capacity
+        self.views = views
         bus.subscribe { [weak self] message in
             if message.everything {
                 self?.dropAll()
@@ -171,10 +176,19 @@ extension PageCache {
     /// The cached page for a request every reader gets the same answer to: an anonymous `GET` (no cookie, no
     /// credentials) without a query string, for an address already rendered. Anything else goes the normal way
     /// (and is then cached by its route).
-    func anonymousPage(method: HTTPRequest.Method, path: Substring, headers: HTTPFields) -> CachedPage? {
-        guard method == .get, headers[.cookie] == nil, headers[.authorization] == nil else { return nil }
-        guard let page = page(String(path)) else { return nil }
+    ///
+    /// The `quorum_reader` cookie picks the variant (anonymous, signed in, member: ``ReaderClass``); a session
+    /// without it goes the normal way, which sets it. Each answer is counted as a page view (one call).
+    func anonymousPage(method: HTTPRequest.Method, path: Substring, headers: HTTPFields, peer: SocketAddress? = nil) -> CachedPage? {
+        guard method == .get, headers[.authorization] == nil else { return nil }
+        var reader = ReaderClass.anonymous
+        if let cookie = headers[.cookie] {
+            guard let chosen = ReaderClass.fromCookieHeader(Substring(cookie)) else { return nil }
+            reader = chosen
+        }
+        guard let page = page(reader.key(String(path))) else { return nil }
         hits.increment()
+        views?.count(PageView(headers: headers, path: path, peer: peer, reader: reader))
         return page
     }
 }
@@ -192,10 +206,31 @@ package struct PageCacheFastPath: RouterMiddleware {
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.query == nil,
-           let page = cache.anonymousPage(method: request.method, path: Substring(request.uri.path), headers: request.headers)
+           let page = cache.anonymousPage(method: request.method, path: Substring(request.uri.path), headers: request.headers,
+                                          peer: context.remoteAddress)
         {
             return page.response(to: request)
         }
         return try await next(request, context)
     }
+}
+
+extension PageView {
+    /// What a counter needs of a request's headers.
+    package init(headers: HTTPFields, path: Substring, query: Substring? = nil, peer: SocketAddress?, reader: ReaderClass) {
+        let purpose = headers[.secPurpose] ?? headers[.purpose] ?? headers[.xMoz] ?? headers[.xPurpose]
+        self.init(
+            path: path, query: query, peer: peer, userAgent: headers[.userAgent].map { Substring($0) },
+            forwardedFor: headers[.xForwardedFor].map { Substring($0) }, referer: headers[.referer].map { Substring($0) },
+            isPrefetch: purpose.map { $0.lowercased().contains("prefetch") || $0.lowercased().contains("preview") } ?? false,
+            reader: reader
+        )
+    }
+}
+
+extension HTTPField.Name {
+    package static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    package static let purpose = HTTPField.Name("Purpose")!
+    package static let xMoz = HTTPField.Name("X-Moz")!
+    package static let xPurpose = HTTPField.Name("X-Purpose")!
 }

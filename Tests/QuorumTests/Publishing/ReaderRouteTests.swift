@@ -46,8 +46,8 @@ struct ReaderRouteTests {
             let order = ["<article class=\"article\"", "class=\"wire-credit\"", "class=\"corrections\"", "class=\"promotions\"", "class=\"comments\""]
                 .compactMap { html.range(of: $0)?.lowerBound }
             #expect(order.count == 5 && order == order.sorted())
-            // Membership serves its page and provides the promotion that links to it.
-            #expect(html.contains("href=\"/membership\""))
+            // The membership call to action (an editors' promotion) links to /membership through the counting redirect.
+            #expect(html.contains("href=\"/promotions/1/click\""))
 
             // JSON-LD parses and carries what search engines read.
             let script = try #require(html.components(separatedBy: "<script type=\"application/ld+json\">").dropFirst().first?.components(separatedBy: "</script>").first)
