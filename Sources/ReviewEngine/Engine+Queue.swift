@@ -143,7 +143,7 @@ extension Engine {
         }
         // A coin's vote on a pending comment would count for nothing and teach refit nothing: no audit, no review.
         if muted && settings.spareRandomVoters && settings.auditShareUnderWatch >= 1
-            && randomVoterEvidence(of: reviewer) >= settings.muteOnRandomEvidence
+            && randomVoterEvidence(of: reviewer) >= settings.warnOnRandomEvidence
         {
             return nil
         }

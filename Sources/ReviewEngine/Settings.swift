@@ -88,7 +88,8 @@ public struct Settings: Sendable, Codable, Hashable {
     /// `Engine.pick`): every review spent on an audit is one a waiting comment does not get. The shares below
     /// are scaled down as the bound nears, the least informative first (`Engine.auditAllowance`). 1 turns it off.
     public var maximumAuditShare: Double = 0.1
-    /// Whether a muted reviewer whose votes look random (`muteOnRandomEvidence`) is shown only audits: when the
+    /// Whether a muted reviewer whose votes look random (random-voter evidence at `warnOnRandomEvidence` or
+    /// more) is shown only audits: when the
     /// bound leaves no audit for them, `Engine.pick` gives them nothing to review rather than a pending comment,
     /// where a coin's vote counts for nothing and tells refit nothing either. Other muted reviewers (below the
     /// accuracy bar, e.g. one-sided or unlucky) still review pending comments then: their votes do not count, but
