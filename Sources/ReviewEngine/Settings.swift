@@ -89,9 +89,8 @@ public struct Settings: Sendable, Codable, Hashable {
     /// are scaled down as the bound nears, the least informative first (`Engine.auditAllowance`). 1 turns it off.
     public var maximumAuditShare: Double = 0.1
     /// Whether a muted reviewer whose votes look random (random-voter evidence at `warnOnRandomEvidence` or
-    /// more) is shown only audits: when the
-    /// bound leaves no audit for them, `Engine.pick` gives them nothing to review rather than a pending comment,
-    /// where a coin's vote counts for nothing and tells refit nothing either. Other muted reviewers (below the
+    /// more) is shown only audits: when the bound leaves no audit for them, `Engine.pick` gives them nothing to
+    /// review rather than a pending comment, where a coin's vote counts for nothing and tells refit nothing. Other muted reviewers (below the
     /// accuracy bar, e.g. one-sided or unlucky) still review pending comments then: their votes do not count, but
     /// refit judges them against outcomes (so an honest reviewer muted by bad luck counts again) and learns from
     /// them on which side of a debate a brigade votes (the bridging factor). false shows coins pending comments too.
