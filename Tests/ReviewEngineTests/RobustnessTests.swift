@@ -57,7 +57,8 @@ struct RobustnessTests {
     @Test("near the bound, the audits that tell the most keep their whole share and the others give way in order")
     func auditPriorities() {
         var engine = Engine()
-        #expect(engine.settings.maximumAuditShare == 0.1, "audits are bounded at a tenth of reviews by default")
+        #expect(engine.settings.maximumAuditShare == 1, "the bound is off unless a site sets it")
+        engine.settings.maximumAuditShare = 0.1
         func allowances(_ audits: Int) -> (cleared: Double, probation: Double, muted: Double, routine: Double) {
             let spent = AuditSpending(audits: audits, reviews: 1000)
             return (engine.auditAllowance(reserve: 0, spending: spent), engine.auditAllowance(reserve: 0, spending: spent),
@@ -83,7 +84,8 @@ struct RobustnessTests {
 
     @Test("with no audit due, a reviewer muted as a coin is spared a review; other muted reviewers review pending comments")
     func mutedReviewersBeyondTheBound() throws {
-        let engine = Engine()
+        var engine = Engine()
+        engine.settings.maximumAuditShare = 0.1
         let candidates = (1...5).map {
             QueueCandidate(commentID: CommentID($0), authorID: 900, articleID: 1, submittedAt: t0, reviewerIDs: [], reviewsStillNeeded: 1)
         }
@@ -113,7 +115,7 @@ struct RobustnessTests {
         #expect(showAll.pick(for: coin, candidates: candidates, audits: audits, now: t0, entropy: 7, auditSpending: exhausted)?.isAudit == false)
     }
 
-    @Test("a simulated community spends at most a tenth of its reviews on audits, by default")
+    @Test("a simulated community bounded at a tenth spends at most a tenth of its reviews on audits")
     func simulatedAuditShare() {
         var s = Scenario()
         s.name = "audits"
@@ -123,6 +125,7 @@ struct RobustnessTests {
         s.commentsPerDay = 500
         s.lazyShare = 0.3
         s.refitEvery = 500
+        s.settings.maximumAuditShare = 0.1
         let r = Simulator.run(s, policies: [.engine])
         let e = r.results[0]
         #expect(e.auditShareOfReviews <= 0.10 + 1e-9, "\(e.auditShareOfReviews)")
