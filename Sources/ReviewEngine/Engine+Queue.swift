@@ -87,22 +87,28 @@ public struct AuditSpending: Sendable, Codable, Hashable {
 
 extension Engine {
     /// The share of a kind of audit that may still be given, from the headroom left under
-    /// `Settings.maximumAuditShare` (1 with nothing spent, 0 at the bound). Audits that tell the least stop first:
-    /// routine audits of established reviewers once half the headroom is gone (`reserve` 0.5), muted reviewers'
-    /// at 0.3, probation's at 0.15, and the uncivil audits that find approvers of abuse out (`reserve` 0) last,
-    /// shrinking in step with the headroom. Over a run the share therefore cannot pass the bound by more than one
-    /// pick.
+    /// `Settings.maximumAuditShare` (1 with nothing spent, 0 at the bound). Each kind is given in full until the
+    /// headroom comes within a tenth of the bound of its `reserve`, and not at all below it, so that the audits
+    /// that tell the least give way first and those that tell the most keep their whole share: the uncivil
+    /// audits that find approvers of abuse out and probation's (where random voters are caught) have no reserve,
+    /// muted reviewers' 0.1 (their votes count for nothing either way; audits decide when they count again or earn
+    /// a ban, and take what the others leave), routine audits of established reviewers 0.2 (their record is kept
+    /// by outcomes too). Over a run the share therefore cannot pass the bound by more than one pick.
     public func auditAllowance(reserve: Double, spending: AuditSpending?) -> Double {
         guard let spending, settings.maximumAuditShare < 1 else { return 1 }
         guard settings.maximumAuditShare > 0 else { return 0 }
         let headroom = 1 - spending.share / settings.maximumAuditShare
-        return min(1, max(0, (headroom - reserve) / (1 - reserve)))
+        return min(1, max(0, (headroom - reserve) / Engine.auditAllowanceRamp))
     }
+
+    /// The headroom (share of the bound) over which a kind of audit goes from its full share to none.
+    static let auditAllowanceRamp = 0.1
 
     /// Chooses what `reviewer` reviews next: about `Settings.auditShare` audits (more for a new reviewer on
     /// probation and for one whose votes do not count), otherwise the pending comment closest to a decision, oldest among equals, avoiding the articles
     /// and authors of `recentPicks`; never the reviewer's own comment or one they reviewed. Returns nil when
-    /// the reviewer is banned or nothing is left to review.
+    /// the reviewer is banned, nothing is left to review, or the reviewer was muted as a random voter and no
+    /// audit is due for them (`Settings.spareRandomVoters`).
     ///
     /// - Parameter entropy: any caller-chosen number (e.g. random); the same value gives the same pick.
     /// - Parameter auditSpending: the site's audits and reviews so far (a run, or a recent window); with it,
@@ -114,11 +120,12 @@ extension Engine {
         if reviewer.isBanned(at: now) { return nil }
         let me = reviewer.reviewerID
         let roll = unitInterval(mix64(entropy))
-        var auditShare = reviewer.standing == .muted
-            ? settings.auditShareUnderWatch * auditAllowance(reserve: 0.3, spending: auditSpending)
+        let muted = reviewer.standing == .muted
+        var auditShare = muted
+            ? settings.auditShareUnderWatch * auditAllowance(reserve: 0.1, spending: auditSpending)
             : reviewer.reviewsGiven < settings.probationReviews
-                ? settings.auditShareOnProbation * auditAllowance(reserve: 0.15, spending: auditSpending)
-                : settings.auditShare * auditAllowance(reserve: 0.5, spending: auditSpending)
+                ? settings.auditShareOnProbation * auditAllowance(reserve: 0, spending: auditSpending)
+                : settings.auditShare * auditAllowance(reserve: 0.2, spending: auditSpending)
         var wanted: CivilityVote?
         if reviewer.standing != .muted && settings.auditShareUntilCleared > 0 {
             let rel = reliability(of: reviewer)
@@ -133,6 +140,12 @@ extension Engine {
            let audit = chooseAudit(for: me, from: audits, entropy: mix64(entropy ^ 0xA0D1), wanted: wanted)
         {
             return audit
+        }
+        // A coin's vote on a pending comment would count for nothing and teach refit nothing: no audit, no review.
+        if muted && settings.spareRandomVoters && settings.auditShareUnderWatch >= 1
+            && randomVoterEvidence(of: reviewer) >= settings.warnOnRandomEvidence
+        {
+            return nil
         }
 
         var best: (key: (Int, Int, Date), candidate: QueueCandidate)?

@@ -87,7 +87,17 @@ public struct Settings: Sendable, Codable, Hashable {
     /// Audits never take more than this share of all reviews (over a run, or the window the site passes to
     /// `Engine.pick`): every review spent on an audit is one a waiting comment does not get. The shares below
     /// are scaled down as the bound nears, the least informative first (`Engine.auditAllowance`). 1 turns it off.
+    /// Off by default (1): with the bound at 0.1 the shipped scenarios publish 1.0–1.6% of uncivil comments unseen
+    /// (goal 1%) and the median decision on a brigaded site takes hours instead of minutes, because reviewers'
+    /// records build more slowly (docs/moderation-quality.md has the figures). A site may set it.
     public var maximumAuditShare: Double = 1
+    /// Whether a muted reviewer whose votes look random (random-voter evidence at `warnOnRandomEvidence` or
+    /// more) is shown only audits: when the bound leaves no audit for them, `Engine.pick` gives them nothing to
+    /// review rather than a pending comment, where a coin's vote counts for nothing and tells refit nothing. Other muted reviewers (below the
+    /// accuracy bar, e.g. one-sided or unlucky) still review pending comments then: their votes do not count, but
+    /// refit judges them against outcomes (so an honest reviewer muted by bad luck counts again) and learns from
+    /// them on which side of a debate a brigade votes (the bridging factor). false shows coins pending comments too.
+    public var spareRandomVoters: Bool = true
     /// Share of picks that are audits for a reviewer whose votes do not count: their reviews of pending
     /// comments would carry no weight, while audits let them earn their way back (or confirm a ban).
     public var auditShareUnderWatch: Double = 1
@@ -175,6 +185,7 @@ extension Settings {
         auditShare = try c.decodeIfPresent(type(of: auditShare), forKey: .auditShare) ?? auditShare
         maximumAuditShare = try c.decodeIfPresent(type(of: maximumAuditShare), forKey: .maximumAuditShare) ?? maximumAuditShare
         auditShareUnderWatch = try c.decodeIfPresent(type(of: auditShareUnderWatch), forKey: .auditShareUnderWatch) ?? auditShareUnderWatch
+        spareRandomVoters = try c.decodeIfPresent(type(of: spareRandomVoters), forKey: .spareRandomVoters) ?? spareRandomVoters
         auditShareOnProbation = try c.decodeIfPresent(type(of: auditShareOnProbation), forKey: .auditShareOnProbation) ?? auditShareOnProbation
         probationReviews = try c.decodeIfPresent(type(of: probationReviews), forKey: .probationReviews) ?? probationReviews
         auditShareUntilCleared = try c.decodeIfPresent(type(of: auditShareUntilCleared), forKey: .auditShareUntilCleared) ?? auditShareUntilCleared

@@ -22,7 +22,7 @@ public struct PolicyResult: Sendable, Codable {
     /// Minutes from submission to publish or withhold.
     public var decisionMinutesP50: Double
     public var decisionMinutesP95: Double
-    /// Random voters with at least 20 reviews whose votes stopped counting for good within their first 20.
+    /// Random voters with at least 20 review turns whose votes stopped counting for good within their first 20.
     public var randomVotersStoppedWithin20: Double
     public var randomVotersMeasured: Int
     /// Reviews after which random voters' votes stopped counting for good (p50, p95).
@@ -95,10 +95,11 @@ extension Run {
         func quantile(_ xs: [Double], _ q: Double) -> Double {
             xs.isEmpty ? 0 : xs[min(xs.count - 1, Int(Double(xs.count - 1) * q + 0.5))]
         }
-        // Random voters: the review index after which none of their reviews carried weight.
+        // Random voters: the review turn after which none of their reviews carried weight (a muted reviewer spared
+        // a review with no audit due still had the turn).
         var stops: [Double] = []
         for (account, person) in accountPerson.enumerated() where community.persons[person].kind == .lazy {
-            guard reviewsByAccount[account] >= 20 else { continue }
+            guard turnsByAccount[account] >= 20 else { continue }
             stops.append(Double(lastCountedByAccount[account]))
         }
         stops.sort()

@@ -174,6 +174,7 @@ public struct SettingsOverrides: Sendable, Codable {
     public var maximumAuditShare: Double?
     public var weighEvidence: Bool?
     public var auditShareUnderWatch: Double?
+    public var spareRandomVoters: Bool?
     public var bridging: Bool?
     public var trustAfterPublished: Int?
     public var muteBelowAccuracy: Double?
@@ -204,6 +205,7 @@ public struct SettingsOverrides: Sendable, Codable {
         if let v = maximumAuditShare { s.maximumAuditShare = v }
         if let v = weighEvidence { s.weighEvidence = v }
         if let v = auditShareUnderWatch { s.auditShareUnderWatch = v }
+        if let v = spareRandomVoters { s.spareRandomVoters = v }
         if let v = bridging { s.bridging = v }
         if let v = trustAfterPublished { s.trustAfterPublished = v }
         if let v = muteBelowAccuracy { s.muteBelowAccuracy = v }

@@ -53,8 +53,11 @@ final class Run {
     var reviewers: [ReviewerRecord] = []
     var authors: [AuthorRecord] = []
     var accountPerson: [Int] = []
-    /// Reviews given per account, and the index of the last one that carried weight.
+    /// Reviews given per account; review turns per account (a review given, or one a muted reviewer was spared
+    /// because no audit was due: `Settings.spareRandomVoters`), and the turn of the last review that carried
+    /// weight.
     var reviewsByAccount: [Int] = []
+    var turnsByAccount: [Int] = []
     var lastCountedByAccount: [Int] = []
 
     var queue: [QueueCandidate] = []
@@ -105,6 +108,7 @@ final class Run {
         authors.append(AuthorRecord(authorID: id))
         accountPerson.append(person)
         reviewsByAccount.append(0)
+        turnsByAccount.append(0)
         lastCountedByAccount.append(0)
         community.persons[person].account = id
         return id
@@ -227,8 +231,14 @@ final class Run {
             count = ask.required
             for _ in 0..<ask.optional where rng.chance(scenario.extraReviewRate) { count += 1 }
         }
-        for _ in 0..<count {
-            guard let pick = nextPick(for: account, recent: recent) else { return }
+        for k in 0..<count {
+            guard let pick = nextPick(for: account, recent: recent) else {
+                // A muted reviewer with no audit due is spared the rest: those turns passed without a vote counting.
+                if policy != .majorityOfThree && record(account).standing == .muted && !queue.isEmpty {
+                    turnsByAccount[me] += count - k
+                }
+                return
+            }
             recent.append(pick)
             let c = Int(pick.commentID - 1)
             let p = community.persons[person]
@@ -247,12 +257,13 @@ final class Run {
         let me = Int(account)
         totalReviews += 1
         reviewsByAccount[me] += 1
+        turnsByAccount[me] += 1
         if policy != .majorityOfThree { reviewers[me] = engine.recordReviewGiven(by: reviewers[me]) }
         if isAudit {
             auditReviews += 1
             gradeAudit(review, comment: c)
         } else {
-            if counts(account) { lastCountedByAccount[me] = reviewsByAccount[me]; countedReviews += 1 }
+            if counts(account) { lastCountedByAccount[me] = turnsByAccount[me]; countedReviews += 1 }
             comments[c].reviews.append(review)
             if let q = queuePosition[review.commentID] { queue[q].reviewerIDs.append(account) }
             decide(c)

@@ -54,22 +54,68 @@ struct RobustnessTests {
         }
     }
 
-    @Test("near the bound, the audits that tell the most are the last to stop")
+    @Test("near the bound, the audits that tell the most keep their whole share and the others give way in order")
     func auditPriorities() {
         var engine = Engine()
+        #expect(engine.settings.maximumAuditShare == 1, "the bound is off unless a site sets it")
         engine.settings.maximumAuditShare = 0.1
-        let near = AuditSpending(audits: 80, reviews: 1000)  // 80% of the 10% bound spent
-        let cleared = engine.auditAllowance(reserve: 0, spending: near)
-        let probation = engine.auditAllowance(reserve: 0.15, spending: near)
-        let muted = engine.auditAllowance(reserve: 0.3, spending: near)
-        let routine = engine.auditAllowance(reserve: 0.5, spending: near)
-        #expect(cleared > probation && probation > 0 && muted == 0 && routine == 0)
+        func allowances(_ audits: Int) -> (cleared: Double, probation: Double, muted: Double, routine: Double) {
+            let spent = AuditSpending(audits: audits, reviews: 1000)
+            return (engine.auditAllowance(reserve: 0, spending: spent), engine.auditAllowance(reserve: 0, spending: spent),
+                    engine.auditAllowance(reserve: 0.1, spending: spent), engine.auditAllowance(reserve: 0.2, spending: spent))
+        }
+        // Half the bound spent: every kind in full.
+        let half = allowances(50)
+        #expect(half.cleared == 1 && half.probation == 1 && half.muted == 1 && half.routine == 1)
+        // 85% spent: approver-finding and probation audits still whole, muted reviewers' halved, routine ones gone.
+        let near = allowances(85)
+        #expect(near.cleared == 1 && near.probation == 1)
+        #expect(abs(near.muted - 0.5) < 1e-9)
+        #expect(near.routine == 0)
+        // 95% spent: only the audits that tell the most are left, shrinking with the headroom.
+        let last = allowances(95)
+        #expect(abs(last.cleared - 0.5) < 1e-9 && last.muted == 0 && last.routine == 0)
         #expect(engine.auditAllowance(reserve: 0, spending: AuditSpending(audits: 120, reviews: 1000)) == 0)
-        #expect(engine.auditAllowance(reserve: 0.5, spending: nil) == 1)
-        #expect(engine.auditAllowance(reserve: 0.5, spending: AuditSpending(audits: 0, reviews: 0)) == 1)
+        #expect(engine.auditAllowance(reserve: 0.2, spending: nil) == 1)
+        #expect(engine.auditAllowance(reserve: 0.2, spending: AuditSpending(audits: 0, reviews: 0)) == 1)
+        engine.settings.maximumAuditShare = 1
+        #expect(engine.auditAllowance(reserve: 0.2, spending: AuditSpending(audits: 900, reviews: 1000)) == 1, "1 turns the bound off")
     }
 
-    @Test("a simulated community spends at most a tenth of its reviews on audits")
+    @Test("with no audit due, a reviewer muted as a coin is spared a review; other muted reviewers review pending comments")
+    func mutedReviewersBeyondTheBound() throws {
+        var engine = Engine()
+        engine.settings.maximumAuditShare = 0.1
+        let candidates = (1...5).map {
+            QueueCandidate(commentID: CommentID($0), authorID: 900, articleID: 1, submittedAt: t0, reviewerIDs: [], reviewsStillNeeded: 1)
+        }
+        let audits = [AuditCandidate(commentID: 1001, authorID: 901, articleID: 2, verdict: .civil, reviewerIDs: [])]
+        // A coin: half its judged votes went against outcomes.
+        var coin = reviewer(1, civilAgreed: 20, civilDisagreed: 20, uncivilAgreed: 4, uncivilDisagreed: 4)
+        coin.standing = .muted
+        // Below the accuracy bar but not a coin (one-sided, or unlucky): 75% agreement.
+        var below = reviewer(2, civilAgreed: 60, civilDisagreed: 20, uncivilAgreed: 15, uncivilDisagreed: 5)
+        below.standing = .muted
+        #expect(engine.randomVoterEvidence(of: coin) >= engine.settings.warnOnRandomEvidence)
+        #expect(engine.randomVoterEvidence(of: below) < engine.settings.warnOnRandomEvidence)
+        let exhausted = AuditSpending(audits: 100, reviews: 1000)
+        for entropy in UInt64(1)...50 {
+            #expect(engine.pick(for: coin, candidates: candidates, audits: audits, now: t0, entropy: entropy,
+                                auditSpending: exhausted) == nil, "a coin's vote would count for nothing")
+            let other = try #require(engine.pick(for: below, candidates: candidates, audits: audits, now: t0,
+                                                 entropy: entropy, auditSpending: exhausted))
+            #expect(!other.isAudit, "refit judges this vote against the outcome")
+            // Below the bound every muted reviewer is given audits only.
+            let audit = try #require(engine.pick(for: coin, candidates: candidates, audits: audits, now: t0, entropy: entropy,
+                                                 auditSpending: AuditSpending(audits: 10, reviews: 1000)))
+            #expect(audit.isAudit)
+        }
+        var showAll = engine
+        showAll.settings.spareRandomVoters = false
+        #expect(showAll.pick(for: coin, candidates: candidates, audits: audits, now: t0, entropy: 7, auditSpending: exhausted)?.isAudit == false)
+    }
+
+    @Test("a simulated community bounded at a tenth spends at most a tenth of its reviews on audits")
     func simulatedAuditShare() {
         var s = Scenario()
         s.name = "audits"
