@@ -179,6 +179,16 @@ public final class Database: Sendable {
     ) async throws -> R {
         inUse.record(inUseCount.add(1))
         defer { inUse.record(inUseCount.add(-1)) }
+        do {
+            return try await withPooledConnection(body)
+        } catch {
+            throw StoreFailure.classify(error)
+        }
+    }
+
+    private func withPooledConnection<R: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase, _ discard: @escaping @Sendable () -> Void) async throws -> R
+    ) async throws -> R {
         switch pool {
         case .sqlite(let pool):
             return try await pool.withConnection { connection in
@@ -191,7 +201,9 @@ public final class Database: Sendable {
         case .postgres(let pool):
             return try await pool.withConnection { connection in
                 connection.eventLoop.makeFutureWithTask {
-                    try await body(connection.sql(queryLogLevel: nil)) { let _: EventLoopFuture<Void> = connection.close() }
+                    try await body(OpenConnectionGuard(connection: connection, base: connection.sql(queryLogLevel: nil))) {
+                        let _: EventLoopFuture<Void> = connection.close()
+                    }
                 }
             }.get()
         }
