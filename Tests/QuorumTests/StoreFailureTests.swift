@@ -50,6 +50,50 @@ struct StoreFailureTests {
         }
     }
 
+    /// A server that does not answer (frozen, cut off) never sends the `statement_timeout` error; the pool gives the
+    /// connection up at the timeout plus five seconds. A silent server is played by a statement that lifted the
+    /// server's own limit; a migration's unbounded transaction is let run.
+    @Test func aStatementTheServerDoesNotAnswerFailsAfterTheDeadlineUnlessUnbounded() async throws {
+        guard TestDatabases.postgresURL != nil else { return }
+        try await TestDatabases.withDatabase(.postgres) { test in
+            var options = Database.Options()
+            options.statementTimeoutMilliseconds = 100
+            let database = try await Database.open(test.location, options: options, logger: TestDatabases.logger)
+            let started = ContinuousClock.now
+            let outcome = try await Self.outcome(within: 20) {
+                do {
+                    try await database.transaction { db in
+                        try await db.raw("SET LOCAL statement_timeout = 0").run()
+                        try await db.raw("SELECT pg_sleep(8)").run()
+                    }
+                    return "answered"
+                } catch is DatabaseUnavailableError {
+                    return "unavailable"
+                } catch {
+                    return "other error: \(String(reflecting: error))"
+                }
+            }
+            let waited = ContinuousClock.now - started
+            #expect(outcome == "unavailable")
+            #expect(waited >= .seconds(5) && waited < .seconds(7.5), "given up at the deadline: \(waited)")
+            let slow = try await Self.outcome(within: 20) {
+                do {
+                    try await database.transaction(unbounded: true) { db in
+                        try await db.raw("SET LOCAL statement_timeout = 0").run()
+                        try await db.raw("SELECT pg_sleep(6)").run()
+                    }
+                    return "answered"
+                } catch {
+                    return "error: \(String(reflecting: error))"
+                }
+            }
+            #expect(slow == "answered")
+            let one = try await database.read { db in try await db.raw("SELECT 1 AS one").first(decodingColumn: "one", as: Int.self) }
+            #expect(one == 1, "the pool replaced the connection it gave up")
+            await database.close()
+        }
+    }
+
     @Test func aFullSQLiteDatabaseRefusesTheWriteWithStorageFullAndStaysIntact() async throws {
         try await TestDatabases.withDatabase(.sqlite) { test in
             let database = test.database
