@@ -270,6 +270,10 @@ extension DatabaseLocation.PostgresLocation {
         let tls: PostgresConnection.Configuration.TLS =
             requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
         var configuration = SQLPostgresConfiguration(hostname: host, port: port, username: username, password: password, database: database, tls: tls)
+        // Longer than the pool's 10 s wait: a start-up still pending when postgres-nio's connect time-out passes
+        // (a frozen server that later resumes) can complete afterwards and be dropped unclosed, which trips an
+        // assertion in debug builds. Requests give up after the pool's wait either way.
+        configuration.coreConfiguration.options.connectTimeout = .seconds(30)
         if statementTimeoutMilliseconds > 0 {
             configuration.coreConfiguration.options.additionalStartupParameters.append(("statement_timeout", "\(statementTimeoutMilliseconds)"))
         }
