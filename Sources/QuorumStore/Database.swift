@@ -194,7 +194,7 @@ public final class Database: Sendable {
         do {
             return try await withPooledConnection(deadline: deadline, body)
         } catch {
-            throw StoreFailure.classify(error)
+            throw StoreFailure.classify(error, location: location)
         }
     }
 

@@ -1,4 +1,5 @@
 @preconcurrency import AsyncKit
+import Foundation
 import PostgresKit
 import SQLiteKit
 
@@ -25,7 +26,7 @@ public struct StorageFullError: Error, Sendable, CustomStringConvertible {
 enum StoreFailure {
     /// The error a caller should see for a driver error: one of the two above when the cause is the server's
     /// or the disk's state rather than the request, the error itself otherwise.
-    static func classify(_ error: any Error) -> any Error {
+    static func classify(_ error: any Error, location: DatabaseLocation) -> any Error {
         switch error {
         case let error as PSQLError:
             if let state = error.serverInfo?[.sqlState] {
@@ -44,9 +45,23 @@ enum StoreFailure {
             return DatabaseUnavailableError(underlying: String(reflecting: error))
         case let error as SQLiteError:
             if case .full = error.reason { return StorageFullError(underlying: error.description) }
+            // On a full disk SQLite does not always say so: opening a connection can fail as "misuse: out of
+            // memory", a write to the WAL or its index as an I/O error. With almost no room left on the
+            // database's disk, that is what they mean.
+            if case .sqlite(let path) = location, let free = freeBytes(onDiskOf: path), free < 1 << 20 {
+                return StorageFullError(underlying: "\(error.description) (\(free) bytes free)")
+            }
             return error
         default:
             return error
         }
     }
+}
+
+/// Bytes free for an unprivileged writer on the file system holding `path` (or its folder), nil if unknown.
+func freeBytes(onDiskOf path: String) -> Int? {
+    let folder = (path as NSString).deletingLastPathComponent
+    var stats = statvfs()
+    guard statvfs(folder.isEmpty ? "." : folder, &stats) == 0 else { return nil }
+    return Int(stats.f_bavail) * Int(stats.f_frsize)
 }
