@@ -68,7 +68,12 @@ public struct ImageStore: Sendable {
         if !manager.fileExists(atPath: path) {
             // Written under a temporary name and renamed, so a reader never sees half a file.
             let temporary = path + ".part-\(UUID().uuidString)"
-            try Data(bytes).write(to: URL(fileURLWithPath: temporary), options: [.atomic])
+            do {
+                try Data(bytes).write(to: URL(fileURLWithPath: temporary), options: [.atomic])
+            } catch let error as CocoaError where error.code == .fileWriteOutOfSpace {
+                try? manager.removeItem(atPath: temporary)
+                throw StorageFullError(underlying: "writing image \(name): \(error)")
+            }
             try? manager.removeItem(atPath: path)
             try manager.moveItem(atPath: temporary, toPath: path)
         }

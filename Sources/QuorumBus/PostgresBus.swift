@@ -62,6 +62,8 @@ public final class PostgresBus: InvalidationBus, Service {
     private let backoff: Backoff
     private let payloadLimit: Int
     private let listeningGauge = Gauge(label: "quorum_bus_listening")
+    /// Times `LISTEN` was established: more than one means the listening connection was lost and came back.
+    private let listensCounter = Counter(label: "quorum_bus_listens_total")
     /// Tells this instance's messages from the others' on the channel.
     let instance = UUID().uuidString
 
@@ -187,6 +189,7 @@ public final class PostgresBus: InvalidationBus, Service {
             return state.connections
         }
         listeningGauge.record(1)
+        listensCounter.increment()
         receivers.deliver(.dropEverything)
         if count == 1 {
             logger.info("listening for other instances' changes", metadata: ["channel": "\(Self.channel)"])

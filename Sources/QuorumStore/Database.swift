@@ -33,6 +33,10 @@ public final class Database: Sendable {
     private let sqliteThreads: NIOThreadPool?
     /// Bounds reads that may take long (``expensiveRead(_:)``), so they never hold the whole pool.
     let expensiveReads: ReadGate
+    /// PostgreSQL: how long a statement may go unanswered before the connection is given up (see
+    /// ``OpenConnectionGuard``): the server's `statement_timeout` plus a margin, so only a server that stopped
+    /// answering (frozen, partitioned) meets it. Nil without a statement timeout, and for SQLite.
+    let answerDeadline: TimeAmount?
 
     private enum Pool: Sendable {
         case sqlite(EventLoopGroupConnectionPool<SQLiteStoreSource>)
@@ -94,6 +98,7 @@ public final class Database: Sendable {
         switch location {
         case .sqlite(let path):
             try SQLiteStoreSource.checkWritable(path: path)
+            self.answerDeadline = nil
             self.dialect = SQLiteStoreDialect()
             self.writeGate = WriteGate()
             let threads = NIOThreadPool(numberOfThreads: perLoop * loops)
@@ -113,6 +118,8 @@ public final class Database: Sendable {
         case .postgres(let p):
             self.dialect = PostgresStoreDialect()
             self.writeGate = nil
+            let timeout = Int64(options.statementTimeoutMilliseconds)
+            self.answerDeadline = timeout > 0 ? .milliseconds(timeout + 5000) : nil
             self.sqliteThreads = nil
             self.pool = .postgres(
                 EventLoopGroupConnectionPool(
@@ -131,7 +138,7 @@ public final class Database: Sendable {
 
     /// Runs `body` on one pooled connection, outside any explicit transaction.
     public func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await withConnection { db, _ in try await body(db) }
+        try await withConnection(deadline: answerDeadline) { db, _ in try await body(db) }
     }
 
     /// ``read(_:)`` for a read that may take long (a page of a large thread): bounded by ``Options/expensiveReads``,
@@ -142,11 +149,13 @@ public final class Database: Sendable {
 
     /// Runs `body` in one transaction on one connection: committed when it returns, rolled back when it throws.
     /// When the commit returns, the write is durable (SQLite WAL with `synchronous` as configured; PostgreSQL commit).
-    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+    /// `unbounded`: statements may take as long as they need (a migration that lifts `statement_timeout`), so the
+    /// connection is not given up when one goes unanswered for long.
+    public func transaction<R: Sendable>(unbounded: Bool = false, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         let begin = dialect.beginWriteTransaction
         if let writeGate { await writeGate.enter() }
         do {
-            let result = try await runTransaction(begin: begin, body)
+            let result = try await runTransaction(begin: begin, deadline: unbounded ? nil : answerDeadline, body)
             await writeGate?.leave()
             return result
         } catch {
@@ -155,8 +164,10 @@ public final class Database: Sendable {
         }
     }
 
-    private func runTransaction<R: Sendable>(begin: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await withConnection { db, discard in
+    private func runTransaction<R: Sendable>(
+        begin: String, deadline: TimeAmount?, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R {
+        try await withConnection(deadline: deadline) { db, discard in
             try await db.raw(SQLQueryString(begin)).run()
             do {
                 let result = try await body(db)
@@ -175,10 +186,22 @@ public final class Database: Sendable {
     }
 
     private func withConnection<R: Sendable>(
+        deadline: TimeAmount?,
         _ body: @escaping @Sendable (any SQLDatabase, _ discard: @escaping @Sendable () -> Void) async throws -> R
     ) async throws -> R {
         inUse.record(inUseCount.add(1))
         defer { inUse.record(inUseCount.add(-1)) }
+        do {
+            return try await withPooledConnection(deadline: deadline, body)
+        } catch {
+            throw StoreFailure.classify(error, location: location)
+        }
+    }
+
+    private func withPooledConnection<R: Sendable>(
+        deadline: TimeAmount?,
+        _ body: @escaping @Sendable (any SQLDatabase, _ discard: @escaping @Sendable () -> Void) async throws -> R
+    ) async throws -> R {
         switch pool {
         case .sqlite(let pool):
             return try await pool.withConnection { connection in
@@ -191,7 +214,9 @@ public final class Database: Sendable {
         case .postgres(let pool):
             return try await pool.withConnection { connection in
                 connection.eventLoop.makeFutureWithTask {
-                    try await body(connection.sql(queryLogLevel: nil)) { let _: EventLoopFuture<Void> = connection.close() }
+                    try await body(OpenConnectionGuard(connection: connection, base: connection.sql(queryLogLevel: nil), deadline: deadline)) {
+                        let _: EventLoopFuture<Void> = connection.close()
+                    }
                 }
             }.get()
         }
@@ -245,6 +270,10 @@ extension DatabaseLocation.PostgresLocation {
         let tls: PostgresConnection.Configuration.TLS =
             requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
         var configuration = SQLPostgresConfiguration(hostname: host, port: port, username: username, password: password, database: database, tls: tls)
+        // Longer than the pool's 10 s wait: a start-up still pending when postgres-nio's connect time-out passes
+        // (a frozen server that later resumes) can complete afterwards and be dropped unclosed, which trips an
+        // assertion in debug builds. Requests give up after the pool's wait either way.
+        configuration.coreConfiguration.options.connectTimeout = .seconds(30)
         if statementTimeoutMilliseconds > 0 {
             configuration.coreConfiguration.options.additionalStartupParameters.append(("statement_timeout", "\(statementTimeoutMilliseconds)"))
         }

@@ -48,7 +48,7 @@ public struct Migrator: Sendable {
         for migration in migrations where !applied.contains(migration.version) {
             let dialect = database.dialect
             do {
-                try await database.transaction { db in
+                try await database.transaction(unbounded: true) { db in
                     if let lift = dialect.liftStatementTimeout { try await db.raw(SQLQueryString(lift)).run() }
                     try await migration.apply(db, dialect)
                     try await db.insert(into: "schema_migrations")
