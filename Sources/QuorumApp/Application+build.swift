@@ -79,7 +79,8 @@ func buildRouter(
     Telemetry.bootstrap()
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
-    let cache = PageCache(bus: bus)
+    let security = SecurityHeaders(configuration: configuration)
+    let cache = PageCache(bus: bus, extraHeaders: security.fields)
     let publishing = Publishing(site: site, bus: bus, cache: cache, users: site.users, now: clock.now)
     let comments = CommentService(
         site: site, bus: bus, articles: PublishedArticles(), screen: SitePreScreen.configured(site: site),
@@ -87,6 +88,7 @@ func buildRouter(
     )
 
     let router = Router(context: QuorumContext.self)
+    router.add(middleware: SecurityHeadersMiddleware(headers: security))
     router.add(middleware: PageCacheFastPath(cache: cache))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(pages: site.pages))

@@ -88,6 +88,8 @@ public enum SiteURL: Sendable, Equatable {
     // MARK: Assets and operations
     /// A theme asset; `version` (its content hash) makes the address change when the file does.
     case asset(String, version: String? = nil)
+    /// The theme's `assets/favicon.ico`, where browsers look for it.
+    case favicon
     case health
     case metrics
     case openAPI
@@ -195,6 +197,7 @@ public enum SiteURL: Sendable, Equatable {
         case .adminSettings: ("/admin/settings", [], [])
 
         case .asset(let name, let version): ("/assets/:name", [name], [("v", version)])
+        case .favicon: ("/favicon.ico", [], [])
         case .health: ("/healthz", [], [])
         case .metrics: ("/metrics", [], [])
         case .openAPI: ("/api/openapi.json", [], [])

@@ -19,13 +19,16 @@ public struct CachedPage: Sendable {
     let okHead: HTTPResponse
     let notModifiedHead: HTTPResponse
 
-    public init(html: String, contentType: String = "text/html; charset=utf-8", lastModified: Timestamp, cacheControl: String) {
+    /// `extraHeaders` (the site's security headers) go into the prebuilt head of every `200`.
+    public init(html: String, contentType: String = "text/html; charset=utf-8", lastModified: Timestamp, cacheControl: String,
+                extraHeaders: HTTPFields = [:]) {
         self.body = ByteBuffer(string: html)
         self.etag = "\"\(ContentHash.short(html.utf8))\""
         self.lastModified = HTTPDate.format(lastModified)
         self.notModifiedHeaders = [.eTag: etag, .lastModified: self.lastModified, .cacheControl: cacheControl]
         var headers = notModifiedHeaders
         headers[.contentType] = contentType
+        headers.append(contentsOf: extraHeaders)
         self.headers = headers
         var withLength = headers
         withLength[.contentLength] = String(body.readableBytes)
@@ -78,9 +81,12 @@ public final class PageCache: Sendable {
     /// Pages answered from memory, counted as `quorum_page_cache_hits`.
     let hits = Counter(label: "quorum_page_cache_hits")
     public static let cacheControl = "public, max-age=60"
+    /// Headers every page stored here carries (the site's ``SecurityHeaders``).
+    public let extraHeaders: HTTPFields
 
-    public init(bus: any InvalidationBus, capacity: Int = 5_000) {
+    public init(bus: any InvalidationBus, capacity: Int = 5_000, extraHeaders: HTTPFields = [:]) {
         self.capacity = capacity
+        self.extraHeaders = extraHeaders
         bus.subscribe { [weak self] message in
             if message.everything {
                 self?.dropAll()
@@ -147,7 +153,8 @@ public final class PageCache: Sendable {
         if let page = page(key) { return page.response(to: request) }
         let generation = self.generation
         let rendered = try await render()
-        let page = CachedPage(html: rendered.text, contentType: contentType, lastModified: rendered.lastModified, cacheControl: cacheControl)
+        let page = CachedPage(html: rendered.text, contentType: contentType, lastModified: rendered.lastModified, cacheControl: cacheControl,
+                              extraHeaders: extraHeaders)
         store(key, page, tags: tags.union([.site]), renderedAt: generation)
         return page.response(to: request)
     }
