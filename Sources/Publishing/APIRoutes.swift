@@ -21,7 +21,7 @@ struct PublicAPIRoutes {
         }
         api.get(RouterPath(SiteURL.apiSearch)) { request, _ in
             let query = request.uri.queryParameters["q"].map(String.init) ?? ""
-            let page = ReaderRoutes.pageNumber(request)
+            let page = try APIQuery.integer(request, "page", in: 1...1000, default: 1)
             let results = try await publishing.store.search(query, now: publishing.now, page: page)
             let next = results.hasMore ? "\(SiteURL.apiSearch.path)?q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&page=\(page + 1)" : nil
             return try JSONResponse.make(ArticleListJSON(articles: results.articles.map { ArticleJSON($0, base: base, includeBody: false) }, page: page, next: next))
@@ -34,8 +34,8 @@ struct PublicAPIRoutes {
     var base: String { publishing.site.configuration.siteBase }
 
     func articles(_ request: Request) async throws -> Response {
-        let page = ReaderRoutes.pageNumber(request)
-        let perPage = request.uri.queryParameters["perPage"].flatMap { Int(String($0)) }.map { min(max(1, $0), 100) } ?? 20
+        let page = try APIQuery.integer(request, "page", in: 1...1000, default: 1)
+        let perPage = try APIQuery.integer(request, "perPage", in: 1...100, default: 20)
         var filter = ArticleStore.Filter.all
         var query = "perPage=\(perPage)"
         if let slug = request.uri.queryParameters["section"].map(String.init) {
@@ -80,7 +80,7 @@ struct AdminAPIRoutes {
 
         admin.get(RouterPath(SiteURL.apiAdminArticles)) { request, context in
             try context.requireRole(.editor)
-            let page = ReaderRoutes.pageNumber(request)
+            let page = try APIQuery.integer(request, "page", in: 1...1000, default: 1)
             let result = try await publishing.store.allForEditors(page: page)
             return try JSONResponse.make(ArticleListJSON(articles: result.articles.map { ArticleJSON($0, base: base, includeBody: false) }, page: page,
                                                          next: result.hasMore ? "\(SiteURL.apiAdminArticles.path)?page=\(page + 1)" : nil))

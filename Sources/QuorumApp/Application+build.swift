@@ -89,9 +89,12 @@ func buildRouter(
 
     let router = Router(context: QuorumContext.self)
     router.add(middleware: SecurityHeadersMiddleware(headers: security))
+    router.add(middleware: CompressionMiddleware())
     router.add(middleware: PageCacheFastPath(cache: cache))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(pages: site.pages))
+    let routeMethods = RouteMethods()
+    router.add(middleware: MethodNotAllowedMiddleware(routes: routeMethods))
     AccountsFeature.addMiddleware(to: router, site: site)
     OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments] }).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
@@ -105,5 +108,6 @@ func buildRouter(
     membership.addRoutes(to: router)
     MembershipPages(site: site, service: membership).addRoutes(to: router)
     configureRouter?(router)
+    routeMethods.load(router)
     return (router, site, publishing, comments, membership)
 }

@@ -136,3 +136,16 @@ package enum ISOTime {
         return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
     }
 }
+
+/// Query parameters of the JSON API, read strictly: a parameter that is there must be well-formed and in range,
+/// otherwise the answer is 400 naming it (`page=null` and `page=-5` are mistakes, not page 1).
+package enum APIQuery {
+    package static func integer(_ request: Request, _ name: String, in range: ClosedRange<Int>, default value: Int) throws -> Int {
+        let all = request.uri.queryParameters.getAll(name)
+        guard let first = all.first else { return value }
+        guard all.count == 1, let number = Int(String(first)), range.contains(number) else {
+            throw RequestError.invalid(field: name, "must be one whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+}

@@ -124,6 +124,7 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
         var fields = HTTPFields()
         if let match = head.ifNoneMatch { fields[.ifNoneMatch] = match }
         if let since = head.ifModifiedSince { fields[.ifModifiedSince] = since }
+        if head.acceptsGzip { fields[.acceptEncoding] = "gzip" }
         guard let page = cache.anonymousPage(method: .get, path: head.path, headers: fields) else { return nil }
         let reply = page.reply(to: fields)
         return (dated.head(reply.head, of: page, build: Self.bytes(of:)), reply.body)
@@ -153,6 +154,8 @@ struct WireRequestHead: Equatable {
     var path: Substring
     var ifNoneMatch: String?
     var ifModifiedSince: String?
+    /// `Accept-Encoding` takes gzip (the cached page's compressed variant is sent).
+    var acceptsGzip = false
 
     enum Parsed: Equatable {
         /// The head has not fully arrived yet; its bytes up to `scanned` hold no blank line.
@@ -253,6 +256,8 @@ struct WireRequestHead: Equatable {
             case 13 where matches(name, "if-none-match"):
                 let text = String(decoding: value, as: UTF8.self)
                 head.ifNoneMatch = head.ifNoneMatch.map { "\($0), \(text)" } ?? text
+            case 15 where matches(name, "accept-encoding"):
+                head.acceptsGzip = Compression.acceptsGzip(value)
             case 17 where matches(name, "if-modified-since"):
                 if head.ifModifiedSince != nil { head.isPlainGet = false }
                 head.ifModifiedSince = String(decoding: value, as: UTF8.self)
