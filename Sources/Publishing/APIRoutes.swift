@@ -136,7 +136,12 @@ struct AdminAPIRoutes {
             try context.requireRole(.editor)
             let fields = try await JSONFields.parse(request)
             try fields.only(["slug", "name", "description", "position"])
-            let position = fields.values["position"].flatMap { $0 as? Int } ?? 0
+            let position: Int
+            switch fields.values["position"] {
+            case nil, is NSNull: position = 0
+            case let number as Int where !(fields.values["position"] is Bool): position = number
+            default: throw PublishingError.invalid(field: "position", "must be a whole number")
+            }
             let section = try await publishing.store.createSection(
                 slug: try fields.requiredString("slug"), name: try fields.requiredString("name"),
                 description: try fields.string("description") ?? "", position: Int64(position)

@@ -139,7 +139,7 @@ extension OpenAPI {
                 "Section": ["type": "object", "properties": ["slug": string, "name": string, "description": string, "url": string]],
                 "Author": ["type": "object", "properties": ["id": ["type": "integer"], "slug": string, "name": string, "bio": string]],
                 "Image": ["type": "object", "properties": ["name": string, "url": string, "contentType": string, "bytes": ["type": "integer"]]],
-                "ArticleInput": [
+                "ArticleInput": nullableOptionals([
                     "type": "object", "required": ["slug", "headline", "section"], "additionalProperties": false,
                     "properties": [
                         "slug": slugSchema, "headline": ["type": "string", "pattern": "\\S", "maxLength": 300], "standfirst": string,
@@ -149,7 +149,7 @@ extension OpenAPI {
                         "tags": ["type": "array", "items": string, "description": "tag names"],
                         "commentsOpen": ["type": "boolean"], "allowEmbeds": ["type": "boolean", "description": "keep raw HTML in the body"],
                     ],
-                ],
+                ]),
                 "Article": [
                     "type": "object",
                     "properties": [

@@ -83,6 +83,7 @@ public enum OpenAPI {
             add("413", "The body is larger than 64 KiB")
             // The admin API reads bodies field by field and refuses unknown fields by name.
             if path.hasPrefix("/api/admin/"), var schema = media["schema"] as? [String: Any], schema["type"] as? String == "object" {
+                schema = nullableOptionals(schema)
                 schema["additionalProperties"] = false
                 media["schema"] = schema
                 content["application/json"] = media
@@ -92,6 +93,22 @@ public enum OpenAPI {
         }
         operation["responses"] = responses
         return operation
+    }
+
+    /// The admin API reads a `null` field as one not given: an object schema whose optional properties also
+    /// take `null` (nested objects too).
+    package static func nullableOptionals(_ schema: [String: Any]) -> [String: Any] {
+        guard var properties = schema["properties"] as? [String: Any] else { return schema }
+        let required = Set(schema["required"] as? [String] ?? [])
+        for (name, value) in properties {
+            guard var property = value as? [String: Any] else { continue }
+            if property["type"] as? String == "object" { property = nullableOptionals(property) }
+            if !required.contains(name), let type = property["type"] as? String { property["type"] = [type, "null"] }
+            properties[name] = property
+        }
+        var schema = schema
+        schema["properties"] = properties
+        return schema
     }
 
     package static var errorSchema: [String: Any] {
