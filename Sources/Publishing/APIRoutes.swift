@@ -136,12 +136,7 @@ struct AdminAPIRoutes {
             try context.requireRole(.editor)
             let fields = try await JSONFields.parse(request)
             try fields.only(["slug", "name", "description", "position"])
-            let position: Int
-            switch fields.values["position"] {
-            case nil, is NSNull: position = 0
-            case let number as Int where !(fields.values["position"] is Bool): position = number
-            default: throw PublishingError.invalid(field: "position", "must be a whole number")
-            }
+            let position = try fields.integer("position") ?? 0
             let section = try await publishing.store.createSection(
                 slug: try fields.requiredString("slug"), name: try fields.requiredString("name"),
                 description: try fields.string("description") ?? "", position: Int64(position)

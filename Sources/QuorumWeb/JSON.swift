@@ -100,10 +100,23 @@ package struct JSONFields {
         return value
     }
 
+    /// JSONSerialization hands every number over as an `NSNumber`, which casts to `Bool` and `Int` alike; its
+    /// `objCType` tells JSON's `true`/`false` (`c`) from whole numbers and fractions.
+    private static func kind(_ value: Any) -> Character? {
+        guard !(value is String), let number = value as? NSNumber else { return nil }
+        return Character(UnicodeScalar(UInt8(bitPattern: number.objCType.pointee)))
+    }
+
     package func bool(_ field: String) throws -> Bool? {
         guard let value = values[field], !(value is NSNull) else { return nil }
-        if !(value is String), let bool = value as? Bool { return bool }
+        if Self.kind(value) == "c", let bool = value as? Bool { return bool }
         throw RequestError.invalid(field: name(field), "must be true or false")
+    }
+
+    package func integer(_ field: String) throws -> Int? {
+        guard let value = values[field], !(value is NSNull) else { return nil }
+        if let kind = Self.kind(value), "ilqsILQS".contains(kind), let number = value as? Int { return number }
+        throw RequestError.invalid(field: name(field), "must be a whole number")
     }
 
     package func strings(_ field: String) throws -> [String]? {

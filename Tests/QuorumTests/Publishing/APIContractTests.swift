@@ -73,6 +73,14 @@ import Testing
                 "slug": "to-delete", "headline": "Gone soon", "section": "world",
             ]))
             #expect(created.status == .created, "\(created.text)")
+            for (body, field) in [(#"{"slug":"s1","name":"S","position":{}}"#, "position"), (#"{"slug":"s2","name":"S","position":1.5}"#, "position"),
+                                  (#"{"slug":"s3","name":"S","position":true}"#, "position")] {
+                let refused = try await client.send("/api/admin/v1/sections", .post, token: token, body: ByteBuffer(string: body))
+                #expect(refused.status == .badRequest && refused.text.contains(field), "\(body)")
+            }
+            #expect(try await client.send("/api/admin/v1/sections", .post, token: token, body: ByteBuffer(string: #"{"slug":"s4","name":"S","position":3}"#)).status == .created)
+            let zero = try await client.send("/api/admin/v1/articles", .post, token: token, body: ByteBuffer(string: #"{"slug":"z","headline":"Z","section":"world","commentsOpen":0}"#))
+            #expect(zero.status == .badRequest && zero.text.contains("commentsOpen"), "0 is not false")
             let id = try #require(try created.json()["id"] as? Int)
             let deleted = try await client.send("/api/admin/v1/articles/\(id)", .delete, token: token)
             #expect(deleted.status == .noContent)
