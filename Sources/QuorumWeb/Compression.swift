@@ -36,6 +36,26 @@ public enum Compression {
 
     /// Whether an `Accept-Encoding` value takes gzip: `gzip` (or, failing that, `*`) with a `q` that is not zero.
     public static func acceptsGzip(_ value: some Collection<UInt8>) -> Bool {
+        // The common case, codings without parameters ("gzip, deflate, br"), is read without allocating: each
+        // coding's lower-cased bytes packed into one integer.
+        if !value.contains(UInt8(ascii: ";")) {
+            var packed: UInt64 = 0, length = 0
+            func accepted() -> Bool { (length == 4 && packed == 0x677A_6970) || (length == 6 && packed == 0x782D_677A_6970) || (length == 1 && packed == 0x2A) }
+            for byte in value {
+                switch byte {
+                case UInt8(ascii: ","):
+                    if accepted() { return true }
+                    packed = 0
+                    length = 0
+                case UInt8(ascii: " "), UInt8(ascii: "\t"):
+                    continue
+                default:
+                    length += 1
+                    if length <= 8 { packed = packed << 8 | UInt64(byte >= 65 && byte <= 90 ? byte + 32 : byte) }
+                }
+            }
+            return accepted()
+        }
         func trimmed(_ part: some Collection<UInt8>) -> [UInt8] {
             part.filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
         }
