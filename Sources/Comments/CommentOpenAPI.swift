@@ -45,9 +45,9 @@ extension OpenAPI {
         return [
             RouterPath(SiteURL.apiArticleComments).description: [
                 "get": reader("Published comments with their replies, 20 top-level a page (and the signed-in reader's own unpublished ones as `mine`)",
-                              parameters: [slug, query("sort", "oldest (default), newest or best"),
-                                           query("after", "the id of the last top-level comment of the previous page, as `next` gives it", type: "integer"),
-                                           query("page", "page from 1 to 10 (deeper pages: follow `next`)", type: "integer")],
+                              parameters: [slug, ["name": "sort", "in": "query", "required": false, "description": "oldest (default), newest or best", "schema": ["type": "string", "enum": CommentSort.allCases.map(\.rawValue)]],
+                                           query("after", "the id of the last top-level comment of the previous page, as `next` gives it (not with `page`)", type: "integer", range: 1...Int(Int64.max)),
+                                           query("page", "page from 1 to 10 (deeper pages: follow `next`)", type: "integer", range: 1...ThreadQuery.maximumPage)],
                               response: ("200", "A page of the thread", ["type": "object", "properties": [
                                   "total": ["type": "integer"], "page": ["type": "integer"], "after": ["type": "integer"], "next": ["type": "string"],
                                   "comments": ["type": "array", "items": ref("Comment")], "mine": ["type": "array", "items": ref("Comment")]]]), post: false),

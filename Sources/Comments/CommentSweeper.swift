@@ -39,3 +39,9 @@ public struct CommentSweeper: Service {
         }
     }
 }
+
+/// ServiceLifecycle logs every service it runs by its description: a name, not the whole object graph
+/// (which holds configuration and secrets).
+extension CommentSweeper: CustomStringConvertible {
+    public var description: String { "CommentSweeper" }
+}

@@ -56,3 +56,9 @@ public struct MembershipUpkeep: Service {
         }
     }
 }
+
+/// ServiceLifecycle logs every service it runs by its description: a name, not the whole object graph
+/// (which holds configuration and secrets).
+extension MembershipUpkeep: CustomStringConvertible {
+    public var description: String { "MembershipUpkeep" }
+}

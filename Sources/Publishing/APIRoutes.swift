@@ -21,7 +21,7 @@ struct PublicAPIRoutes {
         }
         api.get(RouterPath(SiteURL.apiSearch)) { request, _ in
             let query = request.uri.queryParameters["q"].map(String.init) ?? ""
-            let page = ReaderRoutes.pageNumber(request)
+            let page = try APIQuery.integer(request, "page", in: 1...1000, default: 1)
             let results = try await publishing.store.search(query, now: publishing.now, page: page)
             let next = results.hasMore ? "\(SiteURL.apiSearch.path)?q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&page=\(page + 1)" : nil
             return try JSONResponse.make(ArticleListJSON(articles: results.articles.map { ArticleJSON($0, base: base, includeBody: false) }, page: page, next: next))
@@ -34,8 +34,8 @@ struct PublicAPIRoutes {
     var base: String { publishing.site.configuration.siteBase }
 
     func articles(_ request: Request) async throws -> Response {
-        let page = ReaderRoutes.pageNumber(request)
-        let perPage = request.uri.queryParameters["perPage"].flatMap { Int(String($0)) }.map { min(max(1, $0), 100) } ?? 20
+        let page = try APIQuery.integer(request, "page", in: 1...1000, default: 1)
+        let perPage = try APIQuery.integer(request, "perPage", in: 1...100, default: 20)
         var filter = ArticleStore.Filter.all
         var query = "perPage=\(perPage)"
         if let slug = request.uri.queryParameters["section"].map(String.init) {
@@ -74,13 +74,14 @@ struct AdminAPIRoutes {
     let publishing: Publishing
 
     func addRoutes(to router: Router<QuorumContext>) {
-        let admin = router.group().add(middleware: APITokenMiddleware(tokens: publishing.tokens))
+        // Authenticated by `Publishing.adminAPIAuthentication`, which the composition root adds for all of /api/admin/.
+        let admin = router.group()
         let service = publishing.service
         let base = publishing.site.configuration.siteBase
 
         admin.get(RouterPath(SiteURL.apiAdminArticles)) { request, context in
             try context.requireRole(.editor)
-            let page = ReaderRoutes.pageNumber(request)
+            let page = try APIQuery.integer(request, "page", in: 1...1000, default: 1)
             let result = try await publishing.store.allForEditors(page: page)
             return try JSONResponse.make(ArticleListJSON(articles: result.articles.map { ArticleJSON($0, base: base, includeBody: false) }, page: page,
                                                          next: result.hasMore ? "\(SiteURL.apiAdminArticles.path)?page=\(page + 1)" : nil))
@@ -136,7 +137,7 @@ struct AdminAPIRoutes {
             try context.requireRole(.editor)
             let fields = try await JSONFields.parse(request)
             try fields.only(["slug", "name", "description", "position"])
-            let position = fields.values["position"].flatMap { $0 as? Int } ?? 0
+            let position = try fields.integer("position") ?? 0
             let section = try await publishing.store.createSection(
                 slug: try fields.requiredString("slug"), name: try fields.requiredString("name"),
                 description: try fields.string("description") ?? "", position: Int64(position)

@@ -77,21 +77,35 @@ public struct APITokenStore: Sendable {
     }
 }
 
-/// Sets `context.identity` from `Authorization: Bearer <token>`. A request without the header passes
-/// through untouched (a session may already have identified it); a wrong token is refused with 401.
+/// The admin API is Bearer-only: under `/api/admin/`, whichever feature's endpoint it is, `context.identity`
+/// comes from `Authorization: Bearer <token>` and from nothing else (a session cookie opens no admin endpoint, so
+/// the API needs no CSRF token). A missing or wrong token is refused with 401 and a `WWW-Authenticate: Bearer`
+/// challenge. Added to the router after the session middleware (``Publishing/adminAPIAuthentication``), so the
+/// session's identity is replaced, never used.
 struct APITokenMiddleware: RouterMiddleware {
     typealias Context = QuorumContext
     let tokens: APITokenStore
+    static let realm = "Bearer realm=\"Quorum admin API\""
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard request.uri.path.hasPrefix("/api/admin/") else { return try await next(request, context) }
+        guard let header = request.headers[.authorization] else {
+            throw RequestError(.unauthorized, code: "unauthenticated", "This API needs an `Authorization: Bearer <token>` header.",
+                               headers: [.wwwAuthenticate: Self.realm])
+        }
         guard header.lowercased().hasPrefix("bearer "),
               let (user, id) = try await tokens.authenticate(String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces))
         else {
-            throw RequestError(.unauthorized, code: "invalid_token", "The API token is not valid (unknown, revoked or malformed).")
+            throw RequestError(.unauthorized, code: "invalid_token", "The API token is not valid (unknown, revoked or malformed).",
+                               headers: [.wwwAuthenticate: Self.realm + ", error=\"invalid_token\""])
         }
         var context = context
         context.identity = Identity(user: user, source: .apiToken(id: id))
         return try await next(request, context)
     }
+}
+
+extension Publishing {
+    /// The admin API's one authentication, for every feature's endpoints under `/api/admin/`.
+    package var adminAPIAuthentication: some RouterMiddleware<QuorumContext> { APITokenMiddleware(tokens: tokens) }
 }

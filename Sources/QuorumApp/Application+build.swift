@@ -90,7 +90,8 @@ func buildRouter(
     // Readership counts every reader page, the page cache's fast path included (one call per answer).
     let counter = ReadershipCounter(settings: readershipSettings, clock: clock, siteURL: configuration.siteURL)
     let readership = ReadershipService(database: database, counter: counter, bus: bus, logger: logger, activeMembers: activeMembers)
-    let cache = PageCache(bus: bus, views: counter)
+    let security = SecurityHeaders(configuration: configuration)
+    let cache = PageCache(bus: bus, views: counter, extraHeaders: security.fields)
     let publishing = Publishing(site: site, bus: bus, cache: cache, users: site.users, now: clock.now)
     let comments = CommentService(
         site: site, bus: bus, articles: PublishedArticles(), screen: SitePreScreen.configured(site: site),
@@ -98,10 +99,16 @@ func buildRouter(
     )
 
     let router = Router(context: QuorumContext.self)
+    router.add(middleware: SecurityHeadersMiddleware(headers: security))
+    router.add(middleware: CompressionMiddleware())
     router.add(middleware: PageCacheFastPath(cache: cache))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(pages: site.pages))
+    let routeMethods = RouteMethods()
+    router.add(middleware: MethodNotAllowedMiddleware(routes: routeMethods))
     AccountsFeature.addMiddleware(to: router, site: site)
+    // Every feature's /api/admin/ endpoints take bearer tokens only (after the session, whose identity it replaces).
+    router.add(middleware: publishing.adminAPIAuthentication)
     router.add(middleware: readership.middleware)
     OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership, OpenAPI.readership] }).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
@@ -123,5 +130,6 @@ func buildRouter(
     MembershipAdmin(site: site, service: membership, uniqueReaders: { [readership] in try await readership.uniqueReaders(lastDays: 30) })
         .addRoutes(to: router)
     configureRouter?(router)
+    routeMethods.load(router)
     return (router, site, publishing, comments, membership, readership)
 }

@@ -135,3 +135,9 @@ public struct MailDelivery: Service {
         }
     }
 }
+
+/// ServiceLifecycle logs every service it runs by its description: a name, not the whole object graph
+/// (which holds configuration and secrets).
+extension MailDelivery: CustomStringConvertible {
+    public var description: String { "MailDelivery" }
+}

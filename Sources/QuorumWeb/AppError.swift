@@ -19,11 +19,20 @@ public struct RequestError: AppError {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// Headers the response must carry with this status (`Allow` with 405, `WWW-Authenticate` with 401).
+    public let headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, code: String, _ message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
+    }
+
+    /// The address exists, but not for this method; `Allow` lists the ones it answers.
+    public static func methodNotAllowed(allowed: [HTTPRequest.Method]) -> RequestError {
+        RequestError(.methodNotAllowed, code: "method_not_allowed", "This address does not accept that kind of request.",
+                     headers: [.allow: allowed.map(\.rawValue).joined(separator: ", ")])
     }
 
     public static func notFound(_ message: String = "There is nothing at this address.") -> RequestError {

@@ -192,3 +192,11 @@ public struct QuorumConfiguration: Sendable {
     /// The site URL without a trailing slash, for building absolute links.
     public var siteBase: String { siteURL.hasSuffix("/") ? String(siteURL.dropLast()) : siteURL }
 }
+
+/// Printed (a log line, a dump of the service graph) with its addresses and without any secret: the database
+/// URL's password, the SMTP password and the toxicity service's key are left out.
+extension QuorumConfiguration: CustomStringConvertible {
+    public var description: String {
+        "QuorumConfiguration(database: \(database), listen: \(host):\(port), siteURL: \(siteURL), dataDirectory: \(dataDirectory), smtp: \(smtp.map { "\($0.host):\($0.port)" } ?? "none"))"
+    }
+}

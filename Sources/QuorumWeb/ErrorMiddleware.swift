@@ -35,6 +35,7 @@ package struct ErrorMiddleware: RouterMiddleware {
             } else {
                 response = pages.errorPage(status: status, message: message)
             }
+            if let extra = (error as? RequestError)?.headers { response.headers.append(contentsOf: extra) }
             if let retry = (error as? any RetryLaterError)?.retryAfterSeconds {
                 response.headers[.retryAfter] = String(retry)
             }

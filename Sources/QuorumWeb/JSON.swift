@@ -100,10 +100,23 @@ package struct JSONFields {
         return value
     }
 
+    /// JSONSerialization hands every number over as an `NSNumber`, which casts to `Bool` and `Int` alike; its
+    /// `objCType` tells JSON's `true`/`false` (`c`) from whole numbers and fractions.
+    private static func kind(_ value: Any) -> Character? {
+        guard !(value is String), let number = value as? NSNumber else { return nil }
+        return Character(UnicodeScalar(UInt8(bitPattern: number.objCType.pointee)))
+    }
+
     package func bool(_ field: String) throws -> Bool? {
         guard let value = values[field], !(value is NSNull) else { return nil }
-        if !(value is String), let bool = value as? Bool { return bool }
+        if Self.kind(value) == "c", let bool = value as? Bool { return bool }
         throw RequestError.invalid(field: name(field), "must be true or false")
+    }
+
+    package func integer(_ field: String) throws -> Int? {
+        guard let value = values[field], !(value is NSNull) else { return nil }
+        if let kind = Self.kind(value), "ilqsILQS".contains(kind), let number = value as? Int { return number }
+        throw RequestError.invalid(field: name(field), "must be a whole number")
     }
 
     package func strings(_ field: String) throws -> [String]? {
@@ -134,5 +147,18 @@ package enum ISOTime {
     package static func parse(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
+    }
+}
+
+/// Query parameters of the JSON API, read strictly: a parameter that is there must be well-formed and in range,
+/// otherwise the answer is 400 naming it (`page=null` and `page=-5` are mistakes, not page 1).
+package enum APIQuery {
+    package static func integer(_ request: Request, _ name: String, in range: ClosedRange<Int>, default value: Int) throws -> Int {
+        let all = request.uri.queryParameters.getAll(name)
+        guard let first = all.first else { return value }
+        guard all.count == 1, let number = Int(String(first)), range.contains(number) else {
+            throw RequestError.invalid(field: name, "must be one whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
     }
 }

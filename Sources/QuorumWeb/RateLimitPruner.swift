@@ -27,3 +27,9 @@ public struct RateLimitPruner: Service {
         }
     }
 }
+
+/// ServiceLifecycle logs every service it runs by its description: a name, not the whole object graph
+/// (which holds configuration and secrets).
+extension RateLimitPruner: CustomStringConvertible {
+    public var description: String { "RateLimitPruner" }
+}

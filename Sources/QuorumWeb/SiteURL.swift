@@ -127,6 +127,8 @@ public enum SiteURL: Sendable, Equatable {
     case promotionClick(Int64)
 
     case asset(String, version: String? = nil)
+    /// The theme's `assets/favicon.ico`, where browsers look for it.
+    case favicon
     case health
     case metrics
     case openAPI
@@ -264,6 +266,7 @@ public enum SiteURL: Sendable, Equatable {
         case .promotionClick(let id): ("/promotions/:id/click", ["\(id)"], [])
 
         case .asset(let name, let version): ("/assets/:name", [name], [("v", version)])
+        case .favicon: ("/favicon.ico", [], [])
         case .health: ("/healthz", [], [])
         case .metrics: ("/metrics", [], [])
         case .openAPI: ("/api/openapi.json", [], [])

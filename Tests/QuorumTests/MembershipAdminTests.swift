@@ -6,6 +6,7 @@ import SQLKit
 import Testing
 @testable import Accounts
 @testable import Membership
+@testable import Publishing
 import MembershipEngine
 import Payments
 @testable import QuorumStore
@@ -77,13 +78,18 @@ import Payments
             #expect(try await browser.get("/admin/membership").headers[.location] == "/signin?next=/admin/membership")
             #expect(try await browser.get("/api/admin/membership/dashboard").status == .unauthorized)
             _ = try await users.create(email: "reader@example.com", displayName: "Reader", roles: [])
+            // The JSON is the admin API's: bearer tokens only.
+            let tokens = APITokenStore(database: test.database, users: users)
+            let readerToken = try await tokens.create(email: "reader@example.com", name: "t").token
             let reader = Browser(browser.client)
             try await LiveServer.signIn(reader, mail, email: "reader@example.com")
             #expect(try await reader.get("/admin/membership").status == .forbidden)
-            #expect(try await reader.get("/api/admin/membership/dashboard").status == .forbidden)
+            #expect(try await reader.get("/api/admin/membership/dashboard").status == .unauthorized, "a session opens no admin API")
+            #expect(try await reader.get("/api/admin/membership/dashboard", headers: [.authorization: "Bearer \(readerToken)"]).status == .forbidden)
 
             try await Self.admin(browser, mail, test)
-            let json = try await browser.get("/api/admin/membership/dashboard").json()
+            let adminToken = try await tokens.create(email: "chief@example.com", name: "t").token
+            let json = try await browser.get("/api/admin/membership/dashboard", headers: [.authorization: "Bearer \(adminToken)"]).json()
             // Now: A and B active; E on hold; C lapsed; D expired.
             #expect(json["active"] as? Int == 2 && json["onHold"] as? Int == 1)
             let counts = try #require(json["counts"] as? [String: Int])

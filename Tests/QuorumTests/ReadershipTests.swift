@@ -427,11 +427,15 @@ struct PromotionAndDashboardTests {
             #expect(try await browser.client.execute(uri: "/api/admin/readership", method: .get, headers: [:], body: nil).status == .unauthorized)
             _ = try await UserStore(database: test.database).create(email: "reader@example.com", displayName: "R", roles: [.reader])
             try await LiveServer.signIn(browser, mail, email: "reader@example.com")
-            #expect(try await browser.get("/api/admin/readership").status == .forbidden)
+            let tokens = APITokenStore(database: test.database, users: UserStore(database: test.database))
+            let readerToken = try await tokens.create(email: "reader@example.com", name: "t").token
+            #expect(try await browser.get("/api/admin/readership").status == .unauthorized, "a session opens no admin API")
+            #expect(try await browser.get("/api/admin/readership", headers: [.authorization: "Bearer \(readerToken)"]).status == .forbidden)
             try await browser.get("/account")
             #expect(try await browser.post("/signout").status == .seeOther)
             try await Self.editor(browser, mail, test.database)
-            let api = try await browser.get("/api/admin/readership")
+            let editorToken = try await tokens.create(email: "editor@example.com", name: "t").token
+            let api = try await browser.get("/api/admin/readership", headers: [.authorization: "Bearer \(editorToken)"])
             #expect(api.status == .ok)
             let json = try api.json()
             let today = try #require(json["today"] as? [String: Any])

@@ -26,6 +26,13 @@ public struct PayFastConfiguration: Sendable {
     }
 }
 
+/// Printed without the merchant key or the passphrase.
+extension PayFastConfiguration: CustomStringConvertible {
+    public var description: String {
+        "PayFastConfiguration(merchantID: \(merchantID), merchantKey: <redacted>, passphrase: <redacted>, host: \(host))"
+    }
+}
+
 /// PayFast (South Africa): a signed form posted by the browser to `{host}/eng/process`, and ITNs (server
 /// notifications) back, each checked by signature, amount, and a confirmation call to `{host}/eng/query/validate`.
 public struct PayFastClient: PaymentProvider {
@@ -242,4 +249,9 @@ public struct PayFastClient: PaymentProvider {
 
 func md5(_ s: String) -> String {
     hex(Insecure.MD5.hash(data: Array(s.utf8)))
+}
+
+/// Printed by its configuration, which leaves out the secrets.
+extension PayFastClient: CustomStringConvertible {
+    public var description: String { "PayFastClient(\(configuration))" }
 }

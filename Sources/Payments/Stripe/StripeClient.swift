@@ -137,3 +137,8 @@ public struct StripeClient: PaymentProvider {
         return json
     }
 }
+
+/// Printed by its configuration, which leaves out the secrets (never the signing keys it holds).
+extension StripeClient: CustomStringConvertible {
+    public var description: String { "StripeClient(\(configuration))" }
+}

@@ -23,3 +23,10 @@ public struct StripeConfiguration: Sendable {
         self.retryBackoff = retryBackoff
     }
 }
+
+/// Printed (in a log line, an error, a dump of the service graph) without its secrets.
+extension StripeConfiguration: CustomStringConvertible {
+    public var description: String {
+        "StripeConfiguration(apiBase: \(apiBase), secretKey: <redacted>, webhookSecrets: <\(webhookSecrets.count) redacted>)"
+    }
+}

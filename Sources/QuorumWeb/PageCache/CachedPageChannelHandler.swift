@@ -144,17 +144,20 @@ package final class CachedPageChannelHandler: ChannelDuplexHandler, RemovableCha
 /// page or the status changes, so a connection asking for the same page again formats neither date nor
 /// headers. `Head` is what the tier writes (a typed head, or its bytes).
 struct DatedHeadCache<Head> {
-    private var last: (second: Int, etag: String, lastModified: String, status: HTTPResponse.Status, head: Head)?
+    private var last: (second: Int, etag: String, lastModified: String, status: HTTPResponse.Status, gzip: Bool, head: Head)?
 
     mutating func head(_ response: HTTPResponse, of page: CachedPage, build: (HTTPResponse) -> Head) -> Head {
         let second = time(nil)
-        if let last, last.second == second, last.status == response.status, last.etag == page.etag, last.lastModified == page.lastModified {
+        let gzip = response.headerFields[.eTag] == page.gzipETag
+        if let last, last.second == second, last.status == response.status, last.gzip == gzip, last.etag == page.etag,
+           last.lastModified == page.lastModified
+        {
             return last.head
         }
         var dated = response
         dated.headerFields[.date] = HTTPDate.format(Timestamp(milliseconds: Int64(second) * 1000))
         let head = build(dated)
-        last = (second, page.etag, page.lastModified, response.status, head)
+        last = (second, page.etag, page.lastModified, response.status, gzip, head)
         return head
     }
 }

@@ -126,6 +126,7 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
         if let match = head.ifNoneMatch { fields[.ifNoneMatch] = match }
         if let since = head.ifModifiedSince { fields[.ifModifiedSince] = since }
         head.counted.add(to: &fields)
+        if head.acceptsGzip { fields[.acceptEncoding] = "gzip" }
         guard let page = cache.anonymousPage(method: .get, path: head.path, headers: fields, peer: peer) else { return nil }
         let reply = page.reply(to: fields)
         return (dated.head(reply.head, of: page, build: Self.bytes(of:)), reply.body)
@@ -155,6 +156,8 @@ struct WireRequestHead: Equatable {
     var path: Substring
     var ifNoneMatch: String?
     var ifModifiedSince: String?
+    /// `Accept-Encoding` takes gzip (the cached page's compressed variant is sent).
+    var acceptsGzip = false
     /// What the variant and the readership count read (cookie, User-Agent, X-Forwarded-For, Referer, purpose).
     var counted = CountedFields()
 
@@ -288,6 +291,8 @@ struct WireRequestHead: Equatable {
             case 13 where matches(name, "if-none-match"):
                 let text = String(decoding: value, as: UTF8.self)
                 head.ifNoneMatch = head.ifNoneMatch.map { "\($0), \(text)" } ?? text
+            case 15 where matches(name, "accept-encoding"):
+                head.acceptsGzip = Compression.acceptsGzip(value)
             case 17 where matches(name, "if-modified-since"):
                 if head.ifModifiedSince != nil { head.isPlainGet = false }
                 head.ifModifiedSince = String(decoding: value, as: UTF8.self)

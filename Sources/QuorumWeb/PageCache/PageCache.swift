@@ -9,53 +9,90 @@ import QuorumMail
 
 import QuorumStore
 
-/// A rendered page ready to send: the body and all headers computed once, when it was rendered.
+/// A rendered page ready to send: the body and all headers computed once, when it was rendered, and the body
+/// gzip-compressed once too (for clients whose `Accept-Encoding` takes it), with its own heads.
 public struct CachedPage: Sendable {
     public let body: ByteBuffer
+    /// The body compressed with gzip at the best level; nil when that would not be smaller (or the page is tiny).
+    public let gzipBody: ByteBuffer?
     public let etag: String
+    /// The gzip variant's entity tag (the identity one with `-gz`).
+    public let gzipETag: String
     public let lastModified: String
     public let headers: HTTPFields
     public let notModifiedHeaders: HTTPFields
     /// The response heads the event-loop fast path writes as they are (``CachedPageChannelHandler``).
     let okHead: HTTPResponse
     let notModifiedHead: HTTPResponse
+    let gzipHead: HTTPResponse?
+    let gzipNotModifiedHead: HTTPResponse?
 
-    public init(html: String, contentType: String = "text/html; charset=utf-8", lastModified: Timestamp, cacheControl: String) {
+    /// `extraHeaders` (the site's security headers) go into the prebuilt head of every `200`.
+    public init(html: String, contentType: String = "text/html; charset=utf-8", lastModified: Timestamp, cacheControl: String,
+                extraHeaders: HTTPFields = [:]) {
         self.body = ByteBuffer(string: html)
-        self.etag = "\"\(ContentHash.short(html.utf8))\""
+        let hash = ContentHash.short(html.utf8)
+        self.etag = "\"\(hash)\""
+        self.gzipETag = "\"\(hash)-gz\""
         self.lastModified = HTTPDate.format(lastModified)
-        self.notModifiedHeaders = [.eTag: etag, .lastModified: self.lastModified, .cacheControl: cacheControl]
+        let gzip = body.readableBytes >= Compression.threshold && Compression.isCompressible(contentType: contentType)
+            ? Compression.gzip(body, best: true) : nil
+        self.gzipBody = gzip
+        var notModified: HTTPFields = [.eTag: etag, .lastModified: self.lastModified, .cacheControl: cacheControl]
+        if gzip != nil { notModified[.vary] = "Accept-Encoding" }
+        self.notModifiedHeaders = notModified
         var headers = notModifiedHeaders
         headers[.contentType] = contentType
+        headers.append(contentsOf: extraHeaders)
         self.headers = headers
         var withLength = headers
         withLength[.contentLength] = String(body.readableBytes)
         self.okHead = HTTPResponse(status: .ok, headerFields: withLength)
         self.notModifiedHead = HTTPResponse(status: .notModified, headerFields: notModifiedHeaders)
+        if let gzip {
+            var compressed = withLength
+            compressed[.eTag] = gzipETag
+            compressed[.contentEncoding] = "gzip"
+            compressed[.contentLength] = String(gzip.readableBytes)
+            self.gzipHead = HTTPResponse(status: .ok, headerFields: compressed)
+            var notModified = notModifiedHeaders
+            notModified[.eTag] = gzipETag
+            self.gzipNotModifiedHead = HTTPResponse(status: .notModified, headerFields: notModified)
+        } else {
+            self.gzipHead = nil
+            self.gzipNotModifiedHead = nil
+        }
     }
 
     /// Whether a client holding a copy may keep it (`If-None-Match`, or failing that `If-Modified-Since`).
+    /// Both variants carry the same content, so either entity tag matches.
     func isNotModified(for headers: HTTPFields) -> Bool {
         if let match = headers[.ifNoneMatch] {
-            return match == etag || match == "*" || match.split(separator: ",").contains {
-                $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag
+            return match == etag || match == gzipETag || match == "*" || match.split(separator: ",").contains {
+                let tag = $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "")
+                return tag == etag || tag == gzipETag
             }
         }
         if let since = headers[.ifModifiedSince] { return since == lastModified }
         return false
     }
 
-    /// The head and body the event-loop fast path sends: 304 without a body when the client has this version.
+    /// The head and body the event-loop fast path sends: the gzip variant when the client takes it, and 304
+    /// without a body when the client has this version.
     func reply(to headers: HTTPFields) -> (head: HTTPResponse, body: ByteBuffer?) {
-        isNotModified(for: headers) ? (notModifiedHead, nil) : (okHead, body)
+        if let gzipBody, let gzipHead, let gzipNotModifiedHead, let accept = headers[.acceptEncoding], Compression.acceptsGzip(accept.utf8) {
+            return isNotModified(for: headers) ? (gzipNotModifiedHead, nil) : (gzipHead, gzipBody)
+        }
+        return isNotModified(for: headers) ? (notModifiedHead, nil) : (okHead, body)
     }
 
-    /// 304 when the client already has this version, else the page.
+    /// 304 when the client already has this version, else the page (compressed if the client takes gzip).
     public func response(to request: Request) -> Response {
-        if isNotModified(for: request.headers) {
-            return Response(status: .notModified, headers: notModifiedHeaders)
-        }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        let reply = reply(to: request.headers)
+        var fields = reply.head.headerFields
+        fields[.contentLength] = nil
+        guard let body = reply.body else { return Response(status: reply.head.status, headers: fields) }
+        return Response(status: reply.head.status, headers: fields, body: .init(byteBuffer: body))
     }
 }
 
@@ -79,13 +116,16 @@ public final class PageCache: Sendable {
     /// Pages answered from memory, counted as `quorum_page_cache_hits`.
     let hits = Counter(label: "quorum_page_cache_hits")
     public static let cacheControl = "public, max-age=60"
+    /// Headers every page stored here carries (the site's ``SecurityHeaders``).
+    public let extraHeaders: HTTPFields
 
     /// Counts the views the cache answers (readership); nil counts nothing.
     public let views: (any PageViewCounter)?
 
-    public init(bus: any InvalidationBus, capacity: Int = 5_000, views: (any PageViewCounter)? = nil) {
+    public init(bus: any InvalidationBus, capacity: Int = 5_000, views: (any PageViewCounter)? = nil, extraHeaders: HTTPFields = [:]) {
         self.capacity = capacity
         self.views = views
+        self.extraHeaders = extraHeaders
         bus.subscribe { [weak self] message in
             if message.everything {
                 self?.dropAll()
@@ -152,7 +192,8 @@ public final class PageCache: Sendable {
         if let page = page(key) { return page.response(to: request) }
         let generation = self.generation
         let rendered = try await render()
-        let page = CachedPage(html: rendered.text, contentType: contentType, lastModified: rendered.lastModified, cacheControl: cacheControl)
+        let page = CachedPage(html: rendered.text, contentType: contentType, lastModified: rendered.lastModified, cacheControl: cacheControl,
+                              extraHeaders: extraHeaders)
         store(key, page, tags: tags.union([.site]), renderedAt: generation)
         return page.response(to: request)
     }

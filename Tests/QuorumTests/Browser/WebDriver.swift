@@ -147,6 +147,8 @@ final class ChromeDriver: @unchecked Sendable {
                     "browserName": "chrome",
                     "pageLoadStrategy": "normal",
                     "timeouts": ["implicit": 0, "pageLoad": 60_000, "script": 30_000],
+                    // The console (CSP violations, failed loads) is read back with ``WebDriverSession/browserLog()``.
+                    "goog:loggingPrefs": ["browser": "ALL"],
                     "goog:chromeOptions": [
                         "binary": BrowserTools.chromium,
                         // As root Chromium needs --no-sandbox; /dev/shm is small in containers.
@@ -245,6 +247,12 @@ struct WebDriverSession: Sendable {
     @discardableResult
     func execute(_ script: String, _ arguments: [Any] = []) async throws -> Any {
         try await command(.POST, "/execute/sync", ["script": script, "args": arguments])
+    }
+
+    /// The browser console's entries since the last call (chromedriver's log endpoint): level and message.
+    func browserLog() async throws -> [(level: String, message: String)] {
+        let value = try await command(.POST, "/se/log", ["type": "browser"])
+        return (value as? [[String: Any]] ?? []).map { ($0["level"] as? String ?? "", $0["message"] as? String ?? "") }
     }
 
     /// A PNG of the viewport.

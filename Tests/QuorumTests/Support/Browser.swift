@@ -116,8 +116,15 @@ final class Browser: Sendable {
 final class CapturedMail: MailTransport {
     private let box = NIOLockedValueBox<[OutgoingMail]>([])
     var messages: [OutgoingMail] { box.withLockedValue { $0 } }
+    /// A real transport every message also goes through (a test of what that transport logs).
+    let forward: (any MailTransport)?
+
+    init(forwardingTo forward: (any MailTransport)? = nil) {
+        self.forward = forward
+    }
 
     func deliver(_ mail: OutgoingMail, id: Int64) async throws {
+        try await forward?.deliver(mail, id: id)
         box.withLockedValue { $0.append(mail) }
     }
 
@@ -151,9 +158,9 @@ extension LiveServer {
         payments: [any PaymentProvider]? = nil,
         configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil,
         clock: SiteClock = .system,
+        mail: CapturedMail = CapturedMail(),
         _ body: @escaping @Sendable (Browser, CapturedMail, TestDatabase) async throws -> R
     ) async throws -> R {
-        let mail = CapturedMail()
         return try await TestDatabases.withDatabase(kind) { test in
             var configuration = configuration(for: test)
             configuration.siteURL = "http://localhost"
