@@ -26,9 +26,14 @@ public final class Database: Sendable {
     private let closed = NIOLockedValueBox(false)
     /// Values that never change once stored (the site's secret key), remembered so hot paths do not query them.
     let constants = NIOLockedValueBox<[String: String]>([:])
-    /// SQLite allows one writer at a time. Writers in this process wait their turn here, without holding a
-    /// connection or a thread; the busy timeout only covers writers in other processes (backup, a CLI command).
-    private let writeGate: WriteGate?
+    /// SQLite allows one writer at a time: in this process it is ``GroupCommit``, which runs the transactions of
+    /// requests waiting at once in one SQLite transaction (one commit, one fsync) and answers none of them before
+    /// that commit. The busy timeout only covers writers in other processes (backup, a CLI command).
+    private let groupCommit: GroupCommit?
+    /// Statements and transactions run through this store, for tests that hold a step's queries to a budget.
+    private let statements = ManagedAtomicCounter()
+    private let transactions = ManagedAtomicCounter()
+    private let commits = ManagedAtomicCounter()
     /// SQLite calls block a thread; each connection gets its own so a waiting writer never starves the holder.
     private let sqliteThreads: NIOThreadPool?
     /// Bounds reads that may take long (``expensiveRead(_:)``), so they never hold the whole pool.
@@ -95,7 +100,7 @@ public final class Database: Sendable {
         case .sqlite(let path):
             try SQLiteStoreSource.checkWritable(path: path)
             self.dialect = SQLiteStoreDialect()
-            self.writeGate = WriteGate()
+            self.groupCommit = GroupCommit()
             let threads = NIOThreadPool(numberOfThreads: perLoop * loops)
             threads.start()
             self.sqliteThreads = threads
@@ -112,7 +117,7 @@ public final class Database: Sendable {
             )
         case .postgres(let p):
             self.dialect = PostgresStoreDialect()
-            self.writeGate = nil
+            self.groupCommit = nil
             self.sqliteThreads = nil
             self.pool = .postgres(
                 EventLoopGroupConnectionPool(
@@ -142,18 +147,104 @@ public final class Database: Sendable {
 
     /// Runs `body` in one transaction on one connection: committed when it returns, rolled back when it throws.
     /// When the commit returns, the write is durable (SQLite WAL with `synchronous` as configured; PostgreSQL commit).
+    ///
+    /// On SQLite, transactions requested while another runs share one commit (``GroupCommit``): each body runs in
+    /// a savepoint of its own, so one that throws takes back only its own writes, and none returns before the
+    /// commit that holds its writes. `body` must not start another transaction (it would wait for itself).
     public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let begin = dialect.beginWriteTransaction
-        if let writeGate { await writeGate.enter() }
-        do {
-            let result = try await runTransaction(begin: begin, body)
-            await writeGate?.leave()
-            return result
-        } catch {
-            await writeGate?.leave()
-            throw error
+        _ = transactions.add(1)
+        guard let groupCommit else {
+            return try await runTransaction(begin: dialect.beginWriteTransaction, body)
+        }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
+            let job = GroupCommit.Job(
+                run: { db in
+                    let result = try await body(db)
+                    return { continuation.resume(returning: result) }
+                },
+                fail: { continuation.resume(throwing: $0) }
+            )
+            if groupCommit.enqueue(job) {
+                Task { await self.drainWrites(groupCommit) }
+            }
         }
     }
+
+    /// The writer: batches of waiting transactions, one after another, until none waits.
+    private func drainWrites(_ groupCommit: GroupCommit) async {
+        while let first = groupCommit.next(finishingIfEmpty: true) {
+            await runWriteBatch(first, groupCommit)
+        }
+    }
+
+    /// One SQLite transaction holding `first` and the transactions that arrive while it runs (up to
+    /// ``GroupCommit/maximumBatch``). The first runs as it would alone; each later one in a savepoint. Every
+    /// member learns its outcome only after the commit (or the failure that lost its writes).
+    private func runWriteBatch(_ first: GroupCommit.Job, _ groupCommit: GroupCommit) async {
+        let begin = dialect.beginWriteTransaction
+        do {
+            try await withConnection { db, discard in
+                var members: [(job: GroupCommit.Job, done: @Sendable () -> Void)] = []
+                var current: GroupCommit.Job? = first
+                var open = false
+                var taken = 0
+                do {
+                    while let job = current {
+                        taken += 1
+                        if !open {
+                            try await db.raw(SQLQueryString(begin)).run()
+                            open = true
+                        }
+                        let alone = members.isEmpty
+                        if !alone { try await db.raw("SAVEPOINT quorum_write").run() }
+                        do {
+                            let done = try await job.run(db)
+                            if !alone { try await db.raw("RELEASE quorum_write").run() }
+                            members.append((job, done))
+                        } catch {
+                            if alone {
+                                try await db.raw("ROLLBACK").run()
+                                open = false
+                            } else {
+                                try await db.raw("ROLLBACK TO quorum_write").run()
+                                try await db.raw("RELEASE quorum_write").run()
+                            }
+                            job.fail(error)
+                        }
+                        current = taken < GroupCommit.maximumBatch ? groupCommit.next(finishingIfEmpty: false) : nil
+                    }
+                    if open {
+                        try await db.raw("COMMIT").run()
+                        _ = self.commits.add(1)
+                    }
+                } catch {
+                    // The transaction itself failed (begin, a savepoint, the commit): nothing of it was written.
+                    do { try await db.raw("ROLLBACK").run() } catch { discard() }
+                    for member in members { member.job.fail(error) }
+                    current?.fail(error)
+                    return
+                }
+                for member in members { member.done() }
+            }
+        } catch {
+            // No connection: the batch never started.
+            first.fail(error)
+        }
+    }
+
+    /// A write of one statement (or a few that need no transaction together). On SQLite it goes through the
+    /// writer like every write, so it never contends for the write lock with it (a write outside it would wait
+    /// in SQLite's busy handler, which sleeps); on PostgreSQL it runs on its own (autocommit).
+    public func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        groupCommit == nil ? try await read(body) : try await transaction(body)
+    }
+
+    /// Statements run so far through this store (every query, `BEGIN` and `COMMIT` included).
+    package var statementCount: Int { statements.add(0) }
+    /// Transactions asked for so far (``transaction(_:)`` calls).
+    package var transactionCount: Int { transactions.add(0) }
+    /// Commits run so far: on SQLite fewer than transactions when they were committed together.
+    package var commitCount: Int { commits.add(0) }
 
     private func runTransaction<R: Sendable>(begin: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await withConnection { db, discard in
@@ -161,6 +252,7 @@ public final class Database: Sendable {
             do {
                 let result = try await body(db)
                 try await db.raw("COMMIT").run()
+                _ = self.commits.add(1)
                 return result
             } catch {
                 do {
@@ -183,7 +275,7 @@ public final class Database: Sendable {
         case .sqlite(let pool):
             return try await pool.withConnection { connection in
                 connection.eventLoop.makeFutureWithTask {
-                    try await body(connection.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)) {
+                    try await body(CountingSQLDatabase(base: connection.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil), counter: self.statements)) {
                         let _: EventLoopFuture<Void> = connection.close()
                     }
                 }
@@ -191,7 +283,9 @@ public final class Database: Sendable {
         case .postgres(let pool):
             return try await pool.withConnection { connection in
                 connection.eventLoop.makeFutureWithTask {
-                    try await body(connection.sql(queryLogLevel: nil)) { let _: EventLoopFuture<Void> = connection.close() }
+                    try await body(CountingSQLDatabase(base: connection.sql(queryLogLevel: nil), counter: self.statements)) {
+                        let _: EventLoopFuture<Void> = connection.close()
+                    }
                 }
             }.get()
         }
@@ -252,7 +346,7 @@ extension DatabaseLocation.PostgresLocation {
     }
 }
 
-/// A first-come, first-served turn for writers.
+/// A first-come, first-served turn (tests use it to take turns at administering the test cluster).
 actor WriteGate {
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
@@ -271,6 +365,77 @@ actor WriteGate {
         } else {
             waiting.removeFirst().resume()
         }
+    }
+}
+
+/// The queue of SQLite's single writer: transactions waiting, first come first served, and whether the writer
+/// is running (exactly one drains the queue at a time).
+final class GroupCommit: Sendable {
+    /// Transactions in one commit at most, so one batch cannot hold the writer for long.
+    static let maximumBatch = 64
+
+    struct Job: Sendable {
+        /// Runs the transaction's body; returns what answers its caller once the commit succeeded.
+        let run: @Sendable (any SQLDatabase) async throws -> @Sendable () -> Void
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    private let state = NIOLockedValueBox<(queue: [Job], head: Int, running: Bool)>(([], 0, false))
+
+    /// Queues `job`; true when the caller must start the writer (none is running).
+    func enqueue(_ job: Job) -> Bool {
+        state.withLockedValue { state in
+            state.queue.append(job)
+            if state.running { return false }
+            state.running = true
+            return true
+        }
+    }
+
+    /// The next waiting job, if any. With `finishingIfEmpty`, an empty queue also stops the writer, atomically
+    /// with the check, so a job queued just after is started by its own caller.
+    func next(finishingIfEmpty: Bool) -> Job? {
+        state.withLockedValue { state in
+            guard state.head < state.queue.count else {
+                state.queue.removeAll(keepingCapacity: true)
+                state.head = 0
+                if finishingIfEmpty { state.running = false }
+                return nil
+            }
+            let job = state.queue[state.head]
+            state.head += 1
+            if state.head > 256 {
+                state.queue.removeFirst(state.head)
+                state.head = 0
+            }
+            return job
+        }
+    }
+}
+
+/// Counts the statements run on a connection (``Database/statementCount``), forwarding everything else.
+struct CountingSQLDatabase: SQLDatabase {
+    let base: any SQLDatabase
+    let counter: ManagedAtomicCounter
+
+    var logger: Logger { base.logger }
+    var eventLoop: any EventLoop { base.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { base.version }
+    var dialect: any SQLDialect { base.dialect }
+    var queryLogLevel: Logger.Level? { base.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        _ = counter.add(1)
+        return base.execute(sql: query, onRow)
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        _ = counter.add(1)
+        try await base.execute(sql: query, onRow)
+    }
+
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await base.withSession { try await closure(CountingSQLDatabase(base: $0, counter: counter)) }
     }
 }
 
