@@ -156,18 +156,34 @@ public final class Database: Sendable {
         guard let groupCommit else {
             return try await runTransaction(begin: dialect.beginWriteTransaction, body)
         }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
-            let job = GroupCommit.Job(
-                run: { db in
-                    let result = try await body(db)
-                    return { continuation.resume(returning: result) }
-                },
-                fail: { continuation.resume(throwing: $0) }
-            )
-            if groupCommit.enqueue(job) {
-                Task { await self.drainWrites(groupCommit) }
+        return try await queueWrite(bare: false, groupCommit, body)
+    }
+
+    /// Queues `body` on SQLite's writer and waits for its outcome. A caller that finds the writer idle becomes
+    /// it for one batch (its own transaction first), so a lone write costs no extra task; what queued meanwhile
+    /// is left to a task that drains the rest.
+    private func queueWrite<R: Sendable>(
+        bare: Bool, _ groupCommit: GroupCommit, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R {
+        let outcome = WriteOutcome<R>()
+        let job = GroupCommit.Job(
+            bare: bare,
+            run: { db in
+                let result = try await body(db)
+                return { outcome.complete(.success(result)) }
+            },
+            fail: { outcome.complete(.failure($0)) }
+        )
+        if groupCommit.enqueue(job), let first = groupCommit.next(finishingIfEmpty: false) {
+            await runWriteBatch(first, groupCommit)
+            if let next = groupCommit.next(finishingIfEmpty: true) {
+                Task {
+                    await self.runWriteBatch(next, groupCommit)
+                    await self.drainWrites(groupCommit)
+                }
             }
         }
+        return try await outcome.value()
     }
 
     /// The writer: batches of waiting transactions, one after another, until none waits.
@@ -191,6 +207,18 @@ public final class Database: Sendable {
                 do {
                     while let job = current {
                         taken += 1
+                        if job.bare && !open && members.isEmpty {
+                            // A single statement on its own commits by itself (autocommit): durable when it returns.
+                            current = nil
+                            do {
+                                let done = try await job.run(db)
+                                done()
+                            } catch {
+                                job.fail(error)
+                            }
+                            current = taken < GroupCommit.maximumBatch ? groupCommit.next(finishingIfEmpty: false) : nil
+                            continue
+                        }
                         if !open {
                             try await db.raw(SQLQueryString(begin)).run()
                             open = true
@@ -236,7 +264,8 @@ public final class Database: Sendable {
     /// writer like every write, so it never contends for the write lock with it (a write outside it would wait
     /// in SQLite's busy handler, which sleeps); on PostgreSQL it runs on its own (autocommit).
     public func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        groupCommit == nil ? try await read(body) : try await transaction(body)
+        guard let groupCommit else { return try await read(body) }
+        return try await queueWrite(bare: true, groupCommit, body)
     }
 
     /// Statements run so far through this store (every query, `BEGIN` and `COMMIT` included).
@@ -375,6 +404,8 @@ final class GroupCommit: Sendable {
     static let maximumBatch = 64
 
     struct Job: Sendable {
+        /// A write of one statement needing no transaction (``Database/write(_:)``): alone, it runs as it is.
+        var bare = false
         /// Runs the transaction's body; returns what answers its caller once the commit succeeded.
         let run: @Sendable (any SQLDatabase) async throws -> @Sendable () -> Void
         let fail: @Sendable (any Error) -> Void
@@ -409,6 +440,34 @@ final class GroupCommit: Sendable {
                 state.head = 0
             }
             return job
+        }
+    }
+}
+
+/// The outcome of one queued write, handed from the writer to the caller (who may have been the writer).
+final class WriteOutcome<R: Sendable>: Sendable {
+    private let state = NIOLockedValueBox<(result: Result<R, any Error>?, waiter: CheckedContinuation<R, any Error>?)>((nil, nil))
+
+    func complete(_ result: Result<R, any Error>) {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<R, any Error>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.result = result
+            return nil
+        }
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> R {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLockedValue { state -> Result<R, any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
         }
     }
 }

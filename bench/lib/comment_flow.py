@@ -27,9 +27,10 @@ TAILS = ["before the vote", "this year", "to residents", "in the minutes", "in p
 def make_text(rng):
     return " ".join(f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(TAILS)}." for _ in range(3))
 
-def reader(base, slug, creds, deadline, think, index, results, lock):
+def reader(base, slug, creds, deadline, think, index, results, lock, source=None):
     url = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    bind = (source, 0) if source else None
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30, source_address=bind)
     headers = {
         "Cookie": "quorum_session=" + creds["cookie"],
         "X-CSRF-Token": creds["csrf"],
@@ -37,7 +38,7 @@ def reader(base, slug, creds, deadline, think, index, results, lock):
         "Content-Type": "application/json",
         "Accept": "application/json",
     }
-    rng = random.Random(index)
+    rng = random.Random(f"{index}-{time.time_ns()}")  # each run writes new texts (the duplicate rule spans runs)
     mine = {step: [] for step in STEPS}
     codes = {step: {} for step in STEPS}
     flows = 0
@@ -57,7 +58,7 @@ def reader(base, slug, creds, deadline, think, index, results, lock):
             status = response.status
         except Exception:
             conn.close()
-            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30, source_address=bind)
             payload, status = b"", 0
         mine[step].append((time.perf_counter() - start) * 1000)
         if status >= 400 and step not in errors:
@@ -105,13 +106,15 @@ def main():
     parser.add_argument("--readers", required=True)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--think", default="")
+    parser.add_argument("--brief", action="store_true", help="print one line: each step's p50 in ms")
+    parser.add_argument("--source", default=None, help="local address to connect from (e.g. 127.0.0.2: a rate-limit bucket of its own)")
     args = parser.parse_args()
     creds = [json.loads(line) for line in open(args.readers) if line.strip()]
     think = tuple(float(x) for x in args.think.split(":")) if args.think else None
     results = {"samples": {s: [] for s in STEPS}, "statuses": {s: {} for s in STEPS}, "flows": 0, "errors": {}}
     lock = threading.Lock()
     deadline = time.monotonic() + args.seconds
-    threads = [threading.Thread(target=reader, args=(args.base, args.slug, c, deadline, think, i, results, lock)) for i, c in enumerate(creds)]
+    threads = [threading.Thread(target=reader, args=(args.base, args.slug, c, deadline, think, i, results, lock, args.source)) for i, c in enumerate(creds)]
     for t in threads: t.start()
     for t in threads: t.join()
     out = {step: summary(results["samples"][step], results["statuses"][step]) for step in STEPS}
@@ -123,7 +126,10 @@ def main():
     out["all"] = summary(every, merged)
     out["flows"] = results["flows"]
     out["errors"] = results["errors"]
-    print(json.dumps(out))
+    if args.brief:
+        print(" ".join(f"{step} {out[step]['p50']}" for step in STEPS + ["all"]) + f" ({out['all']['requests']} requests, statuses {out['all']['statuses']})")
+    else:
+        print(json.dumps(out))
 
 if __name__ == "__main__":
     main()
