@@ -8,7 +8,10 @@ public enum AccountsFeature {
     /// Installs, in order: who is asking (session cookie), rate limits on POSTs, the CSRF check.
     public static func addMiddleware(to router: Router<QuorumContext>, site: Site) {
         router.add(middleware: SessionMiddleware(sessions: site.sessions, secureCookies: site.secureCookies))
-        router.add(middleware: PostRateLimitMiddleware(limiter: site.limiter, settings: site.settings))
+        router.add(middleware: PostRateLimitMiddleware(
+            limiter: site.limiter, settings: site.settings,
+            limit: .init("post-ip", count: site.configuration.postsPerMinutePerAddress, per: 60)
+        ))
         router.add(middleware: CSRFMiddleware(
             siteOrigin: CSRFMiddleware.origin(of: site.configuration.siteURL) ?? site.configuration.siteBase,
             multipartLimit: MultipartForm.limit(forFilesOf: site.configuration.maxUploadBytes)

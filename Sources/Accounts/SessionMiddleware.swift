@@ -132,7 +132,8 @@ struct PostRateLimitMiddleware: RouterMiddleware {
     typealias Context = QuorumContext
     let limiter: RateLimiter
     let settings: SettingsStore
-    static let limit = RateLimiter.Limit("post-ip", count: 300, per: 60)
+    /// 300 a minute unless the configuration says otherwise (`QUORUM_POSTS_PER_MINUTE`).
+    var limit = RateLimiter.Limit("post-ip", count: 300, per: 60)
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // An admin API request without a token is answered 401 at once, with no database work: nothing to limit.
@@ -140,7 +141,7 @@ struct PostRateLimitMiddleware: RouterMiddleware {
         if request.method == .post || request.method == .put || request.method == .patch || request.method == .delete,
            !request.uri.path.hasPrefix("/webhooks/"), !unauthenticatedAdmin, let ip = context.remoteIP
         {
-            try await limiter.hit(Self.limit, key: Secrets.keyedHash(ip, key: try await settings.secretKey()))
+            try await limiter.hit(limit, key: Secrets.keyedHash(ip, key: try await settings.secretKey()))
         }
         return try await next(request, context)
     }

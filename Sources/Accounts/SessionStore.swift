@@ -46,16 +46,28 @@ public struct SessionStore: Sendable {
     }
 
     /// The user and CSRF token of a live session, or nil for an unknown, expired or deleted one.
+    ///
+    /// Every signed-in request asks this, so it is one query: the session, its user and the user's roles joined
+    /// (one row per role, or one with no role).
     public func resolve(_ id: String, now: Timestamp = .now) async throws -> (user: User, csrfToken: String, idHash: String)? {
         let idHash = Secrets.hash(id)
         return try await database.read { db in
-            guard let row = try await db.select().columns("user_id", "csrf_token", "last_seen_at", "expires_at")
-                .from("sessions").where("id_hash", .equal, idHash).first()
-            else { return nil }
+            let rows = try await db.select()
+                .column(SQLColumn("csrf_token", table: "s")).column(SQLColumn("last_seen_at", table: "s"))
+                .column(SQLColumn("expires_at", table: "s")).column(SQLColumn("role", table: "r"))
+                .columns(UserRows.columns.map { SQLColumn($0, table: "u") })
+                .from(SQLAlias(SQLIdentifier("sessions"), as: SQLIdentifier("s")))
+                .join(SQLAlias(SQLIdentifier("users"), as: SQLIdentifier("u")), method: SQLJoinMethod.inner,
+                      on: SQLColumn("user_id", table: "s"), .equal, SQLColumn("id", table: "u"))
+                .join(SQLAlias(SQLIdentifier("user_roles"), as: SQLIdentifier("r")), method: SQLJoinMethod.left,
+                      on: SQLColumn("user_id", table: "r"), .equal, SQLColumn("id", table: "u"))
+                .where(SQLColumn("id_hash", table: "s"), .equal, SQLBind(idHash))
+                .all()
+            guard let row = rows.first else { return nil }
             guard try row.decode(column: "expires_at", as: Int64.self) > now.milliseconds else { return nil }
-            let userID = try row.decode(column: "user_id", as: Int64.self)
-            guard let user = try await UserRows.find(where: "id", equals: userID, on: db), user.status.kind != .deleted, user.status.kind != .banned
-            else { return nil }
+            let roles = try rows.compactMap { try $0.decode(column: "role", as: String?.self).flatMap(Role.init(rawValue:)) }
+            let user = try UserRows.decode(row, roles: Set(roles))
+            guard user.status.kind != .deleted, user.status.kind != .banned else { return nil }
             if now.milliseconds - (try row.decode(column: "last_seen_at", as: Int64.self)) > Self.touchInterval {
                 try await db.update("sessions").set("last_seen_at", to: now.milliseconds).where("id_hash", .equal, idHash).run()
             }

@@ -32,12 +32,16 @@ extension CommentStage {
 }
 
 extension CommentService {
-    /// The records a settlement of `comment` reads, as they are in this transaction.
-    func lifecycleRecords(_ comment: Comment, reviews: [Review], on db: any SQLDatabase) async throws -> LifecycleRecords {
+    /// The records a decision and settlement of `comment` read, as they are in this transaction: its reviews,
+    /// its reviewers' records (the author's own among them), the author's record (`author` when the caller read
+    /// it in this transaction already).
+    func lifecycleRecords(_ comment: Comment, author: AuthorRecord? = nil, on db: any SQLDatabase) async throws -> LifecycleRecords {
+        let reviews = try await CommentRows.reviews(of: comment.id, on: db)
         // The author's own reviewer record too (a default one if they never reviewed: it grants trust the same way).
         let records = try await CommentRows.reviewerRecords(reviews.map(\.reviewerID) + [comment.authorID], on: db)
-        let author = try await CommentRows.authorRecord(comment.authorID, on: db)
-        return LifecycleRecords(reviews: reviews, reviewers: records, author: author,
+        let authorRecord: AuthorRecord
+        if let author { authorRecord = author } else { authorRecord = try await CommentRows.authorRecord(comment.authorID, on: db) }
+        return LifecycleRecords(reviews: reviews, reviewers: records, author: authorRecord,
                                 authorAsReviewer: records.first { $0.reviewerID == comment.authorID })
     }
 
@@ -74,9 +78,7 @@ extension CommentService {
     /// `Settings.maximumAuditShare` of.
     func auditSpending(now: Timestamp, on db: any SQLDatabase) async throws -> AuditSpending {
         let since = now.adding(seconds: -30 * 86_400)
-        return AuditSpending(
-            audits: try await CommentRows.reviewCount(since: since, auditsOnly: true, on: db),
-            reviews: try await CommentRows.reviewCount(since: since, auditsOnly: false, on: db)
-        )
+        let counts = try await CommentRows.reviewCounts(since: since, on: db)
+        return AuditSpending(audits: counts.audits, reviews: counts.reviews)
     }
 }

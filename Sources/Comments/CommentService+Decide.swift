@@ -13,34 +13,42 @@ struct CommentChange: Sendable {
     var commentID: Int64
     var status: CommentStatus
     var mail: Bool = false
+    /// The article's slug, when the transaction that made the change looked it up (else `announce` does).
+    var slug: String?
 }
 
 extension CommentService {
     /// Runs the engine on `comment` with everything it has received, saves the decision and applies it.
-    /// Must be called inside a transaction holding the comment's row lock.
-    func decide(_ comment: Comment, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws -> CommentChange? {
-        try await decideStep(comment, engine: engine, now: now, on: db).change
+    /// Must be called inside a transaction holding the comment's row lock. `author`: the author's record, when
+    /// the caller read it in this transaction already.
+    func decide(_ comment: Comment, engine: Engine, author: AuthorRecord? = nil, now: Timestamp, on db: any SQLDatabase) async throws -> CommentChange? {
+        try await decideStep(comment, engine: engine, author: author, now: now, on: db).change
     }
 
     /// `decide`, also returning the lifecycle step it applied.
-    func decideStep(_ comment: Comment, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws
+    func decideStep(_ comment: Comment, engine: Engine, author: AuthorRecord? = nil, now: Timestamp, on db: any SQLDatabase) async throws
         -> (effects: LifecycleEffects, change: CommentChange?)
     {
-        let reviews = try await CommentRows.reviews(of: comment.id, on: db)
-        // The author's own reviewer record too: how they review others is evidence about what they write.
-        let reviewers = try await CommentRows.reviewerRecords(reviews.map(\.reviewerID) + [comment.authorID], on: db)
-        let author = try await CommentRows.authorRecord(comment.authorID, on: db)
-        let decision = engine.decide(comment.underReview, reviews: reviews, author: author, reviewers: reviewers, now: now.date)
+        // Everything the decision and its settlement read, once.
+        let records = try await lifecycleRecords(comment, author: author, on: db)
+        let reviews = records.reviews, reviewers = records.reviewers
+        let decision = engine.decide(comment.underReview, reviews: reviews, author: records.author, reviewers: reviewers, now: now.date)
         let quality = engine.quality(of: reviews, authorID: comment.authorID, reviewers: reviewers).score
         try await CommentRows.saveDecision(comment.id, decision, quality: quality, on: db)
 
         // What the decision does (status, settling, reviewers' and author's records, sanctions) is the engine's
         // one lifecycle step, the same the simulator runs; a trusted author's published comment settles here once
         // peers confirm it or its maximum wait has passed.
-        let records = try await lifecycleRecords(comment, reviews: reviews, on: db)
         let effects = engine.lifecycle(comment.stage, event: .decided(decision), submittedAt: comment.underReview.submittedAt,
                                        records: records, now: now.date)
         return (effects, try await apply(effects, to: comment, now: now, on: db))
+    }
+
+    /// `change` with its article's slug, read in the caller's transaction (nil stays nil).
+    func announced(_ change: CommentChange?, on db: any SQLDatabase) async throws -> CommentChange? {
+        guard var change else { return nil }
+        change.slug = try await articles.article(id: change.articleID, on: db)?.slug
+        return change
     }
 
     func setStatus(_ id: Int64, _ status: CommentStatus, by: DecidedBy, now: Timestamp, on db: any SQLDatabase) async throws {
@@ -63,7 +71,9 @@ extension CommentService {
 
     /// Tells the page cache and open article pages about a change, after its transaction committed.
     func announce(_ change: CommentChange) async {
-        guard let slug = try? await slug(ofArticle: change.articleID) else { return }
+        var slug = change.slug
+        if slug == nil { slug = try? await self.slug(ofArticle: change.articleID) }
+        guard let slug else { return }
         let notice = CommentNotice(slug: slug, commentID: change.commentID, status: change.status)
         await bus.publish(BusMessage(tags: [.article(slug)], live: [notice.live]))
         if change.mail { site.mail.wake() }

@@ -89,8 +89,7 @@ extension CommentService {
     /// reviewers are judged against and the author's record. Status and decider are written even when the stage
     /// stays (a moderator re-deciding), as before.
     func moderatorStep(_ comment: Comment, verdict: CivilityVote?, engine: Engine, now: Timestamp, on db: any SQLDatabase) async throws {
-        let reviews = try await CommentRows.reviews(of: comment.id, on: db)
-        let records = try await lifecycleRecords(comment, reviews: reviews, on: db)
+        let records = try await lifecycleRecords(comment, on: db)
         let effects = engine.lifecycle(comment.stage, event: .moderated(verdict), submittedAt: comment.underReview.submittedAt,
                                        records: records, now: now.date)
         if !effects.stageChanged { try await setStatus(comment.id, effects.stage.status, by: .moderator, now: now, on: db) }

@@ -51,6 +51,7 @@ extension CommentService {
             for record in result.reviewers { try await CommentRows.save(record, now: now, on: db) }
             try await self.apply(result.sanctions, now: now, on: db)
         }
+        await settingsChanged()
         logger.info("review engine refitted", metadata: ["comments": "\(settled.count)", "reviewers": "\(result.reviewers.count)"])
         return settled.count
     }

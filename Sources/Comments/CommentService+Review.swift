@@ -16,13 +16,17 @@ extension CommentService {
     /// `extra`: the writer chose to do one of the optional reviews they were offered (``optionalReviewsLeft``);
     /// without it, an optional review left open does not hold up the rest of the flow.
     public func currentTask(reviewer: User, forComment draftID: Int64, extra: Bool = false) async throws -> ReviewTask? {
-        let draft = try await own(draftID, by: reviewer)
-        guard draft.status == .draft else { throw CommentError.wrongStep }
         let engine = try await engine()
         let now = now()
         return try await database.transaction { db in
+            guard let draft = try await CommentRows.find(draftID, on: db) else { throw CommentError.notFound }
+            guard draft.authorID == reviewer.id else { throw CommentError.notYours }
+            guard draft.status == .draft else { throw CommentError.wrongStep }
             let done = try await CommentRows.doneCount(reviewer: reviewer.id, forComment: draftID, on: db)
-            if let open = try await self.openTask(reviewer: reviewer.id, forComment: draftID, on: db), extra || done < draft.reviewsRequired {
+            let progress = TaskProgress(done: done, required: draft.reviewsRequired)
+            if let open = try await self.openTask(reviewer: reviewer.id, forComment: draftID, progress: progress, on: db),
+               extra || done < draft.reviewsRequired
+            {
                 return open
             }
             guard done < draft.reviewsRequired + (extra ? draft.reviewsOptional : 0) else { return nil }
@@ -36,7 +40,7 @@ extension CommentService {
                 return nil
             }
             try await CommentRows.insertTask(reviewer: reviewer.id, pick: pick, forComment: draftID, now: now, on: db)
-            return try await self.openTask(reviewer: reviewer.id, forComment: draftID, on: db)
+            return try await self.openTask(reviewer: reviewer.id, forComment: draftID, progress: progress, on: db)
         }
     }
 
@@ -44,25 +48,28 @@ extension CommentService {
     /// could be handed out now. Read-only (the route asks before showing the rate step, `submit` before taking
     /// the rating); a writer with nothing left to review owes nothing, as ``currentTask`` then agrees.
     public func owesReviews(_ draft: Comment, writer: User) async throws -> Bool {
-        guard draft.status == .draft else { return false }
         let engine = try await engine()
+        return try await database.read { db in try await self.owesReviews(draft, writer: writer, engine: engine, on: db) }
+    }
+
+    func owesReviews(_ draft: Comment, writer: User, engine: Engine, on db: any SQLDatabase) async throws -> Bool {
+        guard draft.status == .draft else { return false }
         let now = now()
-        return try await database.read { db in
-            let done = try await CommentRows.doneCount(reviewer: writer.id, forComment: draft.id, on: db)
-            guard done < draft.reviewsRequired else { return false }
-            if try await self.openTask(reviewer: writer.id, forComment: draft.id, on: db) != nil { return true }
-            let record = try await CommentRows.reviewerRecord(writer.id, on: db)
-            if record.isBanned(at: now.date) { return false }
-            return try await self.pick(for: record, engine: engine, now: now, on: db) != nil
-        }
+        let done = try await CommentRows.doneCount(reviewer: writer.id, forComment: draft.id, on: db)
+        guard done < draft.reviewsRequired else { return false }
+        if try await CommentRows.openTask(reviewer: writer.id, forComment: draft.id, on: db) != nil { return true }
+        let record = try await CommentRows.reviewerRecord(writer.id, on: db)
+        if record.isBanned(at: now.date) { return false }
+        return try await pick(for: record, engine: engine, now: now, on: db) != nil
     }
 
     /// How many optional reviews the writer of `draftID` may still do, and how many comments are waiting for a
     /// review. Offered on the last step; zero once the writer has done them or nothing waits.
     public func optionalReviewsLeft(reviewer: User, forComment draftID: Int64) async throws -> (left: Int, waiting: Int) {
-        let draft = try await own(draftID, by: reviewer)
-        guard draft.status == .draft, draft.reviewsOptional > 0 else { return (0, 0) }
-        return try await database.read { db in
+        try await database.read { db in
+            guard let draft = try await CommentRows.find(draftID, on: db) else { throw CommentError.notFound }
+            guard draft.authorID == reviewer.id else { throw CommentError.notYours }
+            guard draft.status == .draft, draft.reviewsOptional > 0 else { return (0, 0) }
             let done = try await CommentRows.doneCount(reviewer: reviewer.id, forComment: draftID, on: db)
             let left = draft.reviewsRequired + draft.reviewsOptional - done
             guard done >= draft.reviewsRequired, left > 0 else { return (0, 0) }
@@ -76,23 +83,29 @@ extension CommentService {
         let engine = try await engine()
         let now = now()
         return try await database.transaction { db in
-            if let open = try await self.openTask(reviewer: reviewer.id, forComment: nil, on: db) { return open }
+            if let open = try await self.openTask(reviewer: reviewer.id, forComment: nil, progress: nil, on: db) { return open }
             let record = try await CommentRows.reviewerRecord(reviewer.id, on: db)
             guard !record.isBanned(at: now.date), let pick = try await self.pick(for: record, engine: engine, now: now, on: db) else { return nil }
             try await CommentRows.insertTask(reviewer: reviewer.id, pick: pick, forComment: nil, now: now, on: db)
-            return try await self.openTask(reviewer: reviewer.id, forComment: nil, on: db)
+            return try await self.openTask(reviewer: reviewer.id, forComment: nil, progress: nil, on: db)
         }
     }
 
-    func openTask(reviewer: Int64, forComment draftID: Int64?, on db: any SQLDatabase) async throws -> ReviewTask? {
+    /// How far a writer is with the reviews for their draft (voluntary tasks: none of this).
+    struct TaskProgress {
+        var done: Int
+        var required: Int
+    }
+
+    func openTask(reviewer: Int64, forComment draftID: Int64?, progress: TaskProgress?, on db: any SQLDatabase) async throws -> ReviewTask? {
         guard let task = try await CommentRows.openTask(reviewer: reviewer, forComment: draftID, on: db) else { return nil }
         let article = try await articles.article(id: task.articleID, on: db)
-        let done = draftID == nil ? 0 : try await CommentRows.doneCount(reviewer: reviewer, forComment: draftID!, on: db)
-        let required = draftID == nil ? 1 : (try await CommentRows.reviewsRequired(of: draftID!, on: db) ?? Self.requiredReviews)
+        let done = progress?.done ?? 0
+        let required = progress?.required ?? 1
         return ReviewTask(
             id: task.id, commentID: task.commentID, body: task.body, articleHeadline: article?.headline ?? "",
             articleSlug: article?.slug ?? "", isAudit: task.isAudit,
-            position: done + 1, required: max(required, done + 1), isOptional: draftID != nil && done >= required
+            position: done + 1, required: max(required, done + 1), isOptional: progress != nil && done >= required
         )
     }
 
@@ -146,7 +159,7 @@ extension CommentService {
             }
             try await CommentRows.save(record, now: now, on: db)
             guard comment.status == .pending || (comment.status == .published && comment.decidedBy == .trusted) else { return nil }
-            return try await self.decide(comment, engine: engine, now: now, on: db)
+            return try await self.announced(try await self.decide(comment, engine: engine, now: now, on: db), on: db)
         }
         if let changed { await announce(changed) }
     }

@@ -14,26 +14,34 @@ extension CommentService {
     /// pre-screen runs on the final text: it may refuse it, or hold it for moderators. Otherwise the engine
     /// decides at once (a trusted author is published) or the comment waits for peers.
     public func submit(commentID: Int64, author: User, selfRating: CivilityVote, body edited: String? = nil) async throws -> Comment {
-        let draft = try await own(commentID, by: author)
-        guard draft.status == .draft || draft.status == .rejected else { throw CommentError.wrongStep }
-        if try await owesReviews(draft, writer: author) { throw CommentError.wrongStep }
-        let rules = try await rules()
-        try await checkMayComment(author, rules: rules)
+        let settings = try await settingsCache.snapshot()
+        let rules = settings.rules, engine = settings.engine
+        // What the pre-screen needs is read first, on a reader: the scorer may take its time, and no write waits
+        // for it.
+        let (draft, history) = try await database.read { db -> (Comment, AuthorHistory) in
+            guard let draft = try await CommentRows.find(commentID, on: db) else { throw CommentError.notFound }
+            guard draft.authorID == author.id else { throw CommentError.notYours }
+            guard draft.status == .draft || draft.status == .rejected else { throw CommentError.wrongStep }
+            if try await self.owesReviews(draft, writer: author, engine: engine, on: db) { throw CommentError.wrongStep }
+            return (draft, try await self.history(of: author.id, on: db))
+        }
         let body = edited.map(Self.normalise) ?? draft.body
         guard !body.isEmpty else { throw CommentError.empty }
         guard body.count <= rules.maximumLength else { throw CommentError.tooLong(rules.maximumLength) }
-        var history = try await history(of: author.id)
-        history.recent.removeAll { $0.at == draft.createdAt && $0.body == draft.body }
-        if history.lastCommentAt == draft.createdAt { history.lastCommentAt = history.recent.first?.at }
-        let verdict = await screen.screen(body, author: history, final: true, now: now())
-        if case .refuse(let code, let message) = verdict { throw CommentError.refused(code, message) }
-        let engine = try await engine()
+        var others = history
+        others.recent.removeAll { $0.at == draft.createdAt && $0.body == draft.body }
+        if others.lastCommentAt == draft.createdAt { others.lastCommentAt = others.recent.first?.at }
         let now = now()
-        let change = try await database.transaction { db -> CommentChange? in
+        // The author's standing is checked again in the transaction below, with the record it stores.
+        try checkMayComment(author, rules: rules, record: AuthorRecord(authorID: author.id))
+        let verdict = await screen.screen(body, author: others, final: true, now: now)
+        if case .refuse(let code, let message) = verdict { throw CommentError.refused(code, message) }
+        let (comment, change) = try await database.transaction { db -> (Comment, CommentChange?) in
             guard let current = try await CommentRows.find(commentID, on: db, lock: true),
                   current.status == .draft || current.status == .rejected
             else { throw CommentError.wrongStep }
             let record = try await CommentRows.authorRecord(author.id, on: db)
+            try self.checkMayComment(author, rules: rules, record: record)
             try await CommentRows.submit(
                 commentID, selfRating: selfRating, author: record, body: body != current.body ? body : nil, screened: verdict, now: now, on: db
             )
@@ -41,15 +49,18 @@ extension CommentService {
                 // A resubmission is a new text: earlier reviews were of the old one.
                 try await CommentRows.forgetReviews(of: commentID, on: db)
             }
+            var change: CommentChange?
             if case .hold = verdict {
                 try await self.setStatus(commentID, .held, by: .prescreen, now: now, on: db)
-                return nil
+            } else {
+                guard let pending = try await CommentRows.find(commentID, on: db) else { throw CommentError.notFound }
+                change = try await self.decide(pending, engine: engine, author: record, now: now, on: db)
             }
-            guard let pending = try await CommentRows.find(commentID, on: db) else { return nil }
-            return try await self.decide(pending, engine: engine, now: now, on: db)
+            guard let comment = try await CommentRows.find(commentID, on: db) else { throw CommentError.notFound }
+            return (comment, try await self.announced(change, on: db))
         }
         if let change { await announce(change) }
-        return try await comment(commentID)!
+        return comment
     }
 
     /// Deletes one's own comment; it disappears from the thread (replies to it stay, under "deleted").

@@ -21,6 +21,8 @@ public struct CommentService: Sendable {
     let events: CommentEvents
     let now: @Sendable () -> Timestamp
     let logger: Logger
+    /// The comment settings rows, kept by this instance until one changes (on any instance).
+    let settingsCache: CommentSettingsCache
 
     /// Reviews asked of a writer when the engine's settings are unavailable (its default).
     public static let requiredReviews = 3
@@ -33,7 +35,15 @@ public struct CommentService: Sendable {
         self.site = site
         self.bus = bus
         self.articles = articles
-        self.screen = screen
+        let settingsCache = CommentSettingsCache(database: site.database, bus: bus)
+        self.settingsCache = settingsCache
+        if var sitePreScreen = screen as? SitePreScreen {
+            // The site's pre-screen reads its settings from the same kept rows.
+            sitePreScreen.cache = settingsCache
+            self.screen = sitePreScreen
+        } else {
+            self.screen = screen
+        }
         self.events = events
         self.now = now
         self.logger = site.logger
@@ -46,19 +56,18 @@ public struct CommentService: Sendable {
     /// The review engine with the site's settings and its learned model. A stored row that cannot be read is
     /// left out (its defaults stand in): it was reported at start-up and is shown on the settings page.
     func engine() async throws -> Engine {
-        var engine = Engine()
-        let rows = CommentSettingsRows.self
-        if case .success(let settings?) = rows.decode(ReviewEngine.Settings.self, try await site.settings.get(rows.engineSettings), key: rows.engineSettings) {
-            engine.settings = settings
-        }
-        if case .success(let model?) = rows.decode(ModelState.self, try await site.settings.get(rows.engineModel), key: rows.engineModel) {
-            engine.model = model
-        }
-        return engine
+        try await settingsCache.snapshot().engine
     }
 
     public func saveEngineSettings(_ settings: ReviewEngine.Settings) async throws {
         try await site.settings.set("review_engine_settings", String(decoding: try JSONEncoder().encode(settings), as: UTF8.self))
+        await settingsChanged()
+    }
+
+    /// Tells every instance that comment settings rows changed (they are kept until then). Whatever writes
+    /// one of them calls it after its transaction committed.
+    public func settingsChanged() async {
+        await settingsCache.changed()
     }
 
     public struct SiteRules: Sendable {
@@ -68,11 +77,7 @@ public struct CommentService: Sendable {
     }
 
     public func rules() async throws -> SiteRules {
-        SiteRules(
-            membersOnly: try await site.settings.get("comments_who") == "members",
-            closeAfterDays: try await site.settings.get("comments_close_after_days").flatMap(Int.init),
-            maximumLength: try await site.settings.get("comment_max_length").flatMap(Int.init) ?? Self.defaultMaximumLength
-        )
+        try await settingsCache.snapshot().rules
     }
 
     // MARK: Who may comment
@@ -104,12 +109,17 @@ public struct CommentService: Sendable {
 
     /// Throws the reason `user` may not comment now, if there is one.
     public func checkMayComment(_ user: User, rules: SiteRules) async throws {
+        let record = try await database.read { db in try await CommentRows.authorRecord(user.id, on: db) }
+        try checkMayComment(user, rules: rules, record: record)
+    }
+
+    /// ``checkMayComment(_:rules:)`` with the author's record already loaded.
+    func checkMayComment(_ user: User, rules: SiteRules, record: AuthorRecord) throws {
         let status = user.status.effective(at: now())
         guard status.kind == .active else { throw CommentError.suspended }
         if rules.membersOnly && !(user.has(.member) || user.has(.moderator) || user.has(.editor) || user.has(.admin)) {
             throw CommentError.membersOnly
         }
-        let record = try await database.read { db in try await CommentRows.authorRecord(user.id, on: db) }
         if record.commentingRevoked { throw CommentError.banned(until: nil) }
         if let until = record.commentingBannedUntil, until > now().date { throw CommentError.banned(until: Timestamp(until)) }
     }
@@ -117,36 +127,37 @@ public struct CommentService: Sendable {
     // MARK: 1. Write
 
     /// Creates the comment as a draft, after the cheap pre-screen rules. The author then reviews others.
+    /// One transaction: the author's records and recent comments, the queue and the article are read in it.
     public func write(articleID: Int64, author: User, body raw: String, parentID: Int64? = nil) async throws -> Comment {
-        let rules = try await rules()
+        let settings = try await settingsCache.snapshot()
+        let rules = settings.rules, engine = settings.engine
         let body = Self.normalise(raw)
         guard !body.isEmpty else { throw CommentError.empty }
         guard body.count <= rules.maximumLength else { throw CommentError.tooLong(rules.maximumLength) }
-        try await checkMayComment(author, rules: rules)
-        let history = try await history(of: author.id)
-        if case .refuse(let code, let message) = await screen.screen(body, author: history, final: false, now: now()) {
-            throw CommentError.refused(code, message)
-        }
-        let engine = try await engine()
         let now = now()
-        let asked = try await database.read { db in
-            let record = try await CommentRows.reviewerRecord(author.id, on: db)
-            let queue = try await CommentRows.waitingQueue(excluding: author.id, on: db)
-            return engine.reviewsToAsk(of: record, waiting: queue.count, oldestWaitingSince: queue.oldest?.date, now: now.date)
-        }
-        let id = try await database.transaction { db -> Int64 in
+        return try await database.transaction { db -> Comment in
+            try self.checkMayComment(author, rules: rules, record: try await CommentRows.authorRecord(author.id, on: db))
+            let history = try await self.history(of: author.id, on: db)
+            // The cheap rules only (no scorer): nothing here waits on anything but this transaction.
+            if case .refuse(let code, let message) = await self.screen.screen(body, author: history, final: false, now: now) {
+                throw CommentError.refused(code, message)
+            }
             guard let article = try await self.article(articleID, on: db) else { throw CommentError.articleNotFound }
             guard self.isOpen(article, rules: rules) else { throw CommentError.closed }
             if let parentID {
                 guard let parent = try await CommentRows.find(parentID, on: db), parent.articleID == articleID, parent.status == .published
                 else { throw CommentError.replyToUnpublished }
             }
-            return try await CommentRows.insertDraft(
+            let record = try await CommentRows.reviewerRecord(author.id, on: db)
+            let queue = try await CommentRows.waitingQueue(excluding: author.id, on: db)
+            let asked = engine.reviewsToAsk(of: record, waiting: queue.count, oldestWaitingSince: queue.oldest?.date, now: now.date)
+            let id = try await CommentRows.insertDraft(
                 articleID: articleID, authorID: author.id, parentID: parentID, body: body,
                 reviewsRequired: asked.required, reviewsOptional: asked.optional, now: now, on: db
             )
+            guard let comment = try await CommentRows.find(id, on: db) else { throw CommentError.notFound }
+            return comment
         }
-        return try await comment(id)!
     }
 
     /// Trims, unifies line endings and drops control characters other than newlines and tabs.
@@ -158,9 +169,9 @@ public struct CommentService: Sendable {
         return cleaned.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func history(of authorID: Int64) async throws -> AuthorHistory {
+    func history(of authorID: Int64, on db: any SQLDatabase) async throws -> AuthorHistory {
         let since = now().adding(seconds: -86_400)
-        let recent = try await database.read { db in try await CommentRows.recentBodies(of: authorID, since: since, on: db) }
+        let recent = try await CommentRows.recentBodies(of: authorID, since: since, on: db)
         return AuthorHistory(recent: recent, lastCommentAt: recent.first?.at)
     }
 

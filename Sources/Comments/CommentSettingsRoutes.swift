@@ -101,6 +101,7 @@ struct CommentSettingsRoutes {
             try await SettingsStore.set("review_engine_settings", engineJSON, now: now, on: db)
             try await AuditLog.record(actor: admin.id, action: "settings.comments", subject: "site", details: "members_only=\(membersOnly), max_length=\(maximumLength)", now: now, on: db)
         }
+        await comments.settingsChanged()
         return .seeOther(SiteURL.adminComments.path + "?saved=1")
     }
 }

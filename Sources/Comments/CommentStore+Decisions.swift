@@ -43,12 +43,13 @@ extension CommentRows {
             .where("submitted_at", .lessThanOrEqual, due.milliseconds).orderBy("submitted_at").limit(limit).all(decodingColumn: "id", as: Int64.self)
     }
 
-    /// Reviews, and audits among them, since `since`.
-    static func reviewCount(since: Timestamp, auditsOnly: Bool, on db: any SQLDatabase) async throws -> Int {
-        var query = db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("reviews")
-            .where("created_at", .greaterThan, since.milliseconds)
-        if auditsOnly { query = query.where("is_audit", .equal, 1) }
-        return try await query.first(decodingColumn: "n", as: Int.self) ?? 0
+    /// Reviews, and audits among them, since `since` (one query).
+    static func reviewCounts(since: Timestamp, on db: any SQLDatabase) async throws -> (reviews: Int, audits: Int) {
+        // COUNT of a CASE rather than SUM: PostgreSQL's SUM of a BIGINT is a NUMERIC.
+        let row = try await db.raw("""
+            SELECT COUNT(*) AS n, COUNT(CASE WHEN is_audit = 1 THEN 1 END) AS audits FROM reviews WHERE created_at > \(bind: since.milliseconds)
+            """).first()
+        return (try row?.decode(column: "n", as: Int.self) ?? 0, try row?.decode(column: "audits", as: Int.self) ?? 0)
     }
 
     /// Submission: the self-rating, the author's record at this moment, the final text (nil: unchanged) and the

@@ -64,16 +64,20 @@ extension CommentRows {
                                   articleID: try row.decode(column: "article_id", as: Int64.self), verdict: verdict,
                                   reviewerIDs: auditReviewers[id] ?? [])
         }
-        let recent = try await db.select().columns("comment_id", "is_audit", "anonymise", "reason").from("review_tasks")
-            .where("reviewer_id", .equal, reviewerID).orderBy("id", .descending).limit(3).all()
-        var recentPicks: [QueuePick] = []
-        for row in recent {
-            let id = try row.decode(column: "comment_id", as: Int64.self)
-            if let c = try await CommentRows.find(id, on: db) {
-                recentPicks.append(QueuePick(commentID: id, authorID: c.authorID, articleID: c.articleID,
-                                             isAudit: try row.decode(column: "is_audit", as: Int.self) != 0,
-                                             anonymiseAuthor: true, reason: try row.decode(column: "reason", as: String.self)))
-            }
+        // The reviewer's last three tasks with their comments' authors and articles, in one query.
+        let recent = try await db.select()
+            .column(SQLColumn("comment_id", table: "t")).column(SQLColumn("is_audit", table: "t")).column(SQLColumn("reason", table: "t"))
+            .column(SQLColumn("author_id", table: "c")).column(SQLColumn("article_id", table: "c"))
+            .from(SQLAlias(SQLIdentifier("review_tasks"), as: SQLIdentifier("t")))
+            .join(SQLAlias(SQLIdentifier("comments"), as: SQLIdentifier("c")), method: SQLJoinMethod.inner,
+                  on: SQLColumn("comment_id", table: "t"), .equal, SQLColumn("id", table: "c"))
+            .where(SQLColumn("reviewer_id", table: "t"), .equal, SQLBind(reviewerID))
+            .orderBy(SQLColumn("id", table: "t"), SQLDirection.descending).limit(3).all()
+        let recentPicks = try recent.map { row in
+            QueuePick(commentID: try row.decode(column: "comment_id", as: Int64.self), authorID: try row.decode(column: "author_id", as: Int64.self),
+                      articleID: try row.decode(column: "article_id", as: Int64.self),
+                      isAudit: try row.decode(column: "is_audit", as: Int.self) != 0,
+                      anonymiseAuthor: true, reason: try row.decode(column: "reason", as: String.self))
         }
         return (candidates, audits, recentPicks)
     }
@@ -82,9 +86,10 @@ extension CommentRows {
         guard !commentIDs.isEmpty else { return [:] }
         var result: [Int64: [Int64]] = [:]
         // Given and handed-out both exclude a comment from being picked for the same reviewer again.
-        let given = try await db.select().columns("comment_id", "reviewer_id").from("reviews").where("comment_id", .in, commentIDs).all()
-        let handed = try await db.select().columns("comment_id", "reviewer_id").from("review_tasks").where("comment_id", .in, commentIDs).all()
-        for row in given + handed {
+        let rows = try await db.select().columns("comment_id", "reviewer_id").from("reviews").where("comment_id", .in, commentIDs)
+            .union(all: { $0.columns("comment_id", "reviewer_id").from("review_tasks").where("comment_id", .in, commentIDs) })
+            .all()
+        for row in rows {
             result[try row.decode(column: "comment_id", as: Int64.self), default: []].append(try row.decode(column: "reviewer_id", as: Int64.self))
         }
         return result

@@ -61,10 +61,11 @@ package enum CommentRows {
     }
 
     static func find(_ id: Int64, on db: any SQLDatabase, lock: Bool = false) async throws -> Comment? {
-        let query = select(db).where(SQLColumn("id", table: "c"), .equal, SQLBind(id))
-        if lock {
-            // Serialises decisions on one comment: concurrent reviews wait here, then see each other's rows.
-            _ = try await db.select().column("id").from("comments").where("id", .equal, id).for(.update).first()
+        var query = select(db).where(SQLColumn("id", table: "c"), .equal, SQLBind(id))
+        if lock, db.dialect.exclusiveSelectLockExpression != nil {
+            // Serialises decisions on one comment: concurrent reviews wait here, then see each other's rows. Only
+            // the comment's row (`OF c`), not its author's. SQLite has no row locks: its one writer serialises.
+            query = query.lockingClause(SQLQueryString("FOR UPDATE OF c"))
         }
         return try await query.first().map(decode)
     }

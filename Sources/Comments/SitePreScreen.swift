@@ -12,6 +12,8 @@ public struct SitePreScreen: CommentScreen {
     let settings: SettingsStore
     let scorer: any ToxicityScorer
     let logger: Logger
+    /// The kept comment settings rows, once the comment service uses this pre-screen (else read per comment).
+    var cache: CommentSettingsCache?
 
     public init(settings: SettingsStore, scorer: any ToxicityScorer = LocalToxicityScorer(), logger: Logger) {
         self.settings = settings
@@ -20,6 +22,7 @@ public struct SitePreScreen: CommentScreen {
     }
 
     func loadSettings() async -> PreScreenSettings {
+        if let cache, let snapshot = try? await cache.snapshot() { return snapshot.preScreen }
         let rows = CommentSettingsRows.self
         guard let json = try? await settings.get(rows.preScreen),
               case .success(let decoded?) = rows.decode(PreScreenSettings.self, json, key: rows.preScreen)

@@ -26,9 +26,14 @@ public final class Database: Sendable {
     private let closed = NIOLockedValueBox(false)
     /// Values that never change once stored (the site's secret key), remembered so hot paths do not query them.
     let constants = NIOLockedValueBox<[String: String]>([:])
-    /// SQLite allows one writer at a time. Writers in this process wait their turn here, without holding a
-    /// connection or a thread; the busy timeout only covers writers in other processes (backup, a CLI command).
-    private let writeGate: WriteGate?
+    /// SQLite allows one writer at a time: in this process it is ``GroupCommit``, which runs the transactions of
+    /// requests waiting at once in one SQLite transaction (one commit, one fsync) and answers none of them before
+    /// that commit. The busy timeout only covers writers in other processes (backup, a CLI command).
+    private let groupCommit: GroupCommit?
+    /// Statements and transactions run through this store, for tests that hold a step's queries to a budget.
+    private let statements = ManagedAtomicCounter()
+    private let transactions = ManagedAtomicCounter()
+    private let commits = ManagedAtomicCounter()
     /// SQLite calls block a thread; each connection gets its own so a waiting writer never starves the holder.
     private let sqliteThreads: NIOThreadPool?
     /// Bounds reads that may take long (``expensiveRead(_:)``), so they never hold the whole pool.
@@ -100,7 +105,7 @@ public final class Database: Sendable {
             try SQLiteStoreSource.checkWritable(path: path)
             self.answerDeadline = nil
             self.dialect = SQLiteStoreDialect()
-            self.writeGate = WriteGate()
+            self.groupCommit = GroupCommit()
             let threads = NIOThreadPool(numberOfThreads: perLoop * loops)
             threads.start()
             self.sqliteThreads = threads
@@ -117,7 +122,7 @@ public final class Database: Sendable {
             )
         case .postgres(let p):
             self.dialect = PostgresStoreDialect()
-            self.writeGate = nil
+            self.groupCommit = nil
             let timeout = Int64(options.statementTimeoutMilliseconds)
             self.answerDeadline = timeout > 0 ? .milliseconds(timeout + 5000) : nil
             self.sqliteThreads = nil
@@ -149,20 +154,141 @@ public final class Database: Sendable {
 
     /// Runs `body` in one transaction on one connection: committed when it returns, rolled back when it throws.
     /// When the commit returns, the write is durable (SQLite WAL with `synchronous` as configured; PostgreSQL commit).
+    ///
+    /// On SQLite, transactions requested while another runs share one commit (``GroupCommit``): each body runs in
+    /// a savepoint of its own, so one that throws takes back only its own writes, and none returns before the
+    /// commit that holds its writes. `body` must not start another transaction (it would wait for itself).
+    ///
     /// `unbounded`: statements may take as long as they need (a migration that lifts `statement_timeout`), so the
-    /// connection is not given up when one goes unanswered for long.
+    /// connection is not given up when one goes unanswered for long (PostgreSQL; SQLite has no such deadline).
     public func transaction<R: Sendable>(unbounded: Bool = false, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let begin = dialect.beginWriteTransaction
-        if let writeGate { await writeGate.enter() }
+        _ = transactions.add(1)
+        guard let groupCommit else {
+            return try await runTransaction(begin: dialect.beginWriteTransaction, deadline: unbounded ? nil : answerDeadline, body)
+        }
+        return try await queueWrite(bare: false, groupCommit, body)
+    }
+
+    /// Queues `body` on SQLite's writer and waits for its outcome. A caller that finds the writer idle becomes
+    /// it for one batch (its own transaction first), so a lone write costs no extra task; what queued meanwhile
+    /// is left to a task that drains the rest.
+    private func queueWrite<R: Sendable>(
+        bare: Bool, _ groupCommit: GroupCommit, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R {
+        let outcome = WriteOutcome<R>()
+        let job = GroupCommit.Job(
+            bare: bare,
+            run: { db in
+                let result = try await body(db)
+                return { outcome.complete(.success(result)) }
+            },
+            fail: { outcome.complete(.failure($0)) }
+        )
+        if groupCommit.enqueue(job), let first = groupCommit.next(finishingIfEmpty: false) {
+            await runWriteBatch(first, groupCommit)
+            if let next = groupCommit.next(finishingIfEmpty: true) {
+                Task {
+                    await self.runWriteBatch(next, groupCommit)
+                    await self.drainWrites(groupCommit)
+                }
+            }
+        }
         do {
-            let result = try await runTransaction(begin: begin, deadline: unbounded ? nil : answerDeadline, body)
-            await writeGate?.leave()
-            return result
+            return try await outcome.value()
         } catch {
-            await writeGate?.leave()
-            throw error
+            // What failed inside the batch (a full disk, the database gone) is named like any store failure.
+            throw StoreFailure.classify(error, location: location)
         }
     }
+
+    /// The writer: batches of waiting transactions, one after another, until none waits.
+    private func drainWrites(_ groupCommit: GroupCommit) async {
+        while let first = groupCommit.next(finishingIfEmpty: true) {
+            await runWriteBatch(first, groupCommit)
+        }
+    }
+
+    /// One SQLite transaction holding `first` and the transactions that arrive while it runs (up to
+    /// ``GroupCommit/maximumBatch``). The first runs as it would alone; each later one in a savepoint. Every
+    /// member learns its outcome only after the commit (or the failure that lost its writes).
+    private func runWriteBatch(_ first: GroupCommit.Job, _ groupCommit: GroupCommit) async {
+        let begin = dialect.beginWriteTransaction
+        do {
+            try await withConnection(deadline: nil) { db, discard in
+                var members: [(job: GroupCommit.Job, done: @Sendable () -> Void)] = []
+                var current: GroupCommit.Job? = first
+                var open = false
+                var taken = 0
+                do {
+                    while let job = current {
+                        taken += 1
+                        if job.bare && !open && members.isEmpty {
+                            // A single statement on its own commits by itself (autocommit): durable when it returns.
+                            current = nil
+                            do {
+                                let done = try await job.run(db)
+                                done()
+                            } catch {
+                                job.fail(error)
+                            }
+                            current = taken < GroupCommit.maximumBatch ? groupCommit.next(finishingIfEmpty: false) : nil
+                            continue
+                        }
+                        if !open {
+                            try await db.raw(SQLQueryString(begin)).run()
+                            open = true
+                        }
+                        let alone = members.isEmpty
+                        if !alone { try await db.raw("SAVEPOINT quorum_write").run() }
+                        do {
+                            let done = try await job.run(db)
+                            if !alone { try await db.raw("RELEASE quorum_write").run() }
+                            members.append((job, done))
+                        } catch {
+                            if alone {
+                                try await db.raw("ROLLBACK").run()
+                                open = false
+                            } else {
+                                try await db.raw("ROLLBACK TO quorum_write").run()
+                                try await db.raw("RELEASE quorum_write").run()
+                            }
+                            job.fail(error)
+                        }
+                        current = taken < GroupCommit.maximumBatch ? groupCommit.next(finishingIfEmpty: false) : nil
+                    }
+                    if open {
+                        try await db.raw("COMMIT").run()
+                        _ = self.commits.add(1)
+                    }
+                } catch {
+                    // The transaction itself failed (begin, a savepoint, the commit): nothing of it was written.
+                    do { try await db.raw("ROLLBACK").run() } catch { discard() }
+                    for member in members { member.job.fail(error) }
+                    current?.fail(error)
+                    return
+                }
+                for member in members { member.done() }
+            }
+        } catch {
+            // No connection: the batch never started.
+            first.fail(error)
+        }
+    }
+
+    /// A write of one statement (or a few that need no transaction together). On SQLite it goes through the
+    /// writer like every write, so it never contends for the write lock with it (a write outside it would wait
+    /// in SQLite's busy handler, which sleeps); on PostgreSQL it runs on its own (autocommit).
+    public func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        guard let groupCommit else { return try await read(body) }
+        return try await queueWrite(bare: true, groupCommit, body)
+    }
+
+    /// Statements run so far through this store (every query, `BEGIN` and `COMMIT` included).
+    package var statementCount: Int { statements.add(0) }
+    /// Transactions asked for so far (``transaction(_:)`` calls).
+    package var transactionCount: Int { transactions.add(0) }
+    /// Commits run so far: on SQLite fewer than transactions when they were committed together.
+    package var commitCount: Int { commits.add(0) }
 
     private func runTransaction<R: Sendable>(
         begin: String, deadline: TimeAmount?, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
@@ -172,6 +298,7 @@ public final class Database: Sendable {
             do {
                 let result = try await body(db)
                 try await db.raw("COMMIT").run()
+                _ = self.commits.add(1)
                 return result
             } catch {
                 do {
@@ -206,7 +333,7 @@ public final class Database: Sendable {
         case .sqlite(let pool):
             return try await pool.withConnection { connection in
                 connection.eventLoop.makeFutureWithTask {
-                    try await body(connection.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)) {
+                    try await body(CountingSQLDatabase(base: connection.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil), counter: self.statements)) {
                         let _: EventLoopFuture<Void> = connection.close()
                     }
                 }
@@ -214,7 +341,8 @@ public final class Database: Sendable {
         case .postgres(let pool):
             return try await pool.withConnection { connection in
                 connection.eventLoop.makeFutureWithTask {
-                    try await body(OpenConnectionGuard(connection: connection, base: connection.sql(queryLogLevel: nil), deadline: deadline)) {
+                    let counted = CountingSQLDatabase(base: connection.sql(queryLogLevel: nil), counter: self.statements)
+                    try await body(OpenConnectionGuard(connection: connection, base: counted, deadline: deadline)) {
                         let _: EventLoopFuture<Void> = connection.close()
                     }
                 }
@@ -281,7 +409,7 @@ extension DatabaseLocation.PostgresLocation {
     }
 }
 
-/// A first-come, first-served turn for writers.
+/// A first-come, first-served turn (tests use it to take turns at administering the test cluster).
 actor WriteGate {
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
@@ -300,6 +428,107 @@ actor WriteGate {
         } else {
             waiting.removeFirst().resume()
         }
+    }
+}
+
+/// The queue of SQLite's single writer: transactions waiting, first come first served, and whether the writer
+/// is running (exactly one drains the queue at a time).
+final class GroupCommit: Sendable {
+    /// Transactions in one commit at most, so one batch cannot hold the writer for long.
+    static let maximumBatch = 64
+
+    struct Job: Sendable {
+        /// A write of one statement needing no transaction (``Database/write(_:)``): alone, it runs as it is.
+        var bare = false
+        /// Runs the transaction's body; returns what answers its caller once the commit succeeded.
+        let run: @Sendable (any SQLDatabase) async throws -> @Sendable () -> Void
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    private let state = NIOLockedValueBox<(queue: [Job], head: Int, running: Bool)>(([], 0, false))
+
+    /// Queues `job`; true when the caller must start the writer (none is running).
+    func enqueue(_ job: Job) -> Bool {
+        state.withLockedValue { state in
+            state.queue.append(job)
+            if state.running { return false }
+            state.running = true
+            return true
+        }
+    }
+
+    /// The next waiting job, if any. With `finishingIfEmpty`, an empty queue also stops the writer, atomically
+    /// with the check, so a job queued just after is started by its own caller.
+    func next(finishingIfEmpty: Bool) -> Job? {
+        state.withLockedValue { state in
+            guard state.head < state.queue.count else {
+                state.queue.removeAll(keepingCapacity: true)
+                state.head = 0
+                if finishingIfEmpty { state.running = false }
+                return nil
+            }
+            let job = state.queue[state.head]
+            state.head += 1
+            if state.head > 256 {
+                state.queue.removeFirst(state.head)
+                state.head = 0
+            }
+            return job
+        }
+    }
+}
+
+/// The outcome of one queued write, handed from the writer to the caller (who may have been the writer).
+final class WriteOutcome<R: Sendable>: Sendable {
+    private let state = NIOLockedValueBox<(result: Result<R, any Error>?, waiter: CheckedContinuation<R, any Error>?)>((nil, nil))
+
+    func complete(_ result: Result<R, any Error>) {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<R, any Error>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.result = result
+            return nil
+        }
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> R {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLockedValue { state -> Result<R, any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}
+
+/// Counts the statements run on a connection (``Database/statementCount``), forwarding everything else.
+struct CountingSQLDatabase: SQLDatabase {
+    let base: any SQLDatabase
+    let counter: ManagedAtomicCounter
+
+    var logger: Logger { base.logger }
+    var eventLoop: any EventLoop { base.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { base.version }
+    var dialect: any SQLDialect { base.dialect }
+    var queryLogLevel: Logger.Level? { base.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        _ = counter.add(1)
+        return base.execute(sql: query, onRow)
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        _ = counter.add(1)
+        try await base.execute(sql: query, onRow)
+    }
+
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await base.withSession { try await closure(CountingSQLDatabase(base: $0, counter: counter)) }
     }
 }
 

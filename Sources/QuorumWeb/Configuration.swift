@@ -57,6 +57,8 @@ public struct QuorumConfiguration: Sendable {
     public var schedulerInterval: Duration = .seconds(5)
     /// Limits of live comment streams.
     public var liveStreams = LiveStreamSettings()
+    /// State-changing requests one client address may make per minute, across all instances (`QUORUM_POSTS_PER_MINUTE`).
+    public var postsPerMinutePerAddress = 300
 
     public init(
         database: DatabaseLocation = .sqlite(path: "./quorum.sqlite"),
@@ -126,6 +128,12 @@ public struct QuorumConfiguration: Sendable {
                 throw ConfigurationError("QUORUM_MAX_UPLOAD_BYTES '\(size)' must be a whole number of bytes, at least 1024")
             }
             configuration.maxUploadBytes = value
+        }
+        if let posts = environment["QUORUM_POSTS_PER_MINUTE"], !posts.isEmpty {
+            guard let value = Int(posts), (1...1_000_000).contains(value) else {
+                throw ConfigurationError("QUORUM_POSTS_PER_MINUTE '\(posts)' must be a whole number from 1 to 1000000")
+            }
+            configuration.postsPerMinutePerAddress = value
         }
         if let streams = environment["QUORUM_LIVE_STREAMS_PER_CLIENT"], !streams.isEmpty {
             guard let value = Int(streams), (1...10_000).contains(value) else {

@@ -29,7 +29,7 @@ public struct RateLimiter: Sendable {
         let windowMilliseconds = Int64(limit.window * 1000)
         let start = now.milliseconds - now.milliseconds % windowMilliseconds
         let bucket = "\(limit.name):\(key)"
-        let hits = try await database.read { db in
+        let hits = try await database.write { db in
             try await db.raw("""
                 INSERT INTO rate_limits (bucket, window_start, hits) VALUES (\(bind: bucket), \(bind: start), 1)
                 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1
@@ -45,7 +45,7 @@ public struct RateLimiter: Sendable {
     /// Forgets windows that ended more than a day ago.
     public func prune(now: Timestamp = .now) async throws {
         let cutoff = now.milliseconds - 86_400_000
-        try await database.read { db in
+        try await database.write { db in
             try await db.delete(from: "rate_limits").where("window_start", .lessThan, cutoff).run()
         }
     }

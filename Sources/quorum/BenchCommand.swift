@@ -1,3 +1,4 @@
+import Accounts
 import ArgumentParser
 import Foundation
 import Publishing
@@ -10,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark tools: fill a database with realistic data.",
-        subcommands: [BenchSeedCommand.self]
+        subcommands: [BenchSeedCommand.self, BenchReadersCommand.self]
     )
 }
 
@@ -53,5 +54,42 @@ struct BenchSeedCommand: AsyncParsableCommand {
             }
         }
         print("Seeded \(summary).")
+    }
+}
+
+struct BenchReadersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "readers",
+        abstract: "Create signed-in readers for a benchmark: one JSON line each with its session cookie and CSRF token.",
+        discussion: "Migrates first. Readers are bench-reader-N@example.com; existing ones get a fresh session. Prints secrets: for benchmarks only."
+    )
+
+    @OptionGroup var site: SiteOptions
+
+    @Option(help: "Readers to sign in.")
+    var count: Int
+
+    func validate() throws {
+        guard (1...10_000).contains(count) else { throw ValidationError("--count must be from 1 to 10000") }
+    }
+
+    func run() async throws {
+        let configuration = try site.configuration()
+        let lines = try await Store.using(configuration) { database in
+            try await Migrator(database: database).migrate()
+            let users = UserStore(database: database), sessions = SessionStore(database: database)
+            var lines: [String] = []
+            for n in 1...count {
+                let email = "bench-reader-\(n)@example.com"
+                var found = try await users.find(email: email)
+                if found == nil { found = try await users.create(email: email, displayName: "Bench Reader \(n)", roles: []) }
+                guard let user = found else { continue }
+                let session = try await sessions.create(userID: user.id, userAgent: "quorum bench")
+                let line = try JSONSerialization.data(withJSONObject: ["user": user.id, "cookie": session.id, "csrf": session.csrfToken], options: [.sortedKeys])
+                lines.append(String(decoding: line, as: UTF8.self))
+            }
+            return lines
+        }
+        print(lines.joined(separator: "\n"))
     }
 }

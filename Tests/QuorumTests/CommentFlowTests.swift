@@ -190,10 +190,12 @@ struct CommentFlowTests {
             let f = try await CommentFixture.make(test)
             let reader = try await f.reader("plain"), member = try await f.reader("member", roles: [.member])
             try await f.site.settings.set("comments_who", "members")
+            await f.comments.settingsChanged()
             await #expect(throws: CommentError.membersOnly) { try await f.comments.write(articleID: f.article.id, author: reader, body: "hi") }
             _ = try await f.comments.write(articleID: f.article.id, author: member, body: "hi from a member")
             try await f.site.settings.set("comments_who", "anyone")
             try await f.site.settings.set("comments_close_after_days", "2")
+            await f.comments.settingsChanged()
             f.advance(seconds: 3 * 86_400)
             let ref = try await f.comments.article(slug: f.article.slug)
             await #expect(throws: CommentError.closed, "published \(String(describing: ref?.publishedAt)) now \(f.clock.withLockedValue { $0 })") {

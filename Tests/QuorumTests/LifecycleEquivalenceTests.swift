@@ -191,6 +191,7 @@ struct LifecycleEquivalenceTests {
             var model = ModelState()
             model.regularAuthorRate = 0.002
             try await f.site.settings.set("review_engine_model", String(decoding: try JSONEncoder().encode(model), as: UTF8.self))
+            await f.comments.settingsChanged()
             let p = Pair(f, model: model)
             let r = [try await p.person("rhea", reviewer: Self.proven()), try await p.person("raul", reviewer: Self.proven()),
                      try await p.person("rosa", reviewer: Self.proven())]

@@ -209,6 +209,8 @@ public struct ThreadSeeder: Sendable {
             progress("\(made) of \(total) comments")
         }
         try await database.transaction { db in
+            // Counting and analysing ten million rows takes longer than the pool's statement time limit.
+            if let lift = database.dialect.liftStatementTimeout { try await db.raw(SQLQueryString(lift)).run() }
             if database.kind == .postgres {
                 try await db.raw("ALTER TABLE comments ENABLE TRIGGER comments_count").run()
                 try await db.raw("""
