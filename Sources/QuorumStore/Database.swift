@@ -342,7 +342,7 @@ public final class Database: Sendable {
             return try await pool.withConnection { connection in
                 connection.eventLoop.makeFutureWithTask {
                     let counted = CountingSQLDatabase(base: connection.sql(queryLogLevel: nil), counter: self.statements)
-                    try await body(OpenConnectionGuard(connection: connection, base: counted, deadline: deadline)) {
+                    return try await body(OpenConnectionGuard(connection: connection, base: counted, deadline: deadline)) {
                         let _: EventLoopFuture<Void> = connection.close()
                     }
                 }
