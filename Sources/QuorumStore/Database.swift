@@ -245,14 +245,22 @@ public final class Database: Sendable {
                             if !alone { try await db.raw("RELEASE quorum_write").run() }
                             members.append((job, done))
                         } catch {
+                            // SQLite may have ended the whole transaction itself (a full disk does): then the
+                            // rollback has nothing to undo, and what the job failed with is the error that counts.
+                            let failure = error
                             if alone {
-                                try await db.raw("ROLLBACK").run()
+                                do { try await db.raw("ROLLBACK").run() } catch {}
                                 open = false
                             } else {
-                                try await db.raw("ROLLBACK TO quorum_write").run()
-                                try await db.raw("RELEASE quorum_write").run()
+                                do {
+                                    try await db.raw("ROLLBACK TO quorum_write").run()
+                                    try await db.raw("RELEASE quorum_write").run()
+                                } catch {
+                                    // The earlier members' writes went with the transaction: all of them fail.
+                                    throw failure
+                                }
                             }
-                            job.fail(error)
+                            job.fail(failure)
                         }
                         current = taken < GroupCommit.maximumBatch ? groupCommit.next(finishingIfEmpty: false) : nil
                     }
