@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -69,12 +70,20 @@ struct QuorumProcess {
 
     /// A TCP port that was free a moment ago.
     static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).wait()
-        let port = channel.localAddress!.port!
-        try channel.close().wait()
-        return port
+        // The kernel may hand a just-closed port to the next bind of port 0: then two tests running at once would
+        // start servers on one port, the second would fail to bind, and its health check would reach the first.
+        // A port is given out once per test run.
+        for _ in 0..<50 {
+            let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: 0).wait()
+            let port = channel.localAddress!.port!
+            try channel.close().wait()
+            if handedOut.withLockedValue({ $0.insert(port).inserted }) { return port }
+        }
+        throw TimeoutError(what: "a port not given out before")
     }
+
+    private static let handedOut = NIOLockedValueBox<Set<Int>>([])
 
     /// Waits until `url` answers 200, or fails after `timeout` seconds.
     static func waitUntilServing(_ url: String, timeout: Double = 60) async throws {
