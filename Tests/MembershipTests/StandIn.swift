@@ -14,7 +14,7 @@ final class StandIn: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent("scripts/standins")
     }
 
-    init(_ script: String, _ arguments: [String]) throws {
+    init(_ script: String, _ arguments: [String]) async throws {
         let p = Process()
         // The interpreter on PATH (where pip installed `stripe`), or QUORUM_PYTHON, as the SMTP sink does.
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -26,12 +26,16 @@ final class StandIn: @unchecked Sendable {
         // The stand-in exits when this pipe closes, whatever becomes of signals.
         p.standardInput = input
         try p.run()
-        var line = Data()
         let handle = out.fileHandleForReading
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
+        // Python and Stripe's library take a moment to load: the wait is not done on a thread the tests share.
+        let line = try await onOwnThread {
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")) {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                line.append(chunk)
+            }
+            return line
         }
         let text = String(decoding: line, as: UTF8.self)
         guard let portText = text.split(separator: "\n").first?.split(separator: " ").last, let port = Int(portText) else {

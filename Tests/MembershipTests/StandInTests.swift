@@ -12,8 +12,8 @@ import Testing
                                                         retryBackoff: .milliseconds(20)))
     }
 
-    func standIn() throws -> StandIn {
-        try StandIn("stripe_standin.py", ["--secret-key", Self.secretKey, "--webhook-secret", Self.webhookSecret])
+    func standIn() async throws -> StandIn {
+        try await StandIn("stripe_standin.py", ["--secret-key", Self.secretKey, "--webhook-secret", Self.webhookSecret])
     }
 
     func request(_ purpose: CheckoutRequest.Purpose, key: String = "checkout:m1:1") -> CheckoutRequest {
@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func checkoutSessionIsFormEncodedWithBracketedKeys() async throws {
-        let s = try standIn()
+        let s = try await standIn()
         let start = try await client(s).checkout(request(.membership(Pledge(amount: rand(200), interval: .month))))
         guard case let .redirect(url, sessionID) = start else { Issue.record("expected a redirect"); return }
         #expect(sessionID.hasPrefix("cs_test_"))
@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test func aRetriedCallCarriesTheSameIdempotencyKeyAndGetsTheSameSession() async throws {
-        let s = try standIn()
+        let s = try await standIn()
         _ = try await s.control("/_standin/fail-next", ["count": 1, "status": 500])
         let first = try await client(s).checkout(request(.membership(monthly150)))
         let log = try await s.control("/_standin/requests")
@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func portalAmountChangeCancelAndPause() async throws {
-        let s = try standIn()
+        let s = try await standIn()
         let c = client(s)
         let portal = try await c.paymentFixURL(customerID: "cus_1", returnURL: "http://127.0.0.1/account", idempotencyKey: "portal:1")
         #expect(portal?.absoluteString.contains("/p/session/cus_1") == true)
@@ -99,14 +99,14 @@ import Testing
     }
 
     @Test func aWrongSecretKeyIsRefused() async throws {
-        let s = try standIn()
+        let s = try await standIn()
         await #expect(throws: PaymentError.providerRejected(status: 401, message: "Invalid API Key provided")) {
             _ = try await client(s, key: "sk_test_wrong").checkout(request(.membership(monthly150)))
         }
     }
 
     @Test func webhooksSignedByStripesOwnLibraryVerify() async throws {
-        let s = try standIn()
+        let s = try await standIn()
         let now = Date()
         let invoice: [String: Any] = [
             "id": "in_1", "object": "invoice", "customer": "cus_1", "currency": "zar", "amount_paid": 20000, "amount_due": 20000,
@@ -157,7 +157,7 @@ import Testing
     }
 
     @Test func everyHandledEventTypeParses() async throws {
-        let s = try standIn()
+        let s = try await standIn()
         let now = Date()
         let t = Int(now.timeIntervalSince1970)
         let objects: [(String, [String: Any])] = [
@@ -215,8 +215,8 @@ import Testing
 @Suite(.serialized) struct PayFastStandInTests {
     static let merchantID = "10000100", merchantKey = "46f0cd694581a", passphrase = "jt7NOE43FZPn"
 
-    func standIn() throws -> StandIn {
-        try StandIn("payfast_standin.py", ["--merchant-id", Self.merchantID, "--merchant-key", Self.merchantKey,
+    func standIn() async throws -> StandIn {
+        try await StandIn("payfast_standin.py", ["--merchant-id", Self.merchantID, "--merchant-key", Self.merchantKey,
                                            "--passphrase", Self.passphrase])
     }
 
@@ -240,7 +240,7 @@ import Testing
     }
 
     @Test func checkoutFormIsAcceptedByAnIndependentSignatureCheck() async throws {
-        let s = try standIn()
+        let s = try await standIn()
         guard case let .formPost(action, fields) = try await client(s).checkout(request(.membership(Pledge(amount: rand(200), interval: .month))))
         else { Issue.record("expected a form"); return }
         #expect(action.absoluteString == s.base + "/eng/process")
@@ -285,7 +285,7 @@ import Testing
     }
 
     @Test func notificationsAreCheckedAndConfirmedWithTheServer() async throws {
-        let s = try standIn()
+        let s = try await standIn()
         let c = client(s)
         let itn = try await s.control("/_standin/itn", ["fields": itnFields()])
         let events = try await receive(c, itn["body"].string!)

@@ -15,36 +15,36 @@ struct CommandLineTests {
         return path
     }()
 
-    @Test func helpListsEveryCommand() throws {
-        let result = try QuorumProcess.run(["--help"])
+    @Test func helpListsEveryCommand() async throws {
+        let result = try await QuorumProcess.run(["--help"])
         #expect(result.status == 0)
         for command in ["serve", "demo", "migrate", "user", "backup"] {
             #expect(result.stdout.contains("  \(command) "), "\(command) missing from --help")
         }
     }
 
-    @Test func migrateTwiceSecondIsANoOp() throws {
+    @Test func migrateTwiceSecondIsANoOp() async throws {
         let url = "sqlite://\(folder)/site.sqlite"
-        let first = try QuorumProcess.run(["migrate"], environment: ["QUORUM_DATABASE_URL": url])
+        let first = try await QuorumProcess.run(["migrate"], environment: ["QUORUM_DATABASE_URL": url])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("applied 1 foundation"))
-        let second = try QuorumProcess.run(["migrate"], environment: ["QUORUM_DATABASE_URL": url])
+        let second = try await QuorumProcess.run(["migrate"], environment: ["QUORUM_DATABASE_URL": url])
         #expect(second.status == 0)
         #expect(second.stdout.contains("up to date; nothing to apply"))
     }
 
-    @Test func userCreateGrantsRoles() throws {
+    @Test func userCreateGrantsRoles() async throws {
         let url = "sqlite://\(folder)/users.sqlite"
-        let created = try QuorumProcess.run(
+        let created = try await QuorumProcess.run(
             ["user", "create", "--email", "Chief@Example.com", "--role", "admin", "--role", "editor"],
             environment: ["QUORUM_DATABASE_URL": url]
         )
         #expect(created.status == 0, "\(created.stderr)")
         #expect(created.stdout.contains("chief@example.com with roles reader, editor, admin"))
-        let again = try QuorumProcess.run(["user", "create", "--email", "chief@example.com"], environment: ["QUORUM_DATABASE_URL": url])
+        let again = try await QuorumProcess.run(["user", "create", "--email", "chief@example.com"], environment: ["QUORUM_DATABASE_URL": url])
         #expect(again.status == 1)
         #expect(again.stderr == "quorum: error: a user with email chief@example.com already exists\n")
-        let badRole = try QuorumProcess.run(["user", "create", "--email", "x@example.com", "--role", "owner"], environment: ["QUORUM_DATABASE_URL": url])
+        let badRole = try await QuorumProcess.run(["user", "create", "--email", "x@example.com", "--role", "owner"], environment: ["QUORUM_DATABASE_URL": url])
         #expect(badRole.status != 0)
         #expect(badRole.stderr.contains("owner"))
     }
@@ -56,8 +56,8 @@ struct CommandLineTests {
         (["migrate"], ["QUORUM_DATABASE_URL": "sqlite:///nonexistent-folder/q.sqlite"], "quorum: error: cannot open SQLite database at /nonexistent-folder/q.sqlite: folder /nonexistent-folder does not exist"),
         (["serve"], ["QUORUM_LISTEN": "localhost:http"], "quorum: error: QUORUM_LISTEN 'localhost:http' must be HOST:PORT"),
     ])
-    func badConfigurationGivesOneClearLine(arguments: [String], environment: [String: String], expected: String) throws {
-        let result = try QuorumProcess.run(arguments, environment: environment, directory: folder)
+    func badConfigurationGivesOneClearLine(arguments: [String], environment: [String: String], expected: String) async throws {
+        let result = try await QuorumProcess.run(arguments, environment: environment, directory: folder)
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(result.stderr)")
@@ -65,12 +65,12 @@ struct CommandLineTests {
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack"))
     }
 
-    @Test func portInUseGivesOneClearLine() throws {
-        let listener = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? listener.close().wait() }
+    @Test func portInUseGivesOneClearLine() async throws {
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { listener.close(promise: nil) }
         let port = listener.localAddress!.port!
-        let result = try QuorumProcess.run(
+        let result = try await QuorumProcess.run(
             ["serve", "--port", "\(port)"], environment: ["QUORUM_DATABASE_URL": "sqlite://\(folder)/port.sqlite"], directory: folder
         )
         #expect(result.status == 1)
@@ -136,7 +136,7 @@ struct CommandLineTests {
         try await Task.sleep(for: .milliseconds(700))
         #expect(process.isRunning, "the server waits for the request in flight")
         try connection.send(String(body.dropFirst(10)))
-        let answer = try connection.read(until: "\r\n\r\n", timeout: 10)
+        let answer = try await connection.off { try $0.read(until: "\r\n\r\n", timeout: 10) }
         #expect(answer.hasPrefix("HTTP/1.1 403"), "answered (the form carries no CSRF token): \(answer)")
         let deadline = Date().addingTimeInterval(20)
         while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
@@ -152,12 +152,12 @@ struct CommandLineTests {
         )
         defer { if process.isRunning { process.terminate() } }
         try await QuorumProcess.waitUntilServing("http://127.0.0.1:\(port)/healthz")
-        let backup = try QuorumProcess.run(["backup", "--to", folder + "/copy.sqlite"], environment: ["QUORUM_DATABASE_URL": url])
+        let backup = try await QuorumProcess.run(["backup", "--to", folder + "/copy.sqlite"], environment: ["QUORUM_DATABASE_URL": url])
         #expect(backup.status == 0, "\(backup.stderr)")
         #expect(backup.stdout.contains("backed up"))
-        let check = try QuorumProcess.run(["migrate"], environment: ["QUORUM_DATABASE_URL": "sqlite://\(folder)/copy.sqlite"])
+        let check = try await QuorumProcess.run(["migrate"], environment: ["QUORUM_DATABASE_URL": "sqlite://\(folder)/copy.sqlite"])
         #expect(check.stdout.contains("up to date"), "the copy should hold the whole migrated schema")
-        let postgres = try QuorumProcess.run(["backup", "--to", "x.dump"], environment: ["QUORUM_DATABASE_URL": TestDatabases.postgresURL ?? "postgres://u@127.0.0.1:1/x"])
+        let postgres = try await QuorumProcess.run(["backup", "--to", "x.dump"], environment: ["QUORUM_DATABASE_URL": TestDatabases.postgresURL ?? "postgres://u@127.0.0.1:1/x"])
         #expect(postgres.status == 1)
         #expect(postgres.stderr.contains("pg_dump") || postgres.stderr.contains("cannot reach PostgreSQL"))
     }

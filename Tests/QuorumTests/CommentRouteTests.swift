@@ -414,8 +414,6 @@ extension RawHTTPStream {
     /// Runs a blocking read on a thread of its own: blocked in `recv`, it must not hold one of the few threads
     /// Swift concurrency has, which the server under test needs to write what is being waited for.
     func off<R: Sendable>(_ read: @escaping @Sendable (RawHTTPStream) throws -> R) async throws -> R {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try read(self) }) }
-        }
+        try await onOwnThread { try read(self) }
     }
 }

@@ -16,7 +16,7 @@ final class StripeStandInProcess: @unchecked Sendable {
     let port: Int
     var base: String { "http://127.0.0.1:\(port)" }
 
-    init(secretKey: String, webhookSecret: String) throws {
+    init(secretKey: String, webhookSecret: String) async throws {
         let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/standins")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -27,17 +27,23 @@ final class StripeStandInProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardInput = input  // the stand-in exits when this closes
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
+        let line = try await onOwnThread { StripeStandInProcess.firstLine(out.fileHandleForReading) }
         guard let port = String(decoding: line, as: UTF8.self).split(separator: "\n").first?.split(separator: " ").last.flatMap({ Int($0) }) else {
             process.terminate()
             throw WebDriverError(description: "the Stripe stand-in did not start: \(String(decoding: line, as: UTF8.self))")
         }
         self.port = port
+    }
+
+    /// What the stand-in printed first (its port), read until the line ends or the pipe closes.
+    static func firstLine(_ handle: FileHandle) -> Data {
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        return line
     }
 
     func stop() {
@@ -80,7 +86,7 @@ struct BrowserMembershipTests {
     /// then a renewal fails: on hold, the email in the SMTP server, the payment fixed in the portal, active.
     @Test func aReaderBecomesAMemberGoesOnHoldAndFixesThePayment() async throws {
         let shots = try Screenshots("membership")
-        let stripe = try StripeStandInProcess(secretKey: "sk_test_browser", webhookSecret: "whsec_browser")
+        let stripe = try await StripeStandInProcess(secretKey: "sk_test_browser", webhookSecret: "whsec_browser")
         defer { stripe.stop() }
         try await BrowserSite.with(environment: [
             "QUORUM_STRIPE_SECRET_KEY": "sk_test_browser", "QUORUM_STRIPE_WEBHOOK_SECRETS": "whsec_browser",

@@ -11,7 +11,7 @@ import Testing
 
 @Suite("Demo content and images")
 struct DemoAndImageTests {
-    @Test func generatedPNGsDecodeWithAnIndependentDecoder() throws {
+    @Test func generatedPNGsDecodeWithAnIndependentDecoder() async throws {
         let png = DemoPicture.png(width: 160, height: 90, palette: DemoPicture.palettes[0], seed: 4)
         #expect(ImageStore.Kind(sniffing: png) == .png)
         let file = TestDatabases.folder + "/" + TestDatabases.uniqueName("png") + ".png"
@@ -35,7 +35,7 @@ struct DemoAndImageTests {
         assert len(raw) == h * (w * 3 + 1), len(raw)
         print('ok', w, h)
         """
-        let result = try Python.run(script, arguments: [file])
+        let result = try await Python.run(script, arguments: [file])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("ok 160 90"))
     }
@@ -93,9 +93,13 @@ struct DemoAndImageTests {
 
 /// Runs python3 for checks made by independent implementations (feed reader, zlib, XML).
 enum Python {
-    struct Result { let status: Int32; let output: String }
+    struct Result: Sendable { let status: Int32; let output: String }
 
-    static func run(_ script: String, arguments: [String] = [], input: String? = nil) throws -> Result {
+    static func run(_ script: String, arguments: [String] = [], input: String? = nil) async throws -> Result {
+        try await onOwnThread { try runBlocking(script, arguments: arguments, input: input) }
+    }
+
+    private static func runBlocking(_ script: String, arguments: [String], input: String?) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script] + arguments

@@ -40,7 +40,7 @@ struct FeedAndOpenAPITests {
                     assert e.authors and e.authors[0].name, e
                 print(len(d.entries), d.entries[-1].title if d.entries else '')
                 """
-                let result = try Python.run(script, input: feed)
+                let result = try await Python.run(script, input: feed)
                 if result.output.contains("No module named 'feedparser'") {
                     Issue.record("Python feedparser is missing: install it with `pip install feedparser` (scripts/test does)")
                     return

@@ -147,32 +147,32 @@ struct PublishingCommandTests {
         return path
     }()
 
-    @Test func importShowsProgressAndFailsWithFileAndLine() throws {
+    @Test func importShowsProgressAndFailsWithFileAndLine() async throws {
         let url = "sqlite://\(folder)/import.sqlite"
         let good = try ImportTests.folder(["one.md": ImportTests.good])
-        let result = try QuorumProcess.run(["import", good], environment: ["QUORUM_DATABASE_URL": url])
+        let result = try await QuorumProcess.run(["import", good], environment: ["QUORUM_DATABASE_URL": url])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("[1/1] "))
         #expect(result.stdout.contains("imported 1 article(s)"))
         let bad = try ImportTests.folder(["a.md": ImportTests.good.replacingOccurrences(of: "imported-one", with: "imported-two"), "b.md": "---\nslug: b\nheadline: [\n---\n"])
-        let failed = try QuorumProcess.run(["import", bad], environment: ["QUORUM_DATABASE_URL": url])
+        let failed = try await QuorumProcess.run(["import", bad], environment: ["QUORUM_DATABASE_URL": url])
         #expect(failed.status == 1)
         #expect(failed.stderr.hasPrefix("quorum: error: \(bad)/b.md:"), "\(failed.stderr)")
         #expect(failed.stderr.contains("nothing was imported"))
         #expect(failed.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test func tokenCreatePrintsATokenOnce() throws {
+    @Test func tokenCreatePrintsATokenOnce() async throws {
         let url = "sqlite://\(folder)/token.sqlite"
-        _ = try QuorumProcess.run(["user", "create", "--email", "ed@example.com", "--role", "editor"], environment: ["QUORUM_DATABASE_URL": url])
-        let created = try QuorumProcess.run(["token", "create", "--email", "ed@example.com", "--name", "cms"], environment: ["QUORUM_DATABASE_URL": url])
+        _ = try await QuorumProcess.run(["user", "create", "--email", "ed@example.com", "--role", "editor"], environment: ["QUORUM_DATABASE_URL": url])
+        let created = try await QuorumProcess.run(["token", "create", "--email", "ed@example.com", "--name", "cms"], environment: ["QUORUM_DATABASE_URL": url])
         #expect(created.status == 0, "\(created.stderr)")
         let token = created.stdout.split(separator: "\n").last.map(String.init) ?? ""
         #expect(token.hasPrefix("qrm_") && token.count == 68)
-        let missing = try QuorumProcess.run(["token", "create", "--email", "nobody@example.com"], environment: ["QUORUM_DATABASE_URL": url])
+        let missing = try await QuorumProcess.run(["token", "create", "--email", "nobody@example.com"], environment: ["QUORUM_DATABASE_URL": url])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no user with email nobody@example.com"))
-        let help = try QuorumProcess.run(["--help"])
+        let help = try await QuorumProcess.run(["--help"])
         #expect(help.stdout.contains("  import ") && help.stdout.contains("  token "))
     }
 }

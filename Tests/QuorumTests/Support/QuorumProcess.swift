@@ -9,7 +9,7 @@ import Testing
 
 /// Runs the built `quorum` binary as a separate process, the way an operator would.
 struct QuorumProcess {
-    struct Result {
+    struct Result: Sendable {
         let status: Int32
         let stdout: String
         let stderr: String
@@ -29,8 +29,13 @@ struct QuorumProcess {
         return environment
     }
 
-    /// Runs to completion (killed after `timeout` seconds) and returns its status and output.
-    static func run(_ arguments: [String], environment extra: [String: String] = [:], directory: String? = nil, timeout: Double = 60) throws -> Result {
+    /// Runs to completion (killed after `timeout` seconds) and returns its status and output. The waiting is done
+    /// on a thread of its own (``onOwnThread(_:)``).
+    static func run(_ arguments: [String], environment extra: [String: String] = [:], directory: String? = nil, timeout: Double = 60) async throws -> Result {
+        try await onOwnThread { try runBlocking(arguments, environment: extra, directory: directory, timeout: timeout) }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment extra: [String: String], directory: String?, timeout: Double) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments

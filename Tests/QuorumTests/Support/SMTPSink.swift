@@ -80,7 +80,7 @@ final class SMTPSink: @unchecked Sendable {
     }
 
     static func start(_ options: Options = Options()) async throws -> SMTPSink {
-        try checkPython()
+        try await onOwnThread { try checkPython() }
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         let stdout = base.appendingPathComponent("stdout")
