@@ -207,3 +207,8 @@ for name in ["QuorumApp", "QuorumTests"] {
 for name in ["QuorumApp", "quorum", "QuorumTests"] {
     package.targets.first { $0.name == name }?.dependencies += ["Membership", "MembershipEngine", "Payments"]
 }
+
+// The demo's generated pictures (pixel loops and a PNG writer), optimised in debug builds too: drawn unoptimised,
+// loading the demo newsroom held Swift concurrency's threads for tens of seconds and stalled every other test.
+package.targets += [.target(name: "DemoPictures", swiftSettings: optimisedInDebug)]
+package.targets.first { $0.name == "QuorumApp" }?.dependencies.append("DemoPictures")

@@ -63,9 +63,11 @@ public struct ImageStore: Sendable {
         guard let kind = Kind(sniffing: bytes) else { throw PublishingError.unsupportedImage }
         let name = ContentHash.short(bytes) + "." + kind.fileExtension
         let path = folder + "/" + name
-        let manager = FileManager.default
-        try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        if !manager.fileExists(atPath: path) {
+        let folder = self.folder
+        try await BlockingWork.run {
+            let manager = FileManager.default
+            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            guard !manager.fileExists(atPath: path) else { return }
             // Written under a temporary name and renamed, so a reader never sees half a file.
             let temporary = path + ".part-\(UUID().uuidString)"
             do {
@@ -104,9 +106,10 @@ public struct ImageStore: Sendable {
     }
 
     /// The bytes and type of a stored image, or nil for a name that is not one of ours.
-    public func load(_ name: String) -> (bytes: Data, kind: Kind)? {
-        guard Self.isStoredName(name), let kind = Kind(fileName: name), let data = FileManager.default.contents(atPath: folder + "/" + name)
-        else { return nil }
+    public func load(_ name: String) async throws -> (bytes: Data, kind: Kind)? {
+        guard Self.isStoredName(name), let kind = Kind(fileName: name) else { return nil }
+        let path = folder + "/" + name
+        guard let data = try await BlockingWork.run({ FileManager.default.contents(atPath: path) }) else { return nil }
         return (data, kind)
     }
 }
@@ -118,7 +121,7 @@ struct ImageRoutes {
     func addRoutes(to router: Router<QuorumContext>) {
         router.get(RouterPath(SiteURL.image)) { request, context in
             let name = try context.parameters.require("name")
-            guard let image = publishing.images.load(name) else { throw PublishingError.notFound("The image") }
+            guard let image = try await publishing.images.load(name) else { throw PublishingError.notFound("The image") }
             let etag = "\"\(name)\""
             let headers: HTTPFields = [.eTag: etag, .cacheControl: "public, max-age=31536000, immutable"]
             if request.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: headers) }

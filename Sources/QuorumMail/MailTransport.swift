@@ -28,11 +28,14 @@ public struct FolderMailTransport: MailTransport {
     }
 
     public func deliver(_ mail: OutgoingMail, id: Int64) async throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let name = "\(Timestamp.now.milliseconds)-\(id)-\(mail.kind).eml"
+        let folder = self.folder
         let path = (folder as NSString).appendingPathComponent(name)
         let text = "From: \(from)\nTo: \(mail.to)\nSubject: \(mail.subject)\n\n\(mail.text)\n"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try await BlockingWork.run {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
         // Subjects and bodies may carry one-time codes and links: the log names only the kind and the file.
         logger.notice("email written to file (no SMTP server configured)", metadata: ["kind": "\(mail.kind)", "file": "\(path)"])
     }

@@ -298,7 +298,9 @@ struct ReadershipPageTests {
             for i in 0..<600 { _ = try await ReadershipSite.view(browser.client, "/section/world", reader: i) }
             try await ReadershipSite.waitForViews(test.database, scope: "site", 600)
             let readers = try await ReadershipSite.uniques(test.database, scope: "site")
-            #expect((594...606).contains(readers))
+            // An estimate: at 600 readers the sketch counts by linear counting, with a standard error of about 3.3
+            // readers (the hash key is new each run). ±12 is 3.6 of them; the wording below is the same across it.
+            #expect((588...612).contains(readers))
 
             let anonymous = try await browser.client.execute(uri: "/article/harbour-vote", method: .get, headers: [:], body: nil)
             let page = String(buffer: anonymous.body)

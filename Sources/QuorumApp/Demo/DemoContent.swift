@@ -76,8 +76,8 @@ public enum DemoContent {
         }
         // One picture per palette, shared by articles, so the demo folder stays small.
         var pictures: [String: String] = [:]
-        for (index, palette) in DemoPicture.palettes.enumerated() {
-            pictures[picturePlaceholder(index + 1)] = try await images.save(DemoPicture.png(palette: palette, seed: index + 3), now: now).url
+        for (index, photo) in DemoPicture.photos.enumerated() {
+            pictures[picturePlaceholder(index + 1)] = try await images.save(photo, now: now).url
         }
         // The same importer as `quorum import`; only the dates move (to now) and the pictures get their addresses.
         var articles = try ArticleImporter.read(directory: folder + "/articles", now: now)

@@ -1,12 +1,4 @@
-import Accounts
-import Comments
 import Foundation
-import Publishing
-import QuorumBus
-import QuorumMail
-import QuorumStore
-
-import QuorumWeb
 
 /// A small PNG writer for the demo's generated pictures: 8-bit RGB, each row filtered with "Up", compressed
 /// with a run-length-only deflate (fixed Huffman codes, distance 1). Flat and gently graded pictures come out
@@ -152,6 +144,10 @@ public enum DemoPicture {
         Palette(skyTop: (60, 110, 110), skyBottom: (200, 220, 200), sun: (255, 255, 235), hills: (50, 90, 80), city: (30, 50, 50)),
         Palette(skyTop: (80, 80, 90), skyBottom: (200, 200, 205), sun: (240, 240, 240), hills: (100, 100, 110), city: (50, 50, 58)),
     ]
+
+    /// The demo's photos, one per palette, drawn once per process (the demo newsroom is loaded again and again
+    /// in tests; each drawing is some 800,000 pixels).
+    public static let photos: [[UInt8]] = palettes.enumerated().map { png(palette: $0.element, seed: $0.offset + 3) }
 
     public static func png(width: Int = 1200, height: Int = 675, palette: Palette, seed: Int) -> [UInt8] {
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
