@@ -49,6 +49,8 @@ public enum SiteURL: Sendable, Equatable {
     case membershipResume
     case membershipAmount
     case membershipCancel
+    /// Undoing a cancellation before the paid period ends.
+    case membershipKeep
     /// An on-hold member fixes the payment: the provider's page (Stripe's portal) or a new checkout.
     case membershipFix(membership: String? = nil)
     /// One-off contributions: the page (GET), its checkout (POST), the page readers come back to.
@@ -203,6 +205,7 @@ public enum SiteURL: Sendable, Equatable {
         case .membershipResume: ("/membership/resume", [], [])
         case .membershipAmount: ("/membership/amount", [], [])
         case .membershipCancel: ("/membership/cancel", [], [])
+        case .membershipKeep: ("/membership/keep", [], [])
         case .membershipFix(let membership): ("/membership/fix", [], [("m", membership)])
         case .membershipGive: ("/membership/give", [], [])
         case .membershipGiven(let contribution): ("/membership/given", [], [("c", contribution)])
