@@ -126,6 +126,8 @@ public enum SiteURL: Sendable, Equatable {
     case adminPromotion(Int64)
     case adminEditPromotion(Int64)
     case adminPromotionPreview
+    /// Deleting a promotion: the confirmation (GET) and the deletion (POST).
+    case adminPromotionDelete(Int64)
     case promotionClick(Int64)
 
     case asset(String, version: String? = nil)
@@ -266,6 +268,7 @@ public enum SiteURL: Sendable, Equatable {
         case .adminPromotion(let id): ("/admin/promotions/:id", ["\(id)"], [])
         case .adminEditPromotion(let id): ("/admin/promotions/:id/edit", ["\(id)"], [])
         case .adminPromotionPreview: ("/admin/promotions/preview", [], [])
+        case .adminPromotionDelete(let id): ("/admin/promotions/:id/delete", ["\(id)"], [])
         case .promotionClick(let id): ("/promotions/:id/click", ["\(id)"], [])
 
         case .asset(let name, let version): ("/assets/:name", [name], [("v", version)])

@@ -160,7 +160,7 @@ struct PromotionStore: Sendable {
 
     /// Deletes a promotion and adds its views and clicks to the retired totals, in one transaction (the settings
     /// row is locked by an update first, so two deletions at once on PostgreSQL both count). Nil: no such promotion.
-    func delete(_ id: Int64, now: Timestamp) async throws -> Promotion? {
+    func delete(_ id: Int64, by actor: Int64?, now: Timestamp) async throws -> Promotion? {
         try await database.transaction { db in
             guard let p = try await db.raw("SELECT \(Self.columns) FROM promotions WHERE id = \(bind: id)").first().map(Self.promotion) else {
                 return nil
@@ -179,6 +179,8 @@ struct PromotionStore: Sendable {
             retired.clicks += p.clicks
             let json = String(decoding: try JSONEncoder().encode(retired), as: UTF8.self)
             try await db.raw("UPDATE settings SET value = \(bind: json) WHERE \"key\" = \(bind: Self.retiredKey)").run()
+            try await AuditLog.record(actor: actor, action: "promotion.deleted", subject: "promotion:\(id)",
+                                      details: "views=\(p.views) clicks=\(p.clicks) (kept in the retired totals)", now: now, on: db)
             return p
         }
     }
