@@ -206,6 +206,15 @@ public struct MembershipAccountSection: AccountPageSection {
         }
     }
 
+    /// Member while any of the reader's memberships gives access, as the engine says now (the role follows in
+    /// the same transaction, but the session was read when the request began).
+    public func readerClass(for user: User) async throws -> ReaderClass? {
+        let service = pages.service
+        let at = service.now()
+        let access = try await service.memberships(userID: user.id).contains { !$0.oneOff && service.engine.status(of: $0, at: at).hasAccess }
+        return access ? .member : nil
+    }
+
     public func render(for user: User, csrf: String, pages renderer: PageRenderer) async throws -> String? {
         let service = pages.service
         let at = service.now()

@@ -220,9 +220,13 @@ public struct MembershipPages: Sendable {
             throw RequestError.notFound()
         }
         let report = service.engine.status(of: m, at: service.now())
-        return try await page("membership-welcome", [
+        var response = try await page("membership-welcome", [
             "pending": report.status == .pending, "member": report.hasAccess, "summary": report.summary,
             "amount": m.pledge.value.amount.formatted(dropZeroCents: true), "per": m.pledge.value.interval.perWord,
         ], context: context)
+        // The provider's webhook cannot reach the reader's browser: from the moment the membership gives access, the
+        // reader-class cookie says "member", so cached pages (served without the application) drop the pitch at once.
+        if report.hasAccess { response.setCookie(SiteCookies.readerClass(.member, secure: site.secureCookies)) }
+        return response
     }
 }
