@@ -63,10 +63,12 @@ struct AccountRoutes {
         }
         let (csrf, _) = site.formToken(context)
         var parts: [[String: Any]] = []
+        var reader: ReaderClass?
         for section in sections {
             if let html = try await section.render(for: user, csrf: csrf, pages: site.pages) { parts.append(["html": html]) }
+            if let said = try await section.readerClass(for: user), said == .member || reader == nil { reader = said }
         }
-        return try site.formPage("account", [
+        var response = try site.formPage("account", [
             "sections": parts,
             "user": ["name": user.displayName, "email": user.email, "roles": user.roles.sorted().map(\.rawValue).joined(separator: ", "),
                      "since": DateText.format(user.createdAt)],
@@ -74,6 +76,8 @@ struct AccountRoutes {
             "passwordSignIn": try await site.settings.get("password_signin") == "on",
             "deletionPhrase": Self.deletionPhrase,
         ], context: context)
+        if let reader { response.setCookie(SiteCookies.readerClass(reader, secure: site.secureCookies, maxAge: Int(SessionStore.lifetime))) }
+        return response
     }
 
     private func requestEmailChange(_ request: Request, _ context: QuorumContext) async throws -> Response {

@@ -35,6 +35,8 @@ struct SessionMiddleware: RouterMiddleware {
     private func settleReaderClass(_ response: Response, claimed: String?, actual: ReaderClass) async throws -> Response {
         var response = response
         var actual = actual
+        // A route that knows the reader's class better (a membership that became active during the request) set it.
+        if response.headers[values: .setCookie].contains(where: { $0.hasPrefix(SiteCookies.readerClass + "=") }) { return response }
         let prefix = SiteCookies.session + "="
         for header in response.headers[values: .setCookie] where header.hasPrefix(prefix) {
             let value = header.dropFirst(prefix.count).prefix { $0 != ";" }

@@ -73,13 +73,22 @@ extension MembershipService {
         return true
     }
 
-    /// The dashboard's figures, by replaying the ledger (``Dashboard/compute``). `uniqueReaders` is the number of
-    /// unique readers in the last 30 days, when readership is counted; nil leaves conversion out.
+    /// The dashboard's figures, by replaying the ledger (``Dashboard/compute``), cached per ledger high-water mark
+    /// (`DashboardCache`: replayed again only when ledger rows were added, the settings changed, or time reached
+    /// the next moment a figure could change by itself). `uniqueReaders` is the number of unique readers in the
+    /// last 30 days, when readership is counted; nil leaves conversion out.
     public func dashboard(months: Int = 12, uniqueReaders: (@Sendable () async throws -> Int?)? = nil) async throws -> Dashboard {
-        let events = try await database.read { db in try await store.ledger(db) }
         let readers = try await uniqueReaders?()
-        return Dashboard.compute(ledger: events, engine: engine, currency: configuration.plan.currency, now: now(),
-                                 months: months, readersLast30Days: readers)
+        let at = now(), engine = engine, currency = configuration.plan.currency
+        let mark = try await database.read { db in try await DashboardCache.mark(db) }
+        let key = DashboardCache.Key(mark: mark, settings: engine.settings, currency: currency.code, months: months, readers: readers)
+        if let cached = dashboardCache.cached(key, at: at) { return cached }
+        // The mark was read before the rows: a row added in between is in these figures but not in the mark, so the
+        // next view replays again (never the other way round).
+        let events = try await database.read { db in try await store.ledger(db) }
+        let dashboard = Dashboard.compute(ledger: events, engine: engine, currency: currency, now: at, months: months, readersLast30Days: readers)
+        dashboardCache.store(key, at: at, validUntil: Dashboard.validUntil(ledger: events, engine: engine, now: at), dashboard)
+        return dashboard
     }
 
     /// Saves the settings and uses them at once on this instance (others read them within 30 seconds).

@@ -32,6 +32,7 @@ extension MembershipPages {
         router.post(RouterPath(SiteURL.membershipCancel)) { request, context in
             try await memberRequest(request, context) { _ in .cancel }
         }
+        router.post(RouterPath(SiteURL.membershipKeep)) { request, context in try await keep(request, context) }
         router.get(RouterPath(SiteURL.membershipFix)) { request, context in try await fix(request, context) }
         router.get(RouterPath(SiteURL.membershipGive)) { request, context in
             try await givePage(context: context, amount: request.uri.queryParameters["amount"].map { String($0.prefix(20)) })
@@ -53,6 +54,43 @@ extension MembershipPages {
         let nonce = (fields["nonce"] ?? "").isEmpty ? Secrets.token(bytes: 8) : String(fields["nonce"]!.prefix(64))
         try await service.request(memberRequest, membershipID: fields["m"] ?? "", userID: user.id, token: nonce)
         return .seeOther(SiteURL.account.path + "#membership")
+    }
+
+    /// Undoes a cancellation before the paid period ends. Stripe: the same subscription renews again
+    /// (`cancel_at_period_end=false`), recorded in the ledger. PayFast, whose cancelled token cannot be revived: a new
+    /// membership through a new checkout whose paid time starts where the cancelled one's ends (the form's nonce
+    /// names it, so submitting twice opens it once).
+    func keep(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        guard let user = context.user else { throw RedirectToSignIn(next: SiteURL.account.path) }
+        var request = request
+        let form = try await Form.read(&request)
+        let id = String((form["m"] ?? "").prefix(100))
+        let nonce = (form["nonce"] ?? "").isEmpty ? Secrets.token(bytes: 8) : String(form["nonce"]!.prefix(64))
+        let (m, withdrawal) = try await service.withdrawal(membershipID: id, userID: user.id)
+        switch withdrawal {
+        case .keepSubscription:
+            try await service.request(.withdrawCancellation, membershipID: id, userID: user.id, token: nonce)
+            return .seeOther(SiteURL.account.path + "#membership")
+        case let .newSubscription(from, pledge):
+            guard let provider = service.providers[m.provider] else { throw MemberRequestError.notFound }
+            let newID = "mem_" + Secrets.hash("keep:\(id):\(nonce)").prefix(24)
+            if try await service.membership(newID) == nil {
+                _ = try await service.open(id: newID, userID: user.id, provider: provider.name, pledge: pledge)
+            }
+            do {
+                let start = try await provider.checkout(CheckoutRequest(
+                    membershipID: newID, purpose: .membership(pledge), email: user.email, firstName: user.displayName,
+                    itemName: service.configuration.policy.wording.shownItemName(siteName: site.configuration.siteName),
+                    successURL: SiteURL.membershipWelcome(membership: newID).absolute(base), cancelURL: SiteURL.account.absolute(base),
+                    notifyURL: SiteURL.providerWebhook(provider.name).absolute(base), today: service.now(),
+                    idempotencyKey: "checkout:\(newID)", periodStart: from))
+                return try await continueTo(start, context: context)
+            } catch let error as PaymentError {
+                throw MemberRequestError.provider(error)
+            }
+        case let .notPossible(why):
+            throw MemberRequestError.notAllowed(why)
+        }
     }
 
     /// The link in on-hold emails: Stripe's customer portal, or (PayFast, which has none) a new checkout for the
@@ -168,6 +206,15 @@ public struct MembershipAccountSection: AccountPageSection {
         }
     }
 
+    /// Member while any of the reader's memberships gives access, as the engine says now (the role follows in
+    /// the same transaction, but the session was read when the request began).
+    public func readerClass(for user: User) async throws -> ReaderClass? {
+        let service = pages.service
+        let at = service.now()
+        let access = try await service.memberships(userID: user.id).contains { !$0.oneOff && service.engine.status(of: $0, at: at).hasAccess }
+        return access ? .member : nil
+    }
+
     public func render(for user: User, csrf: String, pages renderer: PageRenderer) async throws -> String? {
         let service = pages.service
         let at = service.now()
@@ -180,7 +227,8 @@ public struct MembershipAccountSection: AccountPageSection {
                 ["date": CivilDate.dayString(r.paidAt), "amount": r.amount.formatted(), "what": r.oneOff ? "One-off contribution" : "Membership"]
             },
             "links": ["pause": SiteURL.membershipPause.path, "resume": SiteURL.membershipResume.path,
-                      "amount": SiteURL.membershipAmount.path, "cancel": SiteURL.membershipCancel.path],
+                      "amount": SiteURL.membershipAmount.path, "cancel": SiteURL.membershipCancel.path,
+                      "keep": SiteURL.membershipKeep.path],
         ]
         if let m = Self.current(memberships, engine: service.engine, at: at) {
             let report = service.engine.status(of: m, at: at)
@@ -202,6 +250,17 @@ public struct MembershipAccountSection: AccountPageSection {
                 "ended": [.lapsed, .expired].contains(status), "pending": status == .pending,
             ]
             if let next = Self.nextCharge(m, report: report, at: at) { membership["nextCharge"] = next }
+            if status == .cancelled, let provider = service.providers[m.provider] {
+                switch service.engine.withdrawal(of: m, at: at, providerRevives: provider.revivesCancelledSubscriptions,
+                                                 providerStartsLater: provider.startsSubscriptionsLater) {
+                case .keepSubscription:
+                    membership["keep"] = ["note": "Changed your mind? Your membership renews again as before."]
+                case let .newSubscription(from, pledge):
+                    membership["keep"] = ["note": "Changed your mind? The payment provider cannot restart a cancelled subscription, so this sets up a new one at \(pledge.amount.formatted(dropZeroCents: true)) \(pledge.interval.perWord): its first payment, taken now, pays for the period from \(CivilDate.dayString(from)), when this one ends."]
+                case .notPossible:
+                    break
+                }
+            }
             model["membership"] = membership
         }
         return try renderer.theme.render("account-membership", model.merging(["site": renderer.siteModel]) { a, _ in a })

@@ -58,6 +58,7 @@ public struct MembershipPages: Sendable {
     /// The view model of the offer: amounts in whole units, the chosen interval and amount, an error to show.
     func model(interval: Interval, amount: String?, error: String?) -> [String: Any] {
         let terms = plan.terms(interval)
+        let wording = service.configuration.policy.wording
         func units(_ m: Money) -> Int64 { m.minor / m.currency.minorPerUnit }
         var model: [String: Any] = [
             "symbol": plan.currency.symbol,
@@ -72,6 +73,8 @@ public struct MembershipPages: Sendable {
             "otherPer": (interval == .month ? Interval.year : .month).perWord,
             "providers": !service.providers.isEmpty,
             "giveURL": SiteURL.membershipGive.path,
+            // The publisher's words (escaped by the template like every value), or the defaults.
+            "heading": wording.shownHeading, "pitch": wording.pitchParagraphs, "buttonText": wording.shownButtonText,
         ]
         // Mustache treats any value as present, a nil one included: the notice appears only with an error.
         if let error { model["error"] = error }
@@ -175,7 +178,7 @@ public struct MembershipPages: Sendable {
         do {
             let start = try await provider.checkout(CheckoutRequest(
                 membershipID: id, purpose: .membership(pledge), email: user.email, firstName: user.displayName,
-                itemName: "\(site.configuration.siteName) membership", successURL: SiteURL.membershipWelcome(membership: "\(id)").absolute(base),
+                itemName: service.configuration.policy.wording.shownItemName(siteName: site.configuration.siteName), successURL: SiteURL.membershipWelcome(membership: "\(id)").absolute(base),
                 cancelURL: SiteURL.membership.absolute(base), notifyURL: SiteURL.providerWebhook(provider.name).absolute(base),
                 today: service.now(), idempotencyKey: "checkout:\(id)"))
             return try await continueTo(start, context: context)
@@ -217,9 +220,13 @@ public struct MembershipPages: Sendable {
             throw RequestError.notFound()
         }
         let report = service.engine.status(of: m, at: service.now())
-        return try await page("membership-welcome", [
+        var response = try await page("membership-welcome", [
             "pending": report.status == .pending, "member": report.hasAccess, "summary": report.summary,
             "amount": m.pledge.value.amount.formatted(dropZeroCents: true), "per": m.pledge.value.interval.perWord,
         ], context: context)
+        // The provider's webhook cannot reach the reader's browser: from the moment the membership gives access, the
+        // reader-class cookie says "member", so cached pages (served without the application) drop the pitch at once.
+        if report.hasAccess { response.setCookie(SiteCookies.readerClass(.member, secure: site.secureCookies)) }
+        return response
     }
 }

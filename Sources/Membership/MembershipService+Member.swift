@@ -16,6 +16,9 @@ public enum MemberRequest: Sendable, Hashable {
     case changeAmount(Pledge)
     /// Stop renewing; access continues to the end of the paid period.
     case cancel
+    /// Undo a cancellation before the paid period ends, on the same subscription (providers that
+    /// `revivesCancelledSubscriptions`; otherwise see `MembershipService.withdrawal`).
+    case withdrawCancellation
 }
 
 /// Why a member's request was refused; nothing was changed.
@@ -95,6 +98,9 @@ extension MembershipService {
         case .cancel:
             until = nil
             kind = .cancelRequested
+        case .withdrawCancellation:
+            until = nil
+            kind = .cancelWithdrawn
         }
         let key = "member:\(Self.name(request)):\(membershipID):\(token)"
         guard let provider = providers[m.provider] else {
@@ -113,6 +119,12 @@ extension MembershipService {
                 try await provider.changeAmount(subscriptionID: subscription, to: pledge, idempotencyKey: key)
             case .cancel:
                 try await provider.cancelAtPeriodEnd(subscriptionID: subscription, idempotencyKey: key)
+            case .withdrawCancellation:
+                guard engine.withdrawal(of: m, at: at, providerRevives: provider.revivesCancelledSubscriptions,
+                                        providerStartsLater: false) == .keepSubscription else {
+                    throw MemberRequestError.notAllowed("This cancellation cannot be undone at the payment provider; start a new membership from the end of this period instead.")
+                }
+                try await provider.withdrawCancellation(subscriptionID: subscription, idempotencyKey: key)
             }
         } catch let error as PaymentError {
             logger.warning("member request refused by the provider",
@@ -128,8 +140,10 @@ extension MembershipService {
     static func check(_ request: MemberRequest, status: Status) throws {
         switch (request, status) {
         case (.pause, .active), (.resume, .paused), (.changeAmount, .active), (.changeAmount, .paused),
-             (.changeAmount, .onHold), (.cancel, .active), (.cancel, .paused), (.cancel, .onHold):
+             (.changeAmount, .onHold), (.cancel, .active), (.cancel, .paused), (.cancel, .onHold),
+             (.withdrawCancellation, .cancelled):
             return
+        case (.withdrawCancellation, _): throw MemberRequestError.notAllowed("Your membership is not cancelled.")
         case (.pause, .paused): throw MemberRequestError.notAllowed("Your membership is already paused.")
         case (.pause, _): throw MemberRequestError.notAllowed("Only an active membership can be paused.")
         case (.resume, _): throw MemberRequestError.notAllowed("Your membership is not paused.")
@@ -145,7 +159,21 @@ extension MembershipService {
         case .resume: "resume"
         case .changeAmount: "amount"
         case .cancel: "cancel"
+        case .withdrawCancellation: "withdraw"
         }
+    }
+
+    /// What undoing the cancellation of a member's own membership takes now: the same subscription (Stripe), a
+    /// new one from the end of the paid period (PayFast), or nothing possible.
+    public func withdrawal(membershipID: String, userID: Int64) async throws -> (Membership, Withdrawal) {
+        guard let m = try await membership(membershipID), !m.oneOff, try await owner(of: membershipID) == userID else {
+            throw MemberRequestError.notFound
+        }
+        guard let provider = providers[m.provider] else {
+            throw MemberRequestError.notAllowed("Payments through \(m.provider) are not set up on this site any more.")
+        }
+        return (m, engine.withdrawal(of: m, at: now(), providerRevives: provider.revivesCancelledSubscriptions,
+                                     providerStartsLater: provider.startsSubscriptionsLater))
     }
 
     /// Where an on-hold member fixes their payment: the provider's own page (Stripe's customer portal), or nil

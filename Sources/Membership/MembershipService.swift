@@ -21,6 +21,8 @@ public struct MembershipService: Sendable {
     /// The site's address, for links in emails ("https://news.example").
     public let siteURL: String
     let store = MembershipStore()
+    /// The admin's dashboard, kept per ledger high-water mark.
+    let dashboardCache = DashboardCache()
     let now: @Sendable () -> Date
     let logger: Logger
 

@@ -7,20 +7,57 @@ import QuorumWeb
 import ServiceLifecycle
 import Synchronization
 
-/// What a publisher says on the offer: the heading, the pitch and the name on the provider's page.
+/// What a publisher says on the offer: the heading, the pitch, the button and the name on the provider's page.
+/// Empty fields fall back to the defaults (`heading(site:)`, `buttonText(…)`), so an offer always reads right.
 public struct MembershipWording: Sendable, Hashable, Codable {
+    public static let defaultHeading = "Pay what you want, monthly or yearly"
+    public static let defaultPitch = "Our journalism is free to read because members pay for it. Choose any amount; pause or cancel any time."
+    public static let defaultButtonText = "Continue to payment"
+
     public var heading: String
+    /// The pitch; a blank line starts a new paragraph.
     public var pitch: String
     /// Shown on the provider's checkout page and the member's statement ("The Daily Quorum membership").
     public var itemName: String
+    /// The offer's pay button.
+    public var buttonText: String
 
-    public init(heading: String = "Pay what you want, monthly or yearly",
-                pitch: String = "Our journalism is free to read because members pay for it. Choose any amount; pause or cancel any time.",
-                itemName: String = "") {
+    public init(heading: String = MembershipWording.defaultHeading, pitch: String = MembershipWording.defaultPitch,
+                itemName: String = "", buttonText: String = MembershipWording.defaultButtonText) {
         self.heading = heading
         self.pitch = pitch
         self.itemName = itemName
+        self.buttonText = buttonText
     }
+
+    enum CodingKeys: String, CodingKey { case heading, pitch, itemName, buttonText }
+
+    /// Rows saved before a field existed read with that field's default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        heading = try c.decodeIfPresent(String.self, forKey: .heading) ?? Self.defaultHeading
+        pitch = try c.decodeIfPresent(String.self, forKey: .pitch) ?? Self.defaultPitch
+        itemName = try c.decodeIfPresent(String.self, forKey: .itemName) ?? ""
+        buttonText = try c.decodeIfPresent(String.self, forKey: .buttonText) ?? Self.defaultButtonText
+    }
+
+    static func nonEmpty(_ s: String, _ fallback: String) -> String {
+        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        return t.isEmpty ? fallback : t
+    }
+
+    /// What the offer shows, each field trimmed or its default.
+    public var shownHeading: String { Self.nonEmpty(heading, Self.defaultHeading) }
+    public var shownButtonText: String { Self.nonEmpty(buttonText, Self.defaultButtonText) }
+    /// The pitch's paragraphs (split on blank lines), or the default pitch.
+    public var pitchParagraphs: [String] {
+        Self.nonEmpty(pitch, Self.defaultPitch).replacingOccurrences(of: "\r\n", with: "\n")
+            .components(separatedBy: "\n\n")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
+    }
+    /// The name on the provider's page: the publisher's, else "<site> membership".
+    public func shownItemName(siteName: String) -> String { Self.nonEmpty(itemName, "\(siteName) membership") }
 }
 
 /// The membership settings that are not provider secrets, stored as one row (`membership_settings`): the plan

@@ -38,6 +38,7 @@ extension MembershipAdmin {
             "heading": value("heading", policy.wording.heading),
             "pitch": value("pitch", policy.wording.pitch),
             "itemName": value("itemName", policy.wording.itemName),
+            "buttonText": value("buttonText", policy.wording.buttonText),
             "graceDays": value("graceDays", String(policy.graceDays)),
             "accessDuringGrace": form.map { $0["accessDuringGrace"] == "on" } ?? policy.accessDuringGrace,
             "retentionDays": value("retentionDays", String(policy.rawPayloadRetentionDays)),
@@ -135,7 +136,8 @@ extension MembershipAdmin {
         let plan = Plan(currency: currency, monthly: monthly, yearly: yearly, oneOffMinimum: oneOff, maximum: maximum)
         let wording = MembershipWording(heading: try text(form, "heading", "The heading", max: 200),
                                         pitch: try text(form, "pitch", "The pitch", max: 4000),
-                                        itemName: try text(form, "itemName", "The name on the payment page", max: 100, required: false))
+                                        itemName: try text(form, "itemName", "The name on the payment page", max: 100, required: false),
+                                        buttonText: try text(form, "buttonText", "The button's text", max: 60, required: false))
         return MembershipPolicy(plan: plan, wording: wording,
                                 graceDays: try number(form, "graceDays", "Grace days", 0...60),
                                 accessDuringGrace: form["accessDuringGrace"] == "on",

@@ -11,6 +11,8 @@ public enum Transition: String, Sendable, Hashable, Codable {
     /// The grace period ran out.
     case lapsed
     case paused, resumed, cancelled, expired
+    /// Cancelled (access to the period end) → active again: the member withdrew the cancellation.
+    case cancellationWithdrawn = "cancellation_withdrawn"
     case honoraryStarted = "honorary_started"
     case honoraryEnded = "honorary_ended"
 }
@@ -34,6 +36,7 @@ extension Engine {
         case (_, .lapsed): return .lapsed
         case (_, .paused): return .paused
         case (.paused, .active): return .resumed
+        case (.cancelled, .active): return .cancellationWithdrawn
         case (_, .cancelled): return .cancelled
         case (.honorary, _): return .honoraryEnded
         case (_, .honorary): return .honoraryStarted

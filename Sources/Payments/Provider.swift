@@ -27,6 +27,26 @@ public protocol PaymentProvider: Sendable {
     /// Stops collecting until `until` (nil: resumes now). `months` is the length the member chose, for providers
     /// that count a pause in billing cycles (PayFast).
     func pause(subscriptionID: String, until: Date?, months: Int, interval: Interval, idempotencyKey: String) async throws
+
+    /// Undoes `cancelAtPeriodEnd` on the same subscription, so renewals go on (Stripe). Only called when
+    /// `revivesCancelledSubscriptions`.
+    func withdrawCancellation(subscriptionID: String, idempotencyKey: String) async throws
+
+    /// Whether a cancellation can be undone on the same subscription (Stripe: yes; PayFast: no, its cancel ends
+    /// the token at once).
+    var revivesCancelledSubscriptions: Bool { get }
+
+    /// Whether a new subscription can start paying from a later date (`CheckoutRequest.periodStart`; PayFast's
+    /// `billing_date`).
+    var startsSubscriptionsLater: Bool { get }
+}
+
+extension PaymentProvider {
+    public var revivesCancelledSubscriptions: Bool { false }
+    public var startsSubscriptionsLater: Bool { false }
+    public func withdrawCancellation(subscriptionID: String, idempotencyKey: String) async throws {
+        throw PaymentError.providerRejected(status: 501, message: "\(name) cannot undo a cancellation")
+    }
 }
 
 /// What a reader is about to pay for.
@@ -51,10 +71,14 @@ public struct CheckoutRequest: Sendable, Hashable {
     public var today: Date
     /// Stays the same when the same checkout is retried (a double click, a timeout).
     public var idempotencyKey: String
+    /// When the paid time of a new subscription starts, if later than today: a withdrawn cancellation whose old
+    /// subscription cannot be revived starts where the period already paid for ends (providers that
+    /// `startsSubscriptionsLater`).
+    public var periodStart: Date?
 
     public init(membershipID: String, purpose: Purpose, email: String, firstName: String = "", lastName: String = "",
                 itemName: String, successURL: String, cancelURL: String, notifyURL: String, today: Date,
-                idempotencyKey: String) {
+                idempotencyKey: String, periodStart: Date? = nil) {
         self.membershipID = membershipID
         self.purpose = purpose
         self.email = email
@@ -66,6 +90,7 @@ public struct CheckoutRequest: Sendable, Hashable {
         self.notifyURL = notifyURL
         self.today = today
         self.idempotencyKey = idempotencyKey
+        self.periodStart = periodStart
     }
 }
 

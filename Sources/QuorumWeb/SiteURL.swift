@@ -49,6 +49,8 @@ public enum SiteURL: Sendable, Equatable {
     case membershipResume
     case membershipAmount
     case membershipCancel
+    /// Undoing a cancellation before the paid period ends.
+    case membershipKeep
     /// An on-hold member fixes the payment: the provider's page (Stripe's portal) or a new checkout.
     case membershipFix(membership: String? = nil)
     /// One-off contributions: the page (GET), its checkout (POST), the page readers come back to.
@@ -124,6 +126,8 @@ public enum SiteURL: Sendable, Equatable {
     case adminPromotion(Int64)
     case adminEditPromotion(Int64)
     case adminPromotionPreview
+    /// Deleting a promotion: the confirmation (GET) and the deletion (POST).
+    case adminPromotionDelete(Int64)
     case promotionClick(Int64)
 
     case asset(String, version: String? = nil)
@@ -203,6 +207,7 @@ public enum SiteURL: Sendable, Equatable {
         case .membershipResume: ("/membership/resume", [], [])
         case .membershipAmount: ("/membership/amount", [], [])
         case .membershipCancel: ("/membership/cancel", [], [])
+        case .membershipKeep: ("/membership/keep", [], [])
         case .membershipFix(let membership): ("/membership/fix", [], [("m", membership)])
         case .membershipGive: ("/membership/give", [], [])
         case .membershipGiven(let contribution): ("/membership/given", [], [("c", contribution)])
@@ -263,6 +268,7 @@ public enum SiteURL: Sendable, Equatable {
         case .adminPromotion(let id): ("/admin/promotions/:id", ["\(id)"], [])
         case .adminEditPromotion(let id): ("/admin/promotions/:id/edit", ["\(id)"], [])
         case .adminPromotionPreview: ("/admin/promotions/preview", [], [])
+        case .adminPromotionDelete(let id): ("/admin/promotions/:id/delete", ["\(id)"], [])
         case .promotionClick(let id): ("/promotions/:id/click", ["\(id)"], [])
 
         case .asset(let name, let version): ("/assets/:name", [name], [("v", version)])

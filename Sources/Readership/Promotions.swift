@@ -149,6 +149,48 @@ struct PromotionStore: Sendable {
         }
     }
 
+    /// What deleted promotions had counted, kept so the totals of views and clicks stay whole.
+    struct Retired: Sendable, Hashable, Codable {
+        var promotions = 0
+        var views = 0
+        var clicks = 0
+    }
+
+    static let retiredKey = "promotions_retired"
+
+    /// Deletes a promotion and adds its views and clicks to the retired totals, in one transaction (the settings
+    /// row is locked by an update first, so two deletions at once on PostgreSQL both count). Nil: no such promotion.
+    func delete(_ id: Int64, by actor: Int64?, now: Timestamp) async throws -> Promotion? {
+        try await database.transaction { db in
+            guard let p = try await db.raw("SELECT \(Self.columns) FROM promotions WHERE id = \(bind: id)").first().map(Self.promotion) else {
+                return nil
+            }
+            try await db.raw("DELETE FROM promotions WHERE id = \(bind: id)").run()
+            try await db.raw("""
+                INSERT INTO settings ("key", value, updated_at) VALUES (\(bind: Self.retiredKey), \(bind: "{}"), \(bind: now.milliseconds))
+                ON CONFLICT ("key") DO NOTHING
+                """).run()
+            try await db.raw("UPDATE settings SET updated_at = \(bind: now.milliseconds) WHERE \"key\" = \(bind: Self.retiredKey)").run()
+            let stored = try await db.raw("SELECT value FROM settings WHERE \"key\" = \(bind: Self.retiredKey)").first()?
+                .decode(column: "value", as: String.self)
+            var retired = stored.flatMap { try? JSONDecoder().decode(Retired.self, from: Data($0.utf8)) } ?? Retired()
+            retired.promotions += 1
+            retired.views += p.views
+            retired.clicks += p.clicks
+            let json = String(decoding: try JSONEncoder().encode(retired), as: UTF8.self)
+            try await db.raw("UPDATE settings SET value = \(bind: json) WHERE \"key\" = \(bind: Self.retiredKey)").run()
+            try await AuditLog.record(actor: actor, action: "promotion.deleted", subject: "promotion:\(id)",
+                                      details: "views=\(p.views) clicks=\(p.clicks) (kept in the retired totals)", now: now, on: db)
+            return p
+        }
+    }
+
+    /// The totals of deleted promotions (zero when none was deleted, or the row cannot be read).
+    func retired() async throws -> Retired {
+        try await SettingsStore(database: database).get(Self.retiredKey)
+            .flatMap { try? JSONDecoder().decode(Retired.self, from: Data($0.utf8)) } ?? Retired()
+    }
+
     /// Counts a click; returns the promotion's target, or nil when there is no such promotion.
     func click(_ id: Int64) async throws -> String? {
         try await database.transaction { db in

@@ -41,7 +41,9 @@ struct ReadershipRoutes {
             try context.requireRole(.editor)
             return try JSONResponse.make(try await service.dashboard())
         }
-        router.get(RouterPath(SiteURL.adminPromotions)) { _, context in try await listPage(context) }
+        router.get(RouterPath(SiteURL.adminPromotions)) { request, context in
+            try await listPage(context, deleted: request.uri.queryParameters["deleted"] == "1")
+        }
         router.get(RouterPath(SiteURL.adminNewPromotion)) { request, context in
             try editor(context, next: SiteURL.adminNewPromotion.path)
             var promotion = Promotion()
@@ -67,6 +69,28 @@ struct ReadershipRoutes {
             case .failure(let problem): return try editPage(PromotionForm.loose(form, id: id), problem: problem.message, context: context, status: .unprocessableContent)
             case .success(let promotion): return try editPage(promotion, preview: true, context: context)
             }
+        }
+        router.get(RouterPath(SiteURL.adminPromotionDelete)) { _, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            try editor(context, next: SiteURL.adminPromotionDelete(id).path)
+            guard let promotion = try await service.promotionStore.find(id) else { throw RequestError.notFound("There is no such promotion.") }
+            return try deletePage(promotion, context: context)
+        }
+        router.post(RouterPath(SiteURL.adminPromotionDelete)) { request, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            let user = try editor(context, next: SiteURL.adminPromotions.path)
+            var request = request
+            let form = try await Form.read(&request)
+            guard let promotion = try await service.promotionStore.find(id) else { throw RequestError.notFound("There is no such promotion.") }
+            guard form["confirm"] == "yes" else {
+                return try deletePage(promotion, problem: "Tick the box to confirm: a deleted promotion cannot be brought back.",
+                                      context: context, status: .unprocessableContent)
+            }
+            guard try await service.promotionStore.delete(id, by: user.id, now: service.clock.now()) != nil else {
+                throw RequestError.notFound("There is no such promotion.")
+            }
+            await service.bus.publish(BusMessage(tags: [.promotions]))
+            return Response.seeOther(SiteURL.adminPromotions.path + "?deleted=1")
         }
         router.get(RouterPath(SiteURL.promotionClick)) { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
@@ -106,11 +130,23 @@ struct ReadershipRoutes {
         return try site.formPage("admin-readership", model, context: context)
     }
 
-    func listPage(_ context: QuorumContext) async throws -> Response {
+    func listPage(_ context: QuorumContext, deleted: Bool = false) async throws -> Response {
         try editor(context, next: SiteURL.adminPromotions.path)
         let now = service.clock.now().milliseconds
         let all = try await service.promotionStore.all()
-        return try site.formPage("admin-promotions", [
+        let retired = try await service.promotionStore.retired()
+        let views = all.reduce(retired.views) { $0 + $1.views }, clicks = all.reduce(retired.clicks) { $0 + $1.clicks }
+        var model: [String: Any] = [
+            "deleted": deleted,
+            "totals": ["views": ReaderShare.grouped(views), "clicks": ReaderShare.grouped(clicks),
+                       "rate": views > 0 ? String(format: "%.1f%%", Double(clicks) * 100 / Double(views)) : "–"],
+        ]
+        // Mustache shows a section for any value present: the line about deleted promotions only when there are some.
+        if retired.promotions > 0 {
+            model["retired"] = ["promotions": retired.promotions, "plural": retired.promotions != 1,
+                                "views": ReaderShare.grouped(retired.views), "clicks": ReaderShare.grouped(retired.clicks)]
+        }
+        return try site.formPage("admin-promotions", model.merging([
             "promotions": all.map { p -> [String: Any] in
                 [
                     "name": p.name, "kind": PromotionForm.kindLabel(p.kind), "audience": PromotionForm.audienceLabel(p.audience),
@@ -119,12 +155,24 @@ struct ReadershipRoutes {
                     "rate": p.views > 0 ? String(format: "%.1f%%", Double(p.clicks) * 100 / Double(p.views)) : "–",
                     "target": [p.section.isEmpty ? nil : "section \(p.section)", p.tag.isEmpty ? nil : "tag \(p.tag)",
                                p.onArticles ? "articles" : nil, p.onHome ? "home page" : nil].compactMap { $0 }.joined(separator: ", "),
-                    "editURL": SiteURL.adminEditPromotion(p.id).path,
+                    "editURL": SiteURL.adminEditPromotion(p.id).path, "deleteURL": SiteURL.adminPromotionDelete(p.id).path,
                 ]
             },
             "hasPromotions": !all.isEmpty,
             "newLinks": PromotionKind.allCases.map { ["label": PromotionForm.kindLabel($0), "url": SiteURL.adminNewPromotion.path + "?kind=" + $0.rawValue] },
-        ], context: context)
+        ] as [String: Any]) { a, _ in a }, context: context)
+    }
+
+    /// The confirmation before deleting: what the promotion counted, and that those counts stay in the totals.
+    func deletePage(_ p: Promotion, problem: String? = nil, context: QuorumContext, status: HTTPResponse.Status = .ok) throws -> Response {
+        var model: [String: Any] = [
+            "name": p.name, "kind": PromotionForm.kindLabel(p.kind), "enabled": p.enabled,
+            "views": ReaderShare.grouped(p.views), "clicks": ReaderShare.grouped(p.clicks),
+            "action": SiteURL.adminPromotionDelete(p.id).path, "editURL": SiteURL.adminEditPromotion(p.id).path,
+            "listURL": SiteURL.adminPromotions.path,
+        ]
+        if let problem { model["problem"] = problem }
+        return try site.formPage("admin-promotion-delete", model, context: context, status: status)
     }
 
     func editPage(_ p: Promotion, problem: String? = nil, preview: Bool = false, context: QuorumContext,
@@ -132,6 +180,7 @@ struct ReadershipRoutes {
         var model = PromotionForm.model(p)
         model["action"] = p.id == 0 ? SiteURL.adminPromotions.path : SiteURL.adminPromotion(p.id).path
         model["isNew"] = p.id == 0
+        model["deleteURL"] = SiteURL.adminPromotionDelete(p.id).path
         if let problem { model["problem"] = problem }
         if preview {
             // Previewed with a fixed example share, so an editor sees how the numbers read.

@@ -52,7 +52,10 @@ final class StandIn: @unchecked Sendable {
     deinit {
         try? input.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        // The last reference may go on one of Swift concurrency's few threads: the stand-in is reaped on a thread
+        // of its own, never waited for there.
+        let process = process
+        Thread.detachNewThread { process.waitUntilExit() }
     }
 
     /// Calls a control endpoint with a JSON body and returns the JSON answer.

@@ -83,11 +83,19 @@ import Testing
         try await c.changeAmount(subscriptionID: "sub_1", to: Pledge(amount: rand(250), interval: .month), idempotencyKey: "amount:1")
         try await c.cancelAtPeriodEnd(subscriptionID: "sub_1", idempotencyKey: "cancel:1")
         try await c.pause(subscriptionID: "sub_1", until: day(90), idempotencyKey: "pause:1")
+        try await c.withdrawCancellation(subscriptionID: "sub_1", idempotencyKey: "withdraw:1")
+        // Stripe's booleans are the words true and false: the stand-in refuses anything else, as Stripe does.
+        await #expect(throws: PaymentError.self) {
+            _ = try await c.post("/v1/subscriptions/sub_1", [FormField("cancel_at_period_end", "0")], key: "withdraw:bad")
+        }
         let log = try await s.control("/_standin/requests")
         guard case let .array(entries) = log else { return }
         let posts = entries.filter { $0["method"].string == "POST" }
         #expect(posts.map { $0["path"].string } == ["/v1/billing_portal/sessions", "/v1/subscriptions/sub_1",
-                                                     "/v1/subscriptions/sub_1", "/v1/subscriptions/sub_1"])
+                                                     "/v1/subscriptions/sub_1", "/v1/subscriptions/sub_1", "/v1/subscriptions/sub_1",
+                                                     "/v1/subscriptions/sub_1"])
+        #expect(form(posts[4]) == ["cancel_at_period_end": "false"])
+        #expect(posts[4]["idempotency_key"].string == "withdraw:1")
         let change = form(posts[1])
         #expect(change["items[0][id]"] == "si_" + "sub_1".suffix(8))
         #expect(change["items[0][price_data][product]"] == "prod_membership")
@@ -95,7 +103,7 @@ import Testing
         #expect(change["proration_behavior"] == "none")
         #expect(form(posts[2])["cancel_at_period_end"] == "true")
         #expect(form(posts[3])["pause_collection[behavior]"] == "void")
-        #expect(Set(posts.compactMap { $0["idempotency_key"].string }).count == 4)
+        #expect(Set(posts.prefix(5).compactMap { $0["idempotency_key"].string }).count == 5)
     }
 
     @Test func aWrongSecretKeyIsRefused() async throws {
@@ -266,6 +274,72 @@ import Testing
         let refused = try await post(s, edited)
         #expect(refused.status == 400)
         #expect(String(decoding: refused.body, as: UTF8.self).contains("signature mismatch"))
+    }
+
+    /// PayFast's subscription API against the stand-in, which checks the headers and the signature itself
+    /// (Python's own md5 over the sorted, urlencoded fields and the passphrase) and keeps the subscription's state.
+    @Test func theSubscriptionAPIPausesUnpausesUpdatesCancelsAndFetches() async throws {
+        let s = try await standIn()
+        let c = client(s)
+        let token = "2afa4575-5628-051a-d0ed-4e071b56a7b0"
+        _ = try await s.control("/_standin/subscription", ["token": token, "amount": 20000, "frequency": 3, "run_date": "2026-04-09"])
+        #expect(try await c.subscription(token) == PayFastClient.Subscription(
+            token: token, amountMinor: 20000, frequency: 3, runDate: "2026-04-09", cycles: 0, cyclesComplete: 1, statusText: "ACTIVE"))
+
+        try await c.changeAmount(subscriptionID: token, to: Pledge(amount: rand(250), interval: .month), idempotencyKey: "amount")
+        let changed = try await c.subscription(token)
+        #expect(changed.amountMinor == 25000 && changed.snapshot.pledge == Pledge(amount: rand(250), interval: .month))
+
+        try await c.pause(subscriptionID: token, until: date(2026, 6, 9), months: 2, interval: .month, idempotencyKey: "pause")
+        let paused = try await c.subscription(token)
+        #expect(paused.statusText == "PAUSED" && paused.runDate == "2026-06-09" && paused.snapshot.status == .paused)
+        try await c.pause(subscriptionID: token, until: nil, months: 0, interval: .month, idempotencyKey: "resume")
+        #expect(try await c.subscription(token).statusText == "ACTIVE")
+
+        try await c.cancelAtPeriodEnd(subscriptionID: token, idempotencyKey: "cancel")
+        let cancelled = try await c.subscription(token)
+        #expect(cancelled.statusText == "CANCELLED" && cancelled.snapshot.status == .canceled)
+        #expect(!c.revivesCancelledSubscriptions && c.startsSubscriptionsLater)
+        // A cancelled token is cancelled for good: nothing revives it.
+        await #expect(throws: PaymentError.providerRejected(status: 400, message: "Subscription is cancelled and cannot be changed")) {
+            try await c.pause(subscriptionID: token, until: nil, months: 0, interval: .month, idempotencyKey: "revive")
+        }
+
+        // Signed with another passphrase, or stamped an hour and more ago: refused; an unknown token: not found.
+        let wrong = PayFastClient(configuration: PayFastConfiguration(merchantID: Self.merchantID, merchantKey: Self.merchantKey,
+                                                                      passphrase: "not-the-passphrase", host: s.base))
+        await #expect(throws: PaymentError.providerRejected(status: 401, message: "signature mismatch")) { _ = try await wrong.subscription(token) }
+        let stale = PayFastClient(configuration: c.configuration, clock: { Date().addingTimeInterval(-7200) })
+        await #expect(throws: PaymentError.providerRejected(status: 400, message: "timestamp is not now")) { _ = try await stale.subscription(token) }
+        await #expect(throws: PaymentError.providerRejected(status: 404, message: "subscription not found")) { _ = try await c.subscription("nope") }
+
+        let log = try await s.control("/_standin/api-requests")
+        guard case let .array(calls) = log else { Issue.record("no log"); return }
+        #expect(calls.map { "\($0["method"].string ?? "") \($0["path"].string ?? "")".replacingOccurrences(of: token, with: "T") } == [
+            "GET /subscriptions/T/fetch", "PATCH /subscriptions/T/update", "GET /subscriptions/T/fetch",
+            "PUT /subscriptions/T/pause", "GET /subscriptions/T/fetch", "PUT /subscriptions/T/unpause", "GET /subscriptions/T/fetch",
+            "PUT /subscriptions/T/cancel", "GET /subscriptions/T/fetch", "PUT /subscriptions/T/unpause",
+            "GET /subscriptions/T/fetch", "GET /subscriptions/T/fetch", "GET /subscriptions/nope/fetch",
+        ])
+        for call in calls.prefix(10) {
+            #expect(call["problems"] == .array([]), "\(call)")
+            #expect(call.at("headers", "version").string == "v1" && call.at("headers", "merchant-id").string == Self.merchantID)
+        }
+        #expect(calls[1]["form"] == .array([.array([.string("amount"), .string("25000")]), .array([.string("frequency"), .string("3")])]))
+        #expect(calls[3]["form"] == .array([.array([.string("cycles"), .string("2")])]))
+    }
+
+    /// The first amount of a subscription whose billing starts later (a withdrawn cancellation's new one) pays up
+    /// to that first billing date; a renewal pays a period from its billing date.
+    @Test func aFirstPaymentBeforeALaterBillingDatePaysUpToIt() {
+        func event(billing: String) -> MembershipEvent {
+            PayFastClient.event(["pf_payment_id": "1", "payment_status": "COMPLETE", "m_payment_id": "m-1", "billing_date": billing, "token": "t"],
+                                gross: rand(200), interval: .month, receivedAt: date(2026, 3, 20, 10))
+        }
+        guard case let .paymentSucceeded(later) = event(billing: "2026-05-09").kind,
+              case let .paymentSucceeded(renewal) = event(billing: "2026-03-20").kind else { Issue.record("not payments"); return }
+        #expect(later.periodEnd == date(2026, 5, 9) && event(billing: "2026-05-09").occurredAt == date(2026, 3, 20, 10))
+        #expect(renewal.periodEnd == date(2026, 4, 20) && event(billing: "2026-03-20").occurredAt == date(2026, 3, 20))
     }
 
     func itnFields(status: String = "COMPLETE", amount: String = "200.00") -> [[String]] {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOConcurrencyHelpers
 import SQLKit
 import Testing
 @testable import Accounts
@@ -227,6 +228,52 @@ import Payments
                 try await db.select().column("action").from("audit_log").all().map { try $0.decode(column: "action", as: String.self) }
             }
             #expect(audit.contains("membership.honorary_granted") && audit.contains("membership.honorary_revoked") && audit.contains("membership.export"))
+        }
+    }
+
+    /// The dashboard is replayed once per ledger high-water mark: a second view is the cached one; a new ledger
+    /// row, or time reaching the next moment a figure could change, replays again; and every answer equals a
+    /// full replay of the ledger at that time.
+    @Test(arguments: TestDatabases.kinds)
+    func theDashboardIsCachedPerLedgerHighWaterMarkAndEqualsAFullReplay(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { test in
+            let clock = NIOLockedValueBox(Self.now)
+            let users = UserStore(database: test.database)
+            let service = MembershipService(database: test.database, providers: [], logger: TestDatabases.logger,
+                                            now: { clock.withLockedValue { $0 } })
+            for (n, (_, events)) in Self.fixture().enumerated() {
+                let owner = try await users.create(email: "cache\(n)@example.com", displayName: "Member \(n)", roles: [])
+                try await service.importHistory(events.map { ($0, owner: owner.id) })
+            }
+            func full() async throws -> Dashboard {
+                let ledger = try await test.database.read { db in try await service.store.ledger(db) }
+                return Dashboard.compute(ledger: ledger, engine: service.engine, currency: .zar, now: clock.withLockedValue { $0 }, months: 12)
+            }
+            let first = try await service.dashboard()
+            #expect(first == (try await full()))
+            #expect(service.dashboardCache.fullReplays == 1)
+            #expect(try await service.dashboard() == first)
+            #expect(service.dashboardCache.fullReplays == 1, "the second view is the cached one")
+
+            // A new ledger row: replayed again, and the new payment is in the figures.
+            let owner = try await users.create(email: "late@example.com", displayName: "Late", roles: [])
+            let id = try await service.open(userID: owner.id, provider: "stripe", pledge: Pledge(amount: Self.rand(300), interval: .month))
+            try await service.importHistory([(MembershipEvent(id: "fx:late:paid", provider: "stripe", occurredAt: Self.now.addingTimeInterval(-3600),
+                                                              reference: Reference(membershipID: id),
+                                                              kind: .paymentSucceeded(.init(amount: Self.rand(300), periodEnd: Self.day(2026, 5, 12)))),
+                                              owner: owner.id)])
+            let second = try await service.dashboard()
+            #expect(service.dashboardCache.fullReplays == 2)
+            #expect(second == (try await full()))
+            #expect(second.active == first.active + 1 && second.mrr.twelfths == first.mrr.twelfths + 300 * 100 * 12)
+
+            // Time alone: E (on hold since 1 April, 14 days' grace) lapses on 15 April; the cached figures are not
+            // used past that moment.
+            clock.withLockedValue { $0 = Self.day(2026, 4, 15, 1) }
+            let later = try await service.dashboard()
+            #expect(service.dashboardCache.fullReplays == 3)
+            #expect(later == (try await full()))
+            #expect(later.onHold == second.onHold - 1)
         }
     }
 

@@ -100,4 +100,51 @@ final class CheckoutRecorder: HTTPTransport, @unchecked Sendable {
             #expect(try await outbox("membership-recovered") == ["Your membership is active again"])
         }
     }
+
+    /// The offer speaks in the publisher's words from the membership settings (heading, pitch paragraphs, button,
+    /// the name on the provider's page), escaped, and in the defaults until they are set.
+    @Test(arguments: TestDatabases.kinds)
+    func theOfferUsesTheStoredWordingEscapedWithDefaults(kind: DatabaseKind) async throws {
+        let recorder = CheckoutRecorder()
+        let stripe = StripeClient(configuration: StripeConfiguration(apiBase: "https://api.stripe.test", secretKey: "sk_test_wording",
+                                                                     webhookSecrets: ["whsec_wording"]), transport: recorder)
+        try await LiveServer.withBrowser(kind, payments: [stripe]) { browser, mail, test in
+            let plain = try await browser.get("/membership")
+            #expect(plain.text.contains("<h1 id=\"membership-heading\">\(MembershipWording.defaultHeading)</h1>"))
+            #expect(plain.text.contains("<p>\(MembershipWording.defaultPitch)</p>"))
+            #expect(plain.text.contains(">\(MembershipWording.defaultButtonText)</button>"))
+
+            try await MembershipAdminTests.admin(browser, mail, test)
+            try await browser.get("/admin/membership/settings")
+            let saved = try await browser.post("/admin/membership/settings", [
+                "currency": "ZAR", "monthlyMinimum": "75", "monthlyDefault": "150", "monthlySuggestions": "75, 150, 300",
+                "yearlyMinimum": "750", "yearlyDefault": "1500", "yearlySuggestions": "750 1500", "oneOffMinimum": "50",
+                "maximum": "50000", "heading": "Be a <script>alert(1)</script> Insider",
+                "pitch": "There's a 99.7% chance this isn't for you.\r\n\r\nBe part of the <b>0.3%</b> & \"us\".",
+                "itemName": "Insider <membership>", "buttonText": "Join <now>",
+                "graceDays": "14", "accessDuringGrace": "on", "retentionDays": "90", "payfastMode": "sandbox",
+            ])
+            #expect(saved.status == .seeOther)
+            let offer = try await browser.get("/membership")
+            #expect(offer.text.contains("<h1 id=\"membership-heading\">Be a &lt;script&gt;alert(1)&lt;/script&gt; Insider</h1>"))
+            #expect(offer.text.contains("<title>Be a &lt;script&gt;"))
+            #expect(offer.text.contains("<p>There&#39;s a 99.7% chance this isn&#39;t for you.</p>")
+                    || offer.text.contains("<p>There&#x27;s a 99.7% chance this isn&#x27;t for you.</p>"), "\(offer.text)")
+            #expect(offer.text.contains("Be part of the &lt;b&gt;0.3%&lt;/b&gt; &amp; &quot;us&quot;.</p>"), "a second paragraph")
+            #expect(offer.text.contains(">Join &lt;now&gt;</button>"))
+            #expect(!offer.text.contains("<script>alert") && !offer.text.contains("<b>0.3%"))
+            #expect(!offer.text.contains(MembershipWording.defaultPitch))
+
+            // The name on the provider's page is the publisher's too.
+            let go = try await browser.post("/membership/checkout", ["interval": "month", "amount": "150"])
+            #expect(go.status == .seeOther)
+            let body = String(decoding: try #require(recorder.sent.withLockedValue { $0.first }).body, as: UTF8.self)
+            #expect(body.contains("line_items%5B0%5D%5Bprice_data%5D%5Bproduct_data%5D%5Bname%5D=Insider+%3Cmembership%3E"), "\(body)")
+
+            // Stored rows from before the button existed still read, with its default.
+            let old = #"{"heading":"Old","pitch":"Old pitch","itemName":""}"#
+            let wording = try JSONDecoder().decode(MembershipWording.self, from: Data(old.utf8))
+            #expect(wording.shownButtonText == MembershipWording.defaultButtonText && wording.heading == "Old")
+        }
+    }
 }

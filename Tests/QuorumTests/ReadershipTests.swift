@@ -420,6 +420,70 @@ struct PromotionAndDashboardTests {
         }
     }
 
+    /// Editors delete a promotion after confirming it (CSRF-checked); its views and clicks stay in the totals of
+    /// the promotions page; its block and its click link are gone.
+    @Test(arguments: TestDatabases.kinds)
+    func aPromotionIsDeletedAfterConfirmationAndItsCountsStayInTheTotals(kind: DatabaseKind) async throws {
+        try await ReadershipSite.run(kind) { browser, mail, test in
+            try await Self.editor(browser, mail, test.database)
+            try await browser.get("/admin/promotions/new?kind=house_ad")
+            #expect(try await browser.post("/admin/promotions", Self.fields("Mugs", extra: ["heading": "MUGS-BLOCK"])).status == .seeOther)
+            try await browser.get("/admin/promotions/new?kind=house_ad")
+            #expect(try await browser.post("/admin/promotions", Self.fields("Caps", extra: ["heading": "CAPS-BLOCK", "priority": "10"])).status == .seeOther)
+            let promotions = PromotionStore(database: test.database)
+            let mugs = try #require(try await promotions.all().first { $0.name == "Mugs" })
+            let caps = try #require(try await promotions.all().first { $0.name == "Caps" })
+            try await test.database.transaction { db in
+                try await db.raw("UPDATE promotions SET views = 120, clicks = 7 WHERE id = \(bind: mugs.id)").run()
+                try await db.raw("UPDATE promotions SET views = 30, clicks = 1 WHERE id = \(bind: caps.id)").run()
+            }
+            #expect(String(buffer: try await browser.client.execute(uri: "/article/harbour-vote", method: .get, headers: [:], body: nil).body)
+                .contains("MUGS-BLOCK"))
+
+            // The confirmation page: what it counted, escaped, and a form with the CSRF token.
+            let confirm = try await browser.get("/admin/promotions/\(mugs.id)/delete")
+            #expect(confirm.status == .ok && confirm.text.contains("shown 120 times and clicked 7 times"))
+            #expect(confirm.text.contains(#"name="csrf""#) && confirm.text.contains(#"name="confirm""#))
+            #expect(!confirm.text.contains("<script>alert(1)"))
+            // Without the token, or without ticking the box: nothing is deleted.
+            #expect(try await browser.post("/admin/promotions/\(mugs.id)/delete", ["confirm": "yes"], csrf: .some(nil)).status == .forbidden)
+            let unticked = try await browser.post("/admin/promotions/\(mugs.id)/delete", [:])
+            #expect(unticked.status == .unprocessableContent && unticked.text.contains("Tick the box"))
+            #expect(try await promotions.find(mugs.id) != nil)
+            // A reader may not.
+            let reader = Browser(browser.client)
+            _ = try await UserStore(database: test.database).create(email: "plain@example.com", displayName: "P", roles: [.reader])
+            try await LiveServer.signIn(reader, mail, email: "plain@example.com")
+            try await reader.get("/account")
+            #expect(try await reader.post("/admin/promotions/\(mugs.id)/delete", ["confirm": "yes"]).status == .forbidden)
+
+            try await browser.get("/admin/promotions/\(mugs.id)/delete")
+            let deleted = try await browser.post("/admin/promotions/\(mugs.id)/delete", ["confirm": "yes"])
+            #expect(deleted.status == .seeOther && deleted.headers[.location] == "/admin/promotions?deleted=1")
+            #expect(try await promotions.find(mugs.id) == nil)
+            let list = try await browser.get("/admin/promotions?deleted=1")
+            #expect(list.text.contains("Deleted. Its views and clicks stay in the totals below."))
+            #expect(list.text.contains("1 deleted promotion counted 120 views and 7 clicks"))
+            #expect(list.text.contains(#"<td class="number">150</td><td class="number">8</td>"#), "the totals keep the deleted one's counts")
+            #expect(try await promotions.retired() == PromotionStore.Retired(promotions: 1, views: 120, clicks: 7))
+
+            // Gone from the page (the cached variant was invalidated) and its click link no longer leads anywhere.
+            var html = ""
+            for _ in 0..<100 {
+                html = String(buffer: try await browser.client.execute(uri: "/article/harbour-vote", method: .get, headers: [:], body: nil).body)
+                if !html.contains("MUGS-BLOCK") { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(!html.contains("MUGS-BLOCK") && html.contains("CAPS-BLOCK"))
+            #expect(try await browser.client.execute(uri: "/promotions/\(mugs.id)/click", method: .get, headers: [:], body: nil).status == .notFound)
+            try await browser.get("/admin/promotions")
+            #expect(try await browser.post("/admin/promotions/\(mugs.id)/delete", ["confirm": "yes"]).status == .notFound)
+            // The audit log says who deleted it and what it had counted.
+            let audit = try await AuditLog.entries(subject: "promotion:\(mugs.id)", in: test.database)
+            #expect(audit.first?.action == "promotion.deleted" && audit.first?.details?.contains("views=120 clicks=7") == true)
+        }
+    }
+
     /// The dashboard draws its chart on the server; the JSON is for editors only (401, 403, 200).
     @Test(arguments: TestDatabases.kinds)
     func dashboardAndAPI(kind: DatabaseKind) async throws {

@@ -15,8 +15,22 @@ Prints "PORT <n>" on the first line of stdout.
   GET  /_standin/requests      checkout posts and validation calls seen, as JSON
   POST /_standin/itn           {"fields": [[k, v], ...], "url"?, "passphrase"?, "forge"?}: appends the signature
                                (a wrong one with "forge"), marks it issued, and POSTs it to "url" or returns it
+
+The subscription API (PayFast's api.payfast.co.za, served here on the same port), each call checked for the
+headers merchant-id, version (v1), timestamp (ISO-8601, within an hour of now) and signature: md5 of every header
+and body field plus "passphrase", sorted by name, as "name=value" pairs with values encoded like PHP's urlencode,
+joined by "&". A bad signature is 401, an unknown token 404, a change to a cancelled subscription 400:
+  GET   /ping                                  "true"
+  GET   /subscriptions/{token}/fetch           the subscription (amount in cents, frequency, run_date, status_text)
+  PUT   /subscriptions/{token}/pause           cycles (default 1): paused, the next run moved on by that many cycles
+  PUT   /subscriptions/{token}/unpause
+  PUT   /subscriptions/{token}/cancel          for good: a cancelled token cannot be changed or revived
+  PATCH /subscriptions/{token}/update          amount (cents), frequency, cycles, run_date: at least one
+  POST  /_standin/subscription                 {"token", "amount" (cents), "frequency", "run_date", "cycles"?}: adds one
+  GET   /_standin/api-requests                 the API calls seen, with what was wrong with each
 """
 import argparse
+import datetime
 import hashlib
 import json
 import threading
@@ -35,7 +49,7 @@ DOCUMENTED_ORDER = [
     "subscription_type", "billing_date", "recurring_amount", "frequency", "cycles",
 ]
 
-state = {"requests": [], "issued": set(), "lock": threading.Lock()}
+state = {"requests": [], "issued": set(), "subscriptions": {}, "api_requests": [], "lock": threading.Lock()}
 args = None
 
 
@@ -67,6 +81,25 @@ def itn_signature(pairs, passphrase):
     return hashlib.md5(s.encode()).hexdigest()
 
 
+def api_signature(fields, passphrase):
+    # PayFast's API signature: header and body fields with the passphrase, sorted by name, urlencoded values.
+    everything = dict(fields)
+    if passphrase:
+        everything["passphrase"] = passphrase
+    return hashlib.md5("&".join(f"{k}={php_urlencode(str(everything[k]))}" for k in sorted(everything)).encode()).hexdigest()
+
+
+def add_months(day, months):
+    y, m = divmod(day.month - 1 + months, 12)
+    y += day.year
+    m += 1
+    last = [31, 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
+    return datetime.date(y, m, min(day.day, last))
+
+
+MONTHS_PER_CYCLE = {3: 1, 4: 3, 5: 6, 6: 12}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -89,7 +122,110 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_standin/requests":
             with state["lock"]:
                 return self.send(200, json.dumps(state["requests"]), "application/json")
+        if self.path == "/_standin/api-requests":
+            with state["lock"]:
+                return self.send(200, json.dumps(state["api_requests"]), "application/json")
+        if self.path.split("?")[0] == "/ping" or self.path.startswith("/subscriptions/"):
+            return self.api("GET", self.raw())
         self.send(404, "not found")
+
+    def do_PUT(self):
+        self.api("PUT", self.raw())
+
+    def do_PATCH(self):
+        self.api("PATCH", self.raw())
+
+    def answer(self, status, response, record):
+        record["status"] = status
+        with state["lock"]:
+            state["api_requests"].append(record)
+        body = {"code": status, "status": "success" if status == 200 else "failed", "data": {"response": response}}
+        self.send(status, json.dumps(body), "application/json")
+
+    def api(self, method, raw):
+        url = urllib.parse.urlsplit(self.path)
+        parts = [p for p in url.path.split("/") if p]
+        headers = {k: self.headers.get(k, "") for k in ("merchant-id", "version", "timestamp", "signature")}
+        try:
+            body = urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=bool(raw))
+        except ValueError:
+            body = None
+        record = {"method": method, "path": url.path, "query": url.query, "headers": headers,
+                  "form": body or [], "problems": []}
+        problems = record["problems"]
+        if body is None:
+            problems.append("body is not form-encoded")
+            return self.answer(400, "body is not form-encoded", record)
+        if raw and self.headers.get("Content-Type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+            problems.append("content type")
+        for name in ("merchant-id", "version", "timestamp", "signature"):
+            if not headers[name]:
+                problems.append(f"missing header {name}")
+        if headers["version"] and headers["version"] != "v1":
+            problems.append("version must be v1")
+        try:
+            stamp = datetime.datetime.fromisoformat(headers["timestamp"])
+            if stamp.tzinfo is None or abs((datetime.datetime.now(datetime.timezone.utc) - stamp).total_seconds()) > 3600:
+                problems.append("timestamp is not now")
+        except ValueError:
+            problems.append("timestamp is not ISO-8601")
+        if headers["merchant-id"] and headers["merchant-id"] != args.merchant_id:
+            problems.append("unknown merchant")
+        signed = [(k, headers[k]) for k in ("merchant-id", "version", "timestamp")] + list(body)
+        if headers["signature"] != api_signature(signed, args.passphrase):
+            problems.append("signature mismatch")
+        if problems:
+            return self.answer(401 if "signature mismatch" in problems or "unknown merchant" in problems else 400,
+                               "; ".join(problems), record)
+        if parts == ["ping"] and method == "GET":
+            return self.answer(200, True, record)
+        if len(parts) != 3 or parts[0] != "subscriptions":
+            return self.answer(404, "unknown endpoint", record)
+        token, action = urllib.parse.unquote(parts[1]), parts[2]
+        form = dict(body)
+        with state["lock"]:
+            sub = state["subscriptions"].get(token)
+        if sub is None:
+            return self.answer(404, "subscription not found", record)
+        allowed = {"fetch": "GET", "pause": "PUT", "unpause": "PUT", "cancel": "PUT", "update": "PATCH"}
+        if allowed.get(action) != method:
+            return self.answer(405 if action in allowed else 404, f"{method} /{action} is not an endpoint", record)
+        if action == "fetch":
+            return self.answer(200, dict(sub), record)
+        if sub["status_text"] == "CANCELLED":
+            return self.answer(400, "Subscription is cancelled and cannot be changed", record)
+        with state["lock"]:
+            run = datetime.date.fromisoformat(sub["run_date"])
+            if action == "pause":
+                cycles = form.get("cycles", "1")
+                if not cycles.isdigit() or int(cycles) < 1:
+                    problems.append("cycles must be a whole number of at least 1")
+                    return self.answer(400, "cycles must be a positive integer", record)
+                sub["status"], sub["status_text"] = 2, "PAUSED"
+                sub["run_date"] = add_months(run, int(cycles) * MONTHS_PER_CYCLE[sub["frequency"]]).isoformat()
+            elif action == "unpause":
+                if sub["status_text"] != "PAUSED":
+                    return self.answer(400, "Subscription is not paused", record)
+                sub["status"], sub["status_text"] = 1, "ACTIVE"
+            elif action == "cancel":
+                sub["status"], sub["status_text"] = 3, "CANCELLED"
+            elif action == "update":
+                changes = {k: v for k, v in form.items() if k in ("amount", "frequency", "cycles", "run_date")}
+                if not changes:
+                    problems.append("update needs amount, frequency, cycles or run_date")
+                    return self.answer(400, "At least one of amount, frequency, cycles, run_date is required", record)
+                if "amount" in changes and (not changes["amount"].isdigit() or int(changes["amount"]) < 1):
+                    problems.append("amount must be whole cents")
+                    return self.answer(400, "amount must be an integer number of cents", record)
+                if "frequency" in changes and changes["frequency"] not in ("3", "4", "5", "6"):
+                    problems.append("frequency")
+                    return self.answer(400, "frequency must be 3, 4, 5 or 6", record)
+                for k in ("amount", "frequency", "cycles"):
+                    if k in changes:
+                        sub[k] = int(changes[k])
+                if "run_date" in changes:
+                    sub["run_date"] = changes["run_date"]
+        return self.answer(200, True, record)
 
     def do_POST(self):
         raw = self.raw()
@@ -102,6 +238,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, answer)
         if self.path == "/_standin/itn":
             return self.send(200, json.dumps(self.itn(json.loads(raw))), "application/json")
+        if self.path == "/_standin/subscription":
+            spec = json.loads(raw)
+            sub = {"token": spec["token"], "amount": int(spec["amount"]), "cycles": int(spec.get("cycles", 0)),
+                   "cycles_complete": int(spec.get("cycles_complete", 1)), "frequency": int(spec.get("frequency", 3)),
+                   "run_date": spec["run_date"], "status": 1, "status_reason": "", "status_text": "ACTIVE"}
+            with state["lock"]:
+                state["subscriptions"][sub["token"]] = sub
+            return self.send(200, json.dumps(sub), "application/json")
         self.send(404, "not found")
 
     def process(self, raw):

@@ -173,6 +173,10 @@ class Handler(BaseHTTPRequestHandler):
                          "url": f"http://127.0.0.1:{args.bound_port}/p/session/{form['customer']}"}
         if self.path.startswith("/v1/subscriptions/"):
             sub = urllib.parse.unquote(self.path.split("/")[3])
+            # Stripe's form booleans are the words true and false; anything else is refused.
+            if "cancel_at_period_end" in form and form["cancel_at_period_end"] not in ("true", "false"):
+                return 400, {"error": {"type": "invalid_request_error",
+                                       "message": "Invalid boolean: " + form["cancel_at_period_end"]}}
             if "items[0][id]" in form:
                 needed = ["items[0][price_data][currency]", "items[0][price_data][product]",
                           "items[0][price_data][unit_amount]", "items[0][price_data][recurring][interval]"]

@@ -39,10 +39,14 @@ public struct PayFastClient: PaymentProvider {
     public let name = "payfast"
     public var configuration: PayFastConfiguration
     public var transport: any HTTPTransport
+    /// The time the API's `timestamp` header carries.
+    public var clock: @Sendable () -> Date
 
-    public init(configuration: PayFastConfiguration, transport: any HTTPTransport = AsyncHTTPTransport()) {
+    public init(configuration: PayFastConfiguration, transport: any HTTPTransport = AsyncHTTPTransport(),
+                clock: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
         self.transport = transport
+        self.clock = clock
     }
 
     // MARK: checkout
@@ -54,9 +58,13 @@ public struct PayFastClient: PaymentProvider {
         switch request.purpose {
         case let .membership(pledge):
             amount = pledge.amount
+            // PayFast takes `amount` at checkout and bills `recurring_amount` from `billing_date` on. A subscription
+            // whose paid time starts later (a withdrawn cancellation) has its first amount pay the period from
+            // `periodStart`, so its first billing date is one interval after that: never two charges for one period.
+            let billing = request.periodStart.map { CivilDate.adding(months: pledge.interval == .month ? 1 : 12, to: $0) } ?? request.today
             subscription = [
                 FormField("subscription_type", "1"),
-                FormField("billing_date", CivilDate.dayString(request.today)),
+                FormField("billing_date", CivilDate.dayString(billing)),
                 FormField("recurring_amount", pledge.amount.decimalString),
                 FormField("frequency", pledge.interval == .month ? "3" : "6"),
                 FormField("cycles", "0"),
@@ -168,14 +176,17 @@ public struct PayFastClient: PaymentProvider {
         let pfID = v["pf_payment_id"]!
         let status = v["payment_status"]!.uppercased()
         let billed = v["billing_date"].flatMap(CivilDate.parseDay) ?? receivedAt
+        // A billing date more than a day ahead of the notice: the first amount, taken at checkout, of a
+        // subscription whose billing starts later; it pays up to that first billing date.
+        let startsLater = billed > receivedAt.addingTimeInterval(86400)
         let token = v["token"].flatMap { $0.isEmpty ? nil : $0 }
         let reference = Reference(membershipID: v["m_payment_id"], subscriptionID: token)
         let kind: MembershipEvent.Kind
         switch status {
         case "COMPLETE":
             if let interval {
-                kind = .paymentSucceeded(.init(amount: gross, periodEnd: CivilDate.adding(months: interval == .month ? 1 : 12, to: billed),
-                                               invoiceID: pfID))
+                let periodEnd = startsLater ? billed : CivilDate.adding(months: interval == .month ? 1 : 12, to: billed)
+                kind = .paymentSucceeded(.init(amount: gross, periodEnd: periodEnd, invoiceID: pfID))
             } else {
                 kind = .contribution(gross)
             }
@@ -188,47 +199,105 @@ public struct PayFastClient: PaymentProvider {
         default:
             kind = .unhandled(type: "payment_status \(status)")
         }
-        return MembershipEvent(id: "payfast:\(pfID):\(status)", provider: "payfast", occurredAt: billed,
+        return MembershipEvent(id: "payfast:\(pfID):\(status)", provider: "payfast", occurredAt: startsLater ? receivedAt : billed,
                                reference: reference, kind: kind)
     }
 
     // MARK: subscription changes
 
+    /// A cancelled PayFast subscription (token) cannot be revived; a new one can start billing later.
+    public var startsSubscriptionsLater: Bool { true }
+
     /// PayFast has no hosted page for card changes: the member goes through a new checkout.
     public func paymentFixURL(customerID: String, returnURL: String, idempotencyKey: String) async throws -> URL? { nil }
 
+    /// `PATCH /subscriptions/{token}/update` with the amount in cents and the frequency, from the next run on.
     public func changeAmount(subscriptionID: String, to pledge: Pledge, idempotencyKey: String) async throws {
-        try await subscriptionCall(token: subscriptionID, action: "update",
-                                   body: [FormField("amount", String(pledge.amount.minor)),
-                                          FormField("frequency", pledge.interval == .month ? "3" : "6")])
+        _ = try await subscriptionCall(method: "PATCH", token: subscriptionID, action: "update",
+                                       body: [FormField("amount", String(pledge.amount.minor)),
+                                              FormField("frequency", pledge.interval == .month ? "3" : "6")])
     }
 
+    /// `PUT /subscriptions/{token}/cancel`: for good. PayFast cannot revive a cancelled token
+    /// (`revivesCancelledSubscriptions` is false): access runs to the end of the paid period all the same.
     public func cancelAtPeriodEnd(subscriptionID: String, idempotencyKey: String) async throws {
-        try await subscriptionCall(token: subscriptionID, action: "cancel", body: [])
+        _ = try await subscriptionCall(method: "PUT", token: subscriptionID, action: "cancel", body: [])
     }
 
     /// PayFast pauses for a number of billing cycles (`pause` with `cycles`) and resumes with `unpause`.
     public func pause(subscriptionID: String, until: Date?, months: Int, interval: Interval, idempotencyKey: String) async throws {
-        guard until != nil else { return try await subscriptionCall(token: subscriptionID, action: "unpause", body: []) }
+        guard until != nil else {
+            _ = try await subscriptionCall(method: "PUT", token: subscriptionID, action: "unpause", body: [])
+            return
+        }
         let cycles = interval == .month ? max(1, months) : max(1, (months + 11) / 12)
-        try await subscriptionCall(token: subscriptionID, action: "pause", body: [FormField("cycles", String(cycles))])
+        _ = try await subscriptionCall(method: "PUT", token: subscriptionID, action: "pause", body: [FormField("cycles", String(cycles))])
     }
 
-    /// PayFast's subscription API: PUT {api}/subscriptions/{token}/{action}, headers merchant-id, version,
-    /// timestamp and a signature over all header and body values sorted by name, plus the passphrase.
-    func subscriptionCall(token: String, action: String, body: [FormField]) async throws {
-        let headers = Self.apiHeaders(merchantID: configuration.merchantID, passphrase: configuration.passphrase,
-                                      timestamp: Self.isoTimestamp(Date()), body: body)
-        let api = configuration.host.replacingOccurrences(of: "://www.", with: "://api.")
+    /// A subscription as PayFast reports it (`GET /subscriptions/{token}/fetch`).
+    public struct Subscription: Sendable, Hashable {
+        public var token: String
+        /// The recurring amount, in cents.
+        public var amountMinor: Int64
+        /// 3 monthly, 4 quarterly, 5 biannually, 6 annually.
+        public var frequency: Int
+        /// The next billing run, "YYYY-MM-DD".
+        public var runDate: String
+        /// 0 means until cancelled.
+        public var cycles: Int
+        public var cyclesComplete: Int
+        /// "ACTIVE", "PAUSED", "CANCELLED" (upper-cased).
+        public var statusText: String
+
+        /// The same in the engine's terms: paused and cancelled map onto the provider statuses.
+        public var snapshot: MembershipEvent.Snapshot {
+            let status: ProviderStatus = switch statusText {
+            case "PAUSED": .paused
+            case "CANCELLED": .canceled
+            default: .active
+            }
+            let interval: Interval? = frequency == 3 ? .month : frequency == 6 ? .year : nil
+            return MembershipEvent.Snapshot(status: status, pledge: interval.map { Pledge(amount: Money(minor: amountMinor, currency: .zar), interval: $0) })
+        }
+    }
+
+    /// Reads a subscription: its amount, frequency, next run and status.
+    public func subscription(_ token: String) async throws -> Subscription {
+        let json = try await subscriptionCall(method: "GET", token: token, action: "fetch", body: [])
+        let r = json.at("data", "response")
+        func int(_ v: JSONValue) -> Int64? { v.int ?? v.string.flatMap { Int64($0) } }
+        guard let amount = int(r["amount"]) else { throw PaymentError.missingField("data.response.amount") }
+        guard let frequency = int(r["frequency"]) else { throw PaymentError.missingField("data.response.frequency") }
+        return Subscription(token: r["token"].string ?? token, amountMinor: amount, frequency: Int(frequency),
+                            runDate: r["run_date"].string ?? "", cycles: Int(int(r["cycles"]) ?? 0),
+                            cyclesComplete: Int(int(r["cycles_complete"]) ?? 0),
+                            statusText: (r["status_text"].string ?? "").uppercased())
+    }
+
+    /// PayFast's API base: api.payfast.co.za for both live and sandbox (the sandbox adds `?testing=true`); any
+    /// other host (a stand-in on loopback) serves the API itself.
+    var apiBase: String {
+        configuration.host.replacingOccurrences(of: "://www.", with: "://api.")
             .replacingOccurrences(of: "://sandbox.", with: "://api.")
+    }
+
+    /// PayFast's subscription API: {method} {api}/subscriptions/{token}/{action}, headers merchant-id, version,
+    /// timestamp and a signature over all header and body values sorted by name, plus the passphrase. Success is
+    /// a 2xx answer whose JSON says `"status":"success"`.
+    func subscriptionCall(method: String, token: String, action: String, body: [FormField]) async throws -> JSONValue {
+        let headers = Self.apiHeaders(merchantID: configuration.merchantID, passphrase: configuration.passphrase,
+                                      timestamp: Self.isoTimestamp(clock()), body: body)
         let testing = configuration.host.contains("sandbox") ? "?testing=true" : ""
-        let request = OutgoingRequest(method: "PUT", url: "\(api)/subscriptions/\(FormEncoding.escape(token))/\(action)\(testing)",
-                                      headers: headers + [("Content-Type", "application/x-www-form-urlencoded")],
+        let request = OutgoingRequest(method: method, url: "\(apiBase)/subscriptions/\(FormEncoding.escape(token))/\(action)\(testing)",
+                                      headers: headers + (body.isEmpty ? [] : [("Content-Type", "application/x-www-form-urlencoded")]),
                                       body: Array(FormEncoding.encode(body).utf8))
         let response = try await transport.sendRetrying(request, attempts: 2, backoff: .milliseconds(200))
-        guard (200..<300).contains(response.status) else {
-            throw PaymentError.providerRejected(status: response.status, message: "subscription \(action) refused")
+        let json = try? JSONValue.parse(response.body)
+        guard (200..<300).contains(response.status), json?["status"].string == "success" else {
+            let said = json?.at("data", "response").string.map { String($0.prefix(200)) }
+            throw PaymentError.providerRejected(status: response.status, message: said ?? "subscription \(action) refused")
         }
+        return json!
     }
 
     static func apiHeaders(merchantID: String, passphrase: String, timestamp: String, body: [FormField]) -> [(String, String)] {

@@ -88,6 +88,14 @@ public struct StripeClient: PaymentProvider {
                            [FormField("cancel_at_period_end", "true")], key: idempotencyKey)
     }
 
+    public var revivesCancelledSubscriptions: Bool { true }
+
+    /// `cancel_at_period_end=false` on the same subscription: Stripe keeps renewing it.
+    public func withdrawCancellation(subscriptionID: String, idempotencyKey: String) async throws {
+        _ = try await post("/v1/subscriptions/\(FormEncoding.escape(subscriptionID))",
+                           [FormField("cancel_at_period_end", "false")], key: idempotencyKey)
+    }
+
     public func pause(subscriptionID: String, until: Date?, months: Int, interval: Interval, idempotencyKey: String) async throws {
         try await pause(subscriptionID: subscriptionID, until: until, idempotencyKey: idempotencyKey)
     }

@@ -7,6 +7,15 @@ public protocol AccountPageSection: Sendable {
     /// The section's HTML for `user` (rendered with `pages`, the theme's renderer, so it is escaped like every
     /// page), or nil to show nothing. Forms in it carry `csrf`.
     func render(for user: User, csrf: String, pages: PageRenderer) async throws -> String?
+
+    /// The reader class `user` has by this section's feature right now, when it knows better than the session's
+    /// roles (Membership: a membership active since the request began). The account page then sets the
+    /// reader-class cookie, so cached pages follow at once. Nil: no opinion.
+    func readerClass(for user: User) async throws -> ReaderClass?
+}
+
+extension AccountPageSection {
+    public func readerClass(for user: User) async throws -> ReaderClass? { nil }
 }
 
 /// A page's section navigation (the masthead's list of sections), for pages of features that do not own
