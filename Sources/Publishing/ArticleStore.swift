@@ -43,6 +43,7 @@ public struct ArticleStore: Sendable {
 
     static func sections(_ db: any SQLDatabase) async throws -> [Section] {
         try await db.select().columns("id", "slug", "name", "description", "position").from("sections")
+            .where("slug", .notEqual, ExternalArticles.section)
             .orderBy("position").orderBy("name").all().map(Self.section(from:))
     }
 
@@ -334,6 +335,7 @@ public struct ArticleStore: Sendable {
         let page = max(1, page)
         return try await database.read { db in
             let rows = try await db.select().columns(Self.articleColumns.map { SQLColumn($0) }).from("articles")
+                .where("status", .notEqual, ExternalArticles.status)
                 .orderBy("updated_at", .descending).orderBy("id", .descending)
                 .limit(perPage + 1).offset((page - 1) * perPage).all()
             return ArticlePage(articles: try await Self.hydrate(db, Array(rows.prefix(perPage))), page: page, hasMore: rows.count > perPage)

@@ -23,6 +23,7 @@ extension Migrations {
         replyIndex008,
         membership009,
         readership010,
+        embedPages015,
     ]
 }
 
