@@ -37,13 +37,13 @@ public struct ArticleStore: Sendable {
         return Section(id: id, slug: slug, name: name, description: description, position: position)
     }
 
+    /// The site's sections (not the one that holds pages elsewhere, ``ExternalArticles``).
     public func sections() async throws -> [Section] {
-        try await database.read { db in try await Self.sections(db) }
+        try await database.read { db in try await Self.sections(db).filter { $0.slug != ExternalArticles.section } }
     }
 
     static func sections(_ db: any SQLDatabase) async throws -> [Section] {
         try await db.select().columns("id", "slug", "name", "description", "position").from("sections")
-            .where("slug", .notEqual, ExternalArticles.section)
             .orderBy("position").orderBy("name").all().map(Self.section(from:))
     }
 

@@ -44,14 +44,16 @@ public struct EmbedFrameResponder<Inner: HTTPResponder>: HTTPResponder where Inn
         let path = request.uri.path
         let entry = path == SiteURL.embedThread().pattern
         guard entry || path.hasPrefix(EmbedFrame.prefix + "/") else { return try await inner.respond(to: request, context: context) }
-        var framed = request
+        // The frame's pages are rewritten after the router answered, so they must not come back gzipped.
+        var head = request.head
+        head.headerFields[.acceptEncoding] = nil
+        var framed = Request(head: head, body: request.body)
         if !entry {
             let rest = String(path.dropFirst(EmbedFrame.prefix.count))
             guard EmbedFrame.isFramed(path: Substring(rest)) else {
                 // Not a page of the frame: the site's own 404, which nothing may frame.
                 return try await inner.respond(to: request, context: context)
             }
-            var head = request.head
             head.path = rest + (request.uri.query.map { "?" + $0 } ?? "")
             framed = Request(head: head, body: request.body)
         }

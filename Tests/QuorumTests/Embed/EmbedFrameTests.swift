@@ -82,6 +82,26 @@ import Testing
             #expect(session.contains("SameSite=None") && session.contains("Secure") && session.contains("Partitioned") && session.contains("HttpOnly"))
             let writePage = try await browser.get("/embed/article/\(slug)/comments/new")
             #expect(writePage.status == .ok && writePage.text.contains("action=\"/embed/article/\(slug)/comments\""))
+
+            // Write → review three → rate your own, every step inside the frame.
+            try await CommentRouteTests.seedPending(3, on: test, article: try #require(try await ArticleStore(database: test.database).article(slug: slug)))
+            let written = try await browser.post("/embed/article/\(slug)/comments", ["body": "Moving the ferry stop helps nobody."])
+            let reviewPath = try #require(written.headers[.location])
+            #expect(reviewPath.hasPrefix("/embed/comments/") && reviewPath.hasSuffix("/review"), "\(reviewPath)")
+            for step in 1...3 {
+                let page = try await browser.get(reviewPath)
+                #expect(page.text.contains("Review comment \(step) of 3") && page.text.contains("action=\"/embed/comments/"))
+                let task = try #require(Browser.firstMatch(#"name="task" value="(\d+)""#, in: page.text))
+                #expect(try await browser.post(reviewPath, ["task": task, "quality": "good", "civil": "civil"]).status == .seeOther)
+            }
+            let ratePath = try #require(try await browser.get(reviewPath).headers[.location])
+            #expect(ratePath.hasPrefix("/embed/comments/") && ratePath.hasSuffix("/rate"))
+            #expect(try await browser.get(ratePath).text.contains("Moving the ferry stop helps nobody."))
+            let submitted = try await browser.post(ratePath, ["civil": "civil", "body": "Moving the ferry stop helps nobody."])
+            let statusPath = try #require(submitted.headers[.location])
+            #expect(statusPath.hasPrefix("/embed/comments/"))
+            let status = try await browser.get(statusPath)
+            #expect(status.text.contains("Waiting for review") && !status.text.contains("class=\"masthead\""))
         }
     }
 

@@ -22,7 +22,6 @@
   frame.title = script.getAttribute("data-frame-title") || "Comments";
   frame.className = "quorum-comments-frame";
   frame.setAttribute("scrolling", "no");
-  frame.setAttribute("loading", "lazy");
   frame.width = "100%";
   frame.height = "400";
   frame.frameBorder = "0";
