@@ -126,7 +126,7 @@ func buildRouter(
     readership.addRoutes(to: router, site: site)
     comments.addRoutes(to: router, cache: cache)
     // Threads on other sites: pages there stand as articles never shown as such (Publishing's).
-    let embed = EmbedService(comments: comments, pages: ExternalArticles())
+    let embed = EmbedService(comments: comments, pages: ExternalArticles(), signIn: ExternalAccounts(site: site))
     embed.addRoutes(to: router)
     membership.addRoutes(to: router)
     membershipPages.addRoutes(to: router)

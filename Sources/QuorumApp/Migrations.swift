@@ -24,6 +24,7 @@ extension Migrations {
         membership009,
         readership010,
         embedPages015,
+        externalIdentities016,
     ]
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JWTKit
 import HTTPTypes
 import Hummingbird
 import QuorumStore
@@ -49,6 +50,11 @@ struct EmbedRoutes {
         let (_, article) = try await embed.thread(for: url, title: title)
         var response = Response.seeOther(SiteURL.comments(article.slug).path)
         response.headers[.cacheControl] = "no-store"
+        // The host signed its reader in: the frame's session starts here (a refused token says why, in the frame).
+        if let token = parameters["sso"].map(String.init), !token.isEmpty {
+            let signedIn = try await embed.signIn(token: token, userAgent: request.headers[.userAgent] ?? "")
+            response.setCookie(signedIn.cookie)
+        }
         return response
     }
 
@@ -67,6 +73,16 @@ struct EmbedRoutes {
             "embedScript": SiteURL.embedScript.absolute(site.configuration.siteURL),
             "countScript": SiteURL.countScript.absolute(site.configuration.siteURL),
         ]
+        if let sso = settings.sso {
+            model["ssoAlgorithm"] = sso.algorithm.rawValue
+            model["ssoIssuer"] = sso.issuer
+            model["ssoAudience"] = sso.audience
+            model["ssoPublicKey"] = sso.publicKey ?? ""
+            model["ssoSecretSet"] = sso.secret?.isEmpty == false
+        }
+        model["ssoAlgorithms"] = (["off"] + SingleSignOnSettings.Algorithm.allCases.map(\.rawValue)).map { name in
+            ["name": name, "selected": name == (settings.sso?.algorithm.rawValue ?? "off")] as [String: Any]
+        }
         if let problem { model["problem"] = problem }
         return try site.formPage("admin-embedding", model, context: context, status: problem == nil ? .ok : .badRequest)
     }
@@ -90,7 +106,27 @@ struct EmbedRoutes {
             return try await page(context, problem: "Query parameter names are letters, digits, _, - and . only.",
                                   values: EmbedSettings(origins: origins, keepQuery: keep))
         }
-        try await embed.save(EmbedSettings(origins: origins, keepQuery: keep), by: admin)
+        var sso: SingleSignOnSettings?
+        if let algorithm = SingleSignOnSettings.Algorithm(rawValue: form["ssoAlgorithm"] ?? "") {
+            let old = try await embed.settings().sso
+            let issuer = (form["ssoIssuer"] ?? "").trimmingCharacters(in: .whitespaces)
+            let audience = (form["ssoAudience"] ?? "").trimmingCharacters(in: .whitespaces)
+            let secretText = form["ssoSecret"] ?? ""
+            // A secret is never shown back: an empty field keeps the stored one.
+            let secret = secretText.isEmpty ? old?.secret : secretText
+            let key = (form["ssoPublicKey"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let problem: String? = switch algorithm {
+            case _ where issuer.isEmpty || audience.isEmpty: "Single sign-on needs the issuer (iss) and audience (aud) the host's tokens carry."
+            case .hs256 where (secret ?? "").count < 32: "An HS256 secret must be at least 32 characters."
+            case .rs256 where (try? Insecure.RSA.PublicKey(pem: key)) == nil: "The RS256 public key is not a PEM RSA public key."
+            case .es256 where (try? ES256PublicKey(pem: key)) == nil: "The ES256 public key is not a PEM P-256 public key."
+            default: nil
+            }
+            if let problem { return try await page(context, problem: problem, values: EmbedSettings(origins: origins, keepQuery: keep)) }
+            sso = SingleSignOnSettings(algorithm: algorithm, secret: algorithm == .hs256 ? secret : nil, publicKey: algorithm == .hs256 ? nil : key,
+                                       issuer: issuer, audience: audience)
+        }
+        try await embed.save(EmbedSettings(origins: origins, keepQuery: keep, sso: sso), by: admin)
         return .seeOther(SiteURL.adminEmbedding.path + "?saved=1")
     }
 }

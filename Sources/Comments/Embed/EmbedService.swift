@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hummingbird
 import NIOConcurrencyHelpers
 import QuorumStore
 import QuorumWeb
@@ -15,12 +16,15 @@ public struct EmbedService: Sendable {
     let pages: any ExternalPageArticles
     let settingsCache: EmbedSettingsCache
     let countCache: CountCache
+    /// Accounts' sign-in of readers a host vouches for.
+    let externalSignIn: (any ExternalSignIn)?
 
     /// Most addresses in one counts request.
     public static let maximumCountURLs = 200
 
-    public init(comments: CommentService, pages: any ExternalPageArticles, countLifetime: Double = 30) {
+    public init(comments: CommentService, pages: any ExternalPageArticles, signIn: (any ExternalSignIn)? = nil, countLifetime: Double = 30) {
         self.comments = comments
+        self.externalSignIn = signIn
         self.pages = pages
         self.settingsCache = EmbedSettingsCache(settings: comments.site.settings)
         self.countCache = CountCache(lifetime: countLifetime)
@@ -40,6 +44,13 @@ public struct EmbedService: Sendable {
                                       now: now, on: db)
         }
         settingsCache.changed()
+    }
+
+    /// Signs in the reader a host's token vouches for: the session cookie, or a ``SingleSignOnError``.
+    public func signIn(token: String, userAgent: String, now: Date = Date()) async throws -> (cookie: Cookie, userID: Int64) {
+        guard let sso = try await settings().sso, let externalSignIn else { throw SingleSignOnError.notConfigured }
+        let identity = try await SingleSignOn(settings: sso).verify(token, now: now)
+        return try await externalSignIn.signIn(identity, userAgent: userAgent)
     }
 
     /// The slug of the article standing for `address`: the same on every instance and every run.

@@ -10,10 +10,13 @@ public struct EmbedSettings: Sendable, Codable, Equatable {
     public var origins: [String] = []
     /// Query parameters kept when addresses are normalised (e.g. `p` for WordPress' `?p=123` links).
     public var keepQuery: [String] = []
+    /// How host sites sign their readers in (none: readers sign in by emailed code inside the frame).
+    public var sso: SingleSignOnSettings?
 
-    public init(origins: [String] = [], keepQuery: [String] = []) {
+    public init(origins: [String] = [], keepQuery: [String] = [], sso: SingleSignOnSettings? = nil) {
         self.origins = origins
         self.keepQuery = keepQuery
+        self.sso = sso
     }
 
     static let key = "embed_settings"

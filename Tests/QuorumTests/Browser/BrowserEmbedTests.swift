@@ -11,7 +11,7 @@ import Testing
 
 /// The embed in headless Chromium: a host page on another loopback site (`http://localhost:PORT`, while Quorum
 /// is `http://127.0.0.1:PORT`: another site, so the frame is third-party) includes `embed.js`; the thread shows
-/// in the frame and the frame fits its content; a reader signs in by emailed code inside the frame and goes
+/// in the frame and the frame fits its content; the host signs its reader in (SSO, a PyJWT token) and they go
 /// write → review three → rate there; a host that is not allowed gets nothing. Screenshots at 1280×900 and
 /// 390×844 in `embed/`.
 @Suite(
@@ -50,13 +50,13 @@ struct BrowserEmbedTests {
         }
     }
 
-    static func hostPage(quorum: String, url: String? = nil) -> String {
+    static func hostPage(quorum: String, url: String? = nil, sso: String? = nil) -> String {
         """
         <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Harbour notice board</title></head><body>
         <h1>The harbour notice board</h1><p>A story on a site with its own CMS.</p>
         <div id="quorum-comments"></div>
-        <script src="\(quorum)/embed.js" \(url.map { "data-url=\"\($0)\" " } ?? "")data-title="Harbour notice board" async></script>
+        <script src="\(quorum)/embed.js" \(url.map { "data-url=\"\($0)\" " } ?? "")\(sso.map { "data-sso=\"\($0)\" " } ?? "")data-title="Harbour notice board" async></script>
         </body></html>
         """
     }
@@ -66,13 +66,13 @@ struct BrowserEmbedTests {
         let hostPort = try QuorumProcess.freePort()
         let host = "http://localhost:\(hostPort)"
         try await BrowserSite.with(prepare: { f in
-            try await f.site.settings.set(EmbedSettings.key, #"{"origins":["\#(host)"],"keepQuery":[]}"#)
+            try await f.site.settings.set(EmbedSettings.key, String(decoding: try JSONEncoder().encode(
+                EmbedSettings(origins: [host], keepQuery: [], sso: SingleSignOnTests.hs)), as: UTF8.self))
             // Three comments by other readers wait for review (on the site's own article: tasks come from any thread).
             for (i, name) in ["xavier", "yasmin", "zola"].enumerated() {
                 _ = try await f.submitted(["Ferries should run later on weekends.", "Parking near the quay is already scarce.",
                                            "I would like to see the cost per resident."][i], by: try await f.reader(name))
             }
-            _ = try await f.reader("alice")
             // The host page's thread already has comments, so the frame has something to fit.
             let embed = EmbedService(comments: f.comments, pages: ExternalArticles())
             let (_, article) = try await embed.thread(for: host + "/story.html", title: "Harbour notice board")
@@ -85,8 +85,11 @@ struct BrowserEmbedTests {
                 }
             }
         }) { site in
+            // The host signs its reader in: a token PyJWT made with the site's secret.
+            let token = try #require(try await SingleSignOnTests.signed()["hs256"])
             let pages = [
                 "story.html": Self.hostPage(quorum: site.url),
+                "signed-in.html": Self.hostPage(quorum: site.url, url: host + "/story.html", sso: token),
                 // Framing an allowed page's thread from a site that is not allowed.
                 "borrowed.html": Self.hostPage(quorum: site.url, url: host + "/story.html"),
             ]
@@ -131,26 +134,16 @@ struct BrowserEmbedTests {
                         try await shots.save(a, "host-phone")
                         try await a.setWindowSize(width: 1280, height: 900)
 
-                        // Sign in by emailed code inside the frame, then write → review three → rate there.
+                        // The host's signed-in reader (SSO), then write → review three → rate inside the frame.
+                        try await a.navigate(host + "/signed-in.html")
+                        try await a.wait(for: "the signed-in frame's height") {
+                            try await a.execute("return document.getElementById('quorum-comments').getAttribute('data-quorum-height')") is String
+                        }
                         try await a.switchToFrame(try await a.find("#quorum-comments iframe"))
                         let write = try await a.execute("return document.querySelector('a[data-action=write]').getAttribute('href')") as? String ?? ""
                         #expect(write.hasPrefix("/embed/article/") && write.hasSuffix("/comments/new"))
                         try await a.execute("location.href = arguments[0]", [write])
-                        try await a.wait(for: "the sign-in form in the frame") { try await a.execute("return location.pathname") as? String == "/embed/signin" }
-                        try await a.wait(for: "the e-mail field") { !(try await a.findAll("#email")).isEmpty }
-                        let before = try site.sink.messages().filter { $0.rcpt_tos.contains("alice@example.com") }.count
-                        try await a.type("alice@example.com", into: "#email")
-                        try await a.click("form[action='/embed/signin'] button[type=submit]")
-                        try await a.wait(for: "the code form in the frame") { !(try await a.findAll("#code")).isEmpty }
-                        var code: String?
-                        try await a.wait(for: "the sign-in email") {
-                            let delivered = try site.sink.messages().filter { $0.rcpt_tos.contains("alice@example.com") }
-                            if delivered.count > before, let text = delivered.last?.text { code = Browser.firstMatch(#"enter this code on the sign-in page: (\d{6})"#, in: text) }
-                            return code != nil
-                        }
-                        try await a.type(code!, into: "#code")
-                        try await a.click("form[action='/embed/signin/code'] button[type=submit]")
-                        try await a.wait(for: "the write form in the frame") { !(try await a.findAll("#body")).isEmpty }
+                        try await a.wait(for: "the write form in the frame, signed in by the host") { !(try await a.findAll("#body")).isEmpty }
                         #expect(try await a.execute("return location.pathname") as? String == write)
                         try await a.type(Self.commentText, into: "#body")
                         try await a.click("form[action$='/comments'] button[type=submit]")
@@ -172,7 +165,7 @@ struct BrowserEmbedTests {
                         try await a.switchToParentFrame()
                         try await shots.save(a, "host-waiting")
                         // The host page itself never left the story.
-                        #expect(try await a.currentURL == host + "/story.html")
+                        #expect(try await a.currentURL == host + "/signed-in.html")
                     }
 
                     // Hosts that are not allowed get nothing: the same page at another origin (127.0.0.1: its own
