@@ -46,6 +46,9 @@ public struct EmbedFrame: Sendable {
             let isAddress = ["href", "action", "formaction"].contains(name) || name.hasPrefix("data-")
             if isAddress, !value.hasPrefix("//"), !value.hasPrefix(prefix + "/"), isFramed(path: value) {
                 out += before + "=\"" + prefix + value
+            } else if name == "href", let thread = threadOfArticle(value) {
+                // "Back to the article" in the frame is the frame's thread (the article itself is elsewhere).
+                out += before + "=\"" + prefix + thread
             } else if name == "href", !value.hasPrefix("//"), before.range(of: "<a ", options: .backwards).map({ !before[$0.upperBound...].contains(">") }) == true {
                 out += before[..<nameStart] + "target=\"_blank\" rel=\"noopener\" " + before[nameStart...] + "=\"" + value
             } else {
@@ -55,6 +58,13 @@ public struct EmbedFrame: Sendable {
         }
         out += rest
         return out
+    }
+
+    /// `/article/SLUG` → `/article/SLUG/comments`.
+    static func threadOfArticle(_ value: Substring) -> String? {
+        let parts = value.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].isEmpty, parts[1] == "article", !parts[2].isEmpty, !parts[2].contains("?"), !parts[2].contains("#") else { return nil }
+        return "/article/\(parts[2])/comments"
     }
 
     /// A `Location` inside the frame stays inside it.

@@ -115,6 +115,8 @@ import Testing
         #expect(out.contains(#"<a href="https://elsewhere.example/">"#) && out.contains(#"<a href="//cdn.example/x">"#))
         #expect(out.contains(#"data-live="/embed/comments/live?articles=x""#))
         #expect(out.contains(#"href="/embed/article/x/comments">z"#), "already framed links are kept")
+        #expect(EmbedFrame.rewrite(html: #"<a href="/article/harbour">← Harbour</a>"#) == #"<a href="/embed/article/harbour/comments">← Harbour</a>"#,
+                "the article is elsewhere: back to the frame's thread")
         #expect(EmbedFrame.rewrite(location: "/signin?next=/article/x/comments/new") == "/embed/signin?next=/article/x/comments/new")
         #expect(EmbedFrame.rewrite(location: "/account") == "/account")
         #expect(EmbedFrame.rewrite(setCookie: "quorum_session=abc; Max-Age=10; Path=/; HttpOnly; SameSite=Lax", secureContext: true)

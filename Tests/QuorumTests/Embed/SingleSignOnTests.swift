@@ -17,8 +17,8 @@ import Testing
     static let issuer = "https://news.example"
     static let audience = "quorum"
 
-    /// Every token the tests use, signed at once by one Python process (on a thread of its own).
-    static let tokens: [String: String] = {
+    /// Every token the tests use, signed at once by one Python process, with the time it signed them (`now`).
+    static func makeTokens() -> [String: String] {
         let script = #"""
 import json, sys, time, jwt
 from cryptography.hazmat.primitives.asymmetric import rsa, ec
@@ -38,7 +38,7 @@ other_rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ec_key = ec.generate_private_key(ec.SECP256R1())
 other_ec = ec.generate_private_key(ec.SECP256R1())
 out = {
-  "rsaPublic": pem(rsa_key), "ecPublic": pem(ec_key),
+  "now": str(now), "rsaPublic": pem(rsa_key), "ecPublic": pem(ec_key),
   "hs256": jwt.encode(claims(), secret, algorithm="HS256"),
   "hs256-other-reader": jwt.encode(claims(sub="host-43", email="x@news.example", email_verified=False), secret, algorithm="HS256"),
   "hs256-unverified-existing": jwt.encode(claims(sub="host-44", email="existing@example.com", email_verified=False), secret, algorithm="HS256"),
@@ -73,11 +73,11 @@ print(json.dumps({k: v for k, v in out.items() if v is not None}))
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (try? JSONSerialization.jsonObject(with: data) as? [String: String]) ?? [:]
-    }()
+    }
 
-    /// The tokens, made off Swift concurrency's threads (the Python process is waited for).
+    /// Fresh tokens (valid for five minutes), made off Swift concurrency's threads (the Python process is waited for).
     static func signed() async throws -> [String: String] {
-        let tokens = try await onOwnThread { Self.tokens }
+        let tokens = try await onOwnThread { Self.makeTokens() }
         try #require(tokens["hs256"] != nil, "PyJWT made no tokens (pip install PyJWT cryptography)")
         return tokens
     }
@@ -86,12 +86,14 @@ print(json.dumps({k: v for k, v in out.items() if v is not None}))
 
     @Test func everyAcceptedAndRefusedTokenFromPyJWT() async throws {
         let t = try await Self.signed()
+        // The site's clock at the moment PyJWT signed: the leeway cases do not depend on how long the run takes.
+        let now = Date(timeIntervalSince1970: try #require(Double(t["now"] ?? "")))
         let hs = SingleSignOn(settings: Self.hs)
-        let reader = try await hs.verify(t["hs256"]!)
+        let reader = try await hs.verify(t["hs256"]!, now: now)
         #expect(reader == ExternalIdentity(issuer: Self.issuer, subject: "host-42", displayName: "Thandi Host", email: "thandi@news.example", emailVerified: true))
-        #expect(try await hs.verify(t["hs256-aud-list"]!).subject == "host-42", "aud may be a list naming this site")
-        #expect(try await hs.verify(t["hs256-within-leeway"]!).subject == "host-42", "a minute of clock difference is allowed")
-        #expect(try await hs.verify(t["hs256-other-reader"]!).emailVerified == false)
+        #expect(try await hs.verify(t["hs256-aud-list"]!, now: now).subject == "host-42", "aud may be a list naming this site")
+        #expect(try await hs.verify(t["hs256-within-leeway"]!, now: now).subject == "host-42", "a minute of clock difference is allowed")
+        #expect(try await hs.verify(t["hs256-other-reader"]!, now: now).emailVerified == false)
 
         let refused: [(String, String)] = [
             ("none", "sso_unsigned"), ("hs512", "sso_wrong_algorithm"), ("rs256-on-hs-site", "sso_wrong_algorithm"),
@@ -101,7 +103,7 @@ print(json.dumps({k: v for k, v in out.items() if v is not None}))
         ]
         for (name, code) in refused {
             do {
-                _ = try await hs.verify(t[name]!)
+                _ = try await hs.verify(t[name]!, now: now)
                 Issue.record("\(name) was accepted")
             } catch let error as SingleSignOnError {
                 #expect(error.code == code, "\(name): \(error.code) — \(error.message)")
@@ -112,13 +114,13 @@ print(json.dumps({k: v for k, v in out.items() if v is not None}))
         await #expect(throws: SingleSignOnError.malformed) { try await hs.verify("") }
 
         let rs = SingleSignOn(settings: SingleSignOnSettings(algorithm: .rs256, publicKey: t["rsaPublic"], issuer: Self.issuer, audience: Self.audience))
-        #expect(try await rs.verify(t["rs256"]!).subject == "host-42")
-        await #expect(throws: SingleSignOnError.badSignature) { try await rs.verify(t["rs256-other-key"]!) }
-        await #expect(throws: SingleSignOnError.wrongAlgorithm("HS256", pinned: "RS256")) { try await rs.verify(t["hs256"]!) }
+        #expect(try await rs.verify(t["rs256"]!, now: now).subject == "host-42")
+        await #expect(throws: SingleSignOnError.badSignature) { try await rs.verify(t["rs256-other-key"]!, now: now) }
+        await #expect(throws: SingleSignOnError.wrongAlgorithm("HS256", pinned: "RS256")) { try await rs.verify(t["hs256"]!, now: now) }
         let es = SingleSignOn(settings: SingleSignOnSettings(algorithm: .es256, publicKey: t["ecPublic"], issuer: Self.issuer, audience: Self.audience))
-        #expect(try await es.verify(t["es256"]!).subject == "host-42")
-        await #expect(throws: SingleSignOnError.badSignature) { try await es.verify(t["es256-other-key"]!) }
-        await #expect(throws: SingleSignOnError.wrongAlgorithm("RS256", pinned: "ES256")) { try await es.verify(t["rs256"]!) }
+        #expect(try await es.verify(t["es256"]!, now: now).subject == "host-42")
+        await #expect(throws: SingleSignOnError.badSignature) { try await es.verify(t["es256-other-key"]!, now: now) }
+        await #expect(throws: SingleSignOnError.wrongAlgorithm("RS256", pinned: "ES256")) { try await es.verify(t["rs256"]!, now: now) }
     }
 
     /// Accounts are linked by the host's id, and by an email only when the host verified it.
