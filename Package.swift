@@ -50,6 +50,8 @@ let package = Package(
         .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        // Verifying the JWTs host sites sign for the embed's single sign-on (HS256, RS256, ES256).
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         // Pure decision code: no HTTP, no SQL, no clock. The server and the simulator both call it.
@@ -108,6 +110,7 @@ let package = Package(
             dependencies: [
                 "QuorumWeb", "QuorumStore", "QuorumBus", "QuorumMail", "ReviewEngine", hummingbird, sqlKit, logging,
                 nioCore, nioConcurrency, serviceLifecycle, asyncHTTPClient,
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             // The built-in toxicity model's weights (scripts/train-toxicity.py writes them).
             resources: [.copy("Resources")]

@@ -24,7 +24,8 @@ public struct PublishedArticles: ArticleDirectory {
                     headline: try row.decode(column: "headline", as: String.self),
                     commentsOpen: try row.decode(column: "comments_open", as: Int.self) != 0,
                     publishedAt: try row.decode(column: "published_at", as: Int64?.self).map(Timestamp.init(milliseconds:)),
-                    isPublished: try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue
+                    // A page elsewhere (the embed) takes comments like a published article.
+                    isPublished: [ArticleStatus.published.rawValue, ExternalArticles.status].contains(try row.decode(column: "status", as: String.self))
                 )
             }
     }

@@ -37,8 +37,9 @@ public struct ArticleStore: Sendable {
         return Section(id: id, slug: slug, name: name, description: description, position: position)
     }
 
+    /// The site's sections (not the one that holds pages elsewhere, ``ExternalArticles``).
     public func sections() async throws -> [Section] {
-        try await database.read { db in try await Self.sections(db) }
+        try await database.read { db in try await Self.sections(db).filter { $0.slug != ExternalArticles.section } }
     }
 
     static func sections(_ db: any SQLDatabase) async throws -> [Section] {
@@ -334,6 +335,7 @@ public struct ArticleStore: Sendable {
         let page = max(1, page)
         return try await database.read { db in
             let rows = try await db.select().columns(Self.articleColumns.map { SQLColumn($0) }).from("articles")
+                .where("status", .notEqual, ExternalArticles.status)
                 .orderBy("updated_at", .descending).orderBy("id", .descending)
                 .limit(perPage + 1).offset((page - 1) * perPage).all()
             return ArticlePage(articles: try await Self.hydrate(db, Array(rows.prefix(perPage))), page: page, hasMore: rows.count > perPage)

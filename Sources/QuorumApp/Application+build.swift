@@ -44,7 +44,8 @@ public func buildApplication(
     let cache = built.publishing.cache
     let transport = mailTransport ?? MailTransports.make(configuration: configuration, logger: logger)
     return Application(
-        router: built.router,
+        // The embed's frame (/embed/…) answers the site's own thread pages, so it comes before the routing.
+        router: EmbedFrameRouting(router: built.router, embed: built.embed),
         server: .http1(configuration: .init(additionalChannelHandlers: [CachedPageChannelHandler(cache: cache, installsWireTier: true)])),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
@@ -83,7 +84,7 @@ func buildRouter(
     configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil,
     activeMembers: (@Sendable () async throws -> Int)? = nil
 ) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing, comments: CommentService, membership: MembershipService,
-             readership: ReadershipService) {
+             readership: ReadershipService, embed: EmbedService) {
     Telemetry.bootstrap()
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
@@ -110,7 +111,7 @@ func buildRouter(
     // Every feature's /api/admin/ endpoints take bearer tokens only (after the session, whose identity it replaces).
     router.add(middleware: publishing.adminAPIAuthentication)
     router.add(middleware: readership.middleware)
-    OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership, OpenAPI.readership] }).addRoutes(to: router)
+    OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership, OpenAPI.readership, OpenAPI.embedding] }).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
     // Providers given by the caller (tests) win; otherwise the site's settings, the environment until saved.
     let membership = MembershipService(database: database, configuration: MembershipConfiguration(providers: payments),
@@ -124,6 +125,9 @@ func buildRouter(
                          promotionSource: ReadershipPromotions(service: readership))
     readership.addRoutes(to: router, site: site)
     comments.addRoutes(to: router, cache: cache)
+    // Threads on other sites: pages there stand as articles never shown as such (Publishing's).
+    let embed = EmbedService(comments: comments, pages: ExternalArticles(), signIn: ExternalAccounts(site: site))
+    embed.addRoutes(to: router)
     membership.addRoutes(to: router)
     membershipPages.addRoutes(to: router)
     // Conversion on the membership dashboard: new members ÷ the readership's 30-day unique readers.
@@ -131,5 +135,5 @@ func buildRouter(
         .addRoutes(to: router)
     configureRouter?(router)
     routeMethods.load(router)
-    return (router, site, publishing, comments, membership, readership)
+    return (router, site, publishing, comments, membership, readership, embed)
 }

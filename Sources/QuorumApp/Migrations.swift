@@ -23,6 +23,8 @@ extension Migrations {
         replyIndex008,
         membership009,
         readership010,
+        embedPages015,
+        externalIdentities016,
     ]
 }
 

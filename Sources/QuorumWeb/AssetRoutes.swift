@@ -17,6 +17,9 @@ package struct AssetRoutes {
             try serve(try context.parameters.require("name"), request)
         }
         router.get(RouterPath(SiteURL.favicon)) { request, _ in try serve("favicon.ico", request) }
+        // The embed's scripts at short fixed addresses, for host pages to include.
+        router.get(RouterPath(SiteURL.embedScript)) { request, _ in try serve("embed.js", request) }
+        router.get(RouterPath(SiteURL.countScript)) { request, _ in try serve("count.js", request) }
     }
 
     private func serve(_ name: String, _ request: Request) throws -> Response {

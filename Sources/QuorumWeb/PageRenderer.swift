@@ -21,13 +21,16 @@ public struct PageRenderer: Sendable {
         let cssVersion = theme.assets["site.css"]?.version ?? "0"
         var links = Self.links
         links["css"] = SiteURL.asset("site.css", version: cssVersion).path
-        return [
+        var model: [String: Any] = [
             "name": configuration.siteName,
             "url": configuration.siteBase,
             "language": "en",
             "cssVersion": cssVersion,
             "links": links,
         ]
+        // Inside the embed's frame: no masthead, and the script that tells the host page the height.
+        if let frame = EmbedFrame.current { model["embedded"] = ["origins": frame.origins.joined(separator: " ")] }
+        return model
     }
 
     /// The addresses without parameters that pages link to or post to, under `site.links`.
@@ -56,6 +59,8 @@ public struct PageRenderer: Sendable {
         "moderation": SiteURL.moderation().path,
         "adminArticles": SiteURL.adminArticles.path,
         "adminComments": SiteURL.adminComments.path,
+        "adminEmbedding": SiteURL.adminEmbedding.path,
+        "embedFrameScript": SiteURL.asset("embed-frame.js").path,
         "membership": SiteURL.membership.path,
         "membershipCheckout": SiteURL.membershipCheckout.path,
         "membershipGive": SiteURL.membershipGive.path,

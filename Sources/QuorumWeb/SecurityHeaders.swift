@@ -39,6 +39,14 @@ public struct SecurityHeaders: Sendable {
     public func apply(to headers: inout HTTPFields) {
         for field in fields { headers[field.name] = field.value }
     }
+
+    /// An answer for the embed's frame: `frame-ancestors` lists the origins that may frame it (none: `'none'`),
+    /// and there is no `X-Frame-Options` (it cannot name origins). Every other answer may not be framed at all.
+    public static func allowFraming(by origins: [String], on headers: inout HTTPFields) {
+        headers[.xFrameOptions] = nil
+        headers[.contentSecurityPolicy] = contentSecurityPolicy.replacingOccurrences(
+            of: "frame-ancestors 'none'", with: "frame-ancestors " + (origins.isEmpty ? "'none'" : origins.joined(separator: " ")))
+    }
 }
 
 extension HTTPField.Name {

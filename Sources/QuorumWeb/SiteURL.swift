@@ -79,6 +79,16 @@ public enum SiteURL: Sendable, Equatable {
     case restoreCommenting(Int64)
     case adminComments
 
+    // MARK: Embedding (threads on other sites)
+    /// The script a host page includes, and the one that fills comment counts on its listings.
+    case embedScript
+    case countScript
+    case adminEmbedding
+    /// The embed's frame for the page at `url`: its thread, made on first use.
+    case embedThread(url: String? = nil, title: String? = nil)
+    /// Published counts by page address: `?url=…&url=…`.
+    case apiCounts
+
     // MARK: Accounts
     case signIn(next: String? = nil)
     case signInCode(request: String? = nil)
@@ -227,6 +237,11 @@ public enum SiteURL: Sendable, Equatable {
         case .moderateComment(let id): ("/moderation/comments/:id", ["\(id)"], [])
         case .restoreCommenting(let id): ("/moderation/users/:id/restore-commenting", ["\(id)"], [])
         case .adminComments: ("/admin/comments", [], [])
+        case .embedScript: ("/embed.js", [], [])
+        case .countScript: ("/count.js", [], [])
+        case .adminEmbedding: ("/admin/embedding", [], [])
+        case .embedThread(let url, let title): ("/embed", [], [("url", url), ("title", title)])
+        case .apiCounts: ("/api/v1/counts", [], [])
 
         case .signIn(let next): ("/signin", [], [("next", next)])
         case .signInCode(let request): ("/signin/code", [], [("request", request)])

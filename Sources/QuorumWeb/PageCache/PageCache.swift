@@ -189,6 +189,12 @@ public final class PageCache: Sendable {
         _ request: Request, key: String, tags: Set<CacheTag>, contentType: String = "text/html; charset=utf-8",
         cacheControl: String = PageCache.cacheControl, render: () async throws -> (text: String, lastModified: Timestamp)
     ) async throws -> Response {
+        // Inside the embed's frame the page renders differently: never from or into the cache.
+        if EmbedFrame.current != nil {
+            let rendered = try await render()
+            return Response(status: .ok, headers: [.contentType: contentType, .cacheControl: "private, no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: rendered.text)))
+        }
         if let page = page(key) { return page.response(to: request) }
         let generation = self.generation
         let rendered = try await render()
@@ -246,7 +252,7 @@ package struct PageCacheFastPath: RouterMiddleware {
     }
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.query == nil,
+        if request.uri.query == nil, EmbedFrame.current == nil,
            let page = cache.anonymousPage(method: request.method, path: Substring(request.uri.path), headers: request.headers,
                                           peer: context.remoteAddress)
         {

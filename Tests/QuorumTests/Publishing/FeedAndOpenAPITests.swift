@@ -113,7 +113,7 @@ struct FeedAndOpenAPITests {
         try await TestDatabases.withDatabase(.sqlite) { test in
             let router = try buildRouter(configuration: LiveServer.configuration(for: test), database: test.database, logger: TestDatabases.logger).router
             let routed = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" }.filter { $0.contains(" /api/") })
-            let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPI.document(serverURL: "http://x", parts: [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership, OpenAPI.readership]))) as? [String: Any])
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPI.document(serverURL: "http://x", parts: [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership, OpenAPI.readership, OpenAPI.embedding]))) as? [String: Any])
             #expect(document["openapi"] as? String == "3.1.0")
             let paths = try #require(document["paths"] as? [String: [String: Any]])
             let described = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })

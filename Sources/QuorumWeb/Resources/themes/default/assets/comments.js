@@ -6,6 +6,8 @@
   if (!thread) return;
   var slug = thread.getAttribute("data-slug");
   var token = null;
+  // Inside the embed's frame the thread's own pages are under /embed (the frame's links stay in the frame).
+  var framed = document.body.classList.contains("embedded") ? "/embed" : "";
 
   function csrf() {
     if (token) return Promise.resolve(token);
@@ -17,7 +19,7 @@
   function refresh() {
     var current = document.getElementById("thread");
     var sort = current.getAttribute("data-sort") || "oldest";
-    fetch("/article/" + encodeURIComponent(slug) + "/comments?fragment=1&sort=" + encodeURIComponent(sort), { credentials: "same-origin" })
+    fetch(framed + "/article/" + encodeURIComponent(slug) + "/comments?fragment=1&sort=" + encodeURIComponent(sort), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) return;
