@@ -207,3 +207,9 @@ for name in ["QuorumApp", "QuorumTests"] {
 for name in ["QuorumApp", "quorum", "QuorumTests"] {
     package.targets.first { $0.name == name }?.dependencies += ["Membership", "MembershipEngine", "Payments"]
 }
+// Shop: products, orders and donation matching. The order state machine, pricing, stock and donation rules are
+// pure (ShopEngine); the feature (Shop) takes payments through the membership's providers and webhooks.
+package.targets += [
+    .target(name: "ShopEngine", swiftSettings: optimisedInDebug),
+    .testTarget(name: "ShopEngineTests", dependencies: ["ShopEngine"], swiftSettings: optimisedInDebug),
+]
