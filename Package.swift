@@ -212,4 +212,19 @@ for name in ["QuorumApp", "quorum", "QuorumTests"] {
 package.targets += [
     .target(name: "ShopEngine", swiftSettings: optimisedInDebug),
     .testTarget(name: "ShopEngineTests", dependencies: ["ShopEngine"], swiftSettings: optimisedInDebug),
+    // The feature: products, orders, lines and the order ledger (migration 011), the service, reader and admin
+    // pages, and the hand-off of order payments from the providers' webhooks.
+    .target(name: "Shop", dependencies: [
+        "ShopEngine", "Payments", "MembershipEngine", "QuorumWeb", "QuorumStore", "QuorumBus", "QuorumMail",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "SQLKit", package: "sql-kit"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Ink", package: "Ink"),
+    ]),
 ]
+for name in ["QuorumApp", "quorum", "QuorumTests"] {
+    package.targets.first { $0.name == name }?.dependencies += ["Shop", "ShopEngine"]
+}

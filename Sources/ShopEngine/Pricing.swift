@@ -36,6 +36,12 @@ public struct Quote: Hashable, Sendable {
     public var shippingMinor: Int64 { shipping?.minor ?? 0 }
     public var totalMinor: Int64 { subtotalMinor + shippingMinor }
 
+    public init(lines: [Line], shipping: ShippingOption?, currency: String) {
+        self.lines = lines
+        self.shipping = shipping
+        self.currency = currency
+    }
+
     /// The VAT inside a VAT-inclusive total at `ratePercent` (15 in South Africa), rounded half up to a minor unit.
     public func vatMinor(ratePercent: Int) -> Int64 {
         guard ratePercent > 0 else { return 0 }
