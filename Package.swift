@@ -222,7 +222,6 @@ package.targets += [
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        .product(name: "Ink", package: "Ink"),
     ]),
 ]
 for name in ["QuorumApp", "quorum", "QuorumTests"] {

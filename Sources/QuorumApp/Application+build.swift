@@ -7,6 +7,7 @@ import NIOCore
 import Payments
 import Publishing
 import Readership
+import Shop
 import QuorumBus
 import QuorumMail
 import QuorumStore
@@ -58,6 +59,7 @@ public func buildApplication(
             MembershipUpkeep(service: built.membership),
             MembershipSettingsRefresh(configuration: built.membership.configuration, settings: built.site.settings, logger: logger),
             ReadershipFlusher(service: built.readership),
+            ShopUpkeep(service: built.shop),
         ] + [bus].compactMap { $0 as? any Service },
         logger: logger
     )
@@ -83,7 +85,7 @@ func buildRouter(
     configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil,
     activeMembers: (@Sendable () async throws -> Int)? = nil
 ) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing, comments: CommentService, membership: MembershipService,
-             readership: ReadershipService) {
+             readership: ReadershipService, shop: ShopService) {
     Telemetry.bootstrap()
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
@@ -113,12 +115,17 @@ func buildRouter(
     OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership, OpenAPI.readership] }).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
     // Providers given by the caller (tests) win; otherwise the site's settings, the environment until saved.
-    let membership = MembershipService(database: database, configuration: MembershipConfiguration(providers: payments),
+    var membership = MembershipService(database: database, configuration: MembershipConfiguration(providers: payments),
                                        roles: UserRoleGrants(), siteURL: configuration.siteURL, logger: logger,
                                        now: { clock.now().date })
+    // The shop takes payments through membership's providers and webhooks: order payments (`ord_` ids) are its.
+    let shop = ShopService(database: database, bus: bus, mail: ShopMail(site: site), logger: logger, now: { clock.now().date })
+    membership.orders = ShopPayments(shop: shop)
+    let shopPages = ShopPages(site: site, service: shop, checkoutProvider: { [membership] in membership.configuration.checkoutProvider },
+                              navigation: SectionNavigation(publishing: publishing), markdown: { Markdown.html($0) })
     let membershipPages = MembershipPages(site: site, service: membership, navigation: SectionNavigation(publishing: publishing),
                                           signIn: SignInOnPage(site: site))
-    AccountsFeature.addRoutes(to: router, site: site, accountSections: [membershipPages.accountSection])
+    AccountsFeature.addRoutes(to: router, site: site, accountSections: [membershipPages.accountSection, ShopAccountSection(pages: shopPages)])
     // Promotions are the editors' (readership): the membership call to action among them, linking to /membership.
     publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)],
                          promotionSource: ReadershipPromotions(service: readership))
@@ -126,10 +133,11 @@ func buildRouter(
     comments.addRoutes(to: router, cache: cache)
     membership.addRoutes(to: router)
     membershipPages.addRoutes(to: router)
+    shopPages.addRoutes(to: router)
     // Conversion on the membership dashboard: new members ÷ the readership's 30-day unique readers.
     MembershipAdmin(site: site, service: membership, uniqueReaders: { [readership] in try await readership.uniqueReaders(lastDays: 30) })
         .addRoutes(to: router)
     configureRouter?(router)
     routeMethods.load(router)
-    return (router, site, publishing, comments, membership, readership)
+    return (router, site, publishing, comments, membership, readership, shop)
 }

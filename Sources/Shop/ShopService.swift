@@ -221,3 +221,49 @@ extension CacheTag {
     /// Every shop page (the list and product pages).
     public static let shop = CacheTag("shop", "all")
 }
+
+extension ShopService {
+    func orderRow(_ id: String) async throws -> ShopStore.OrderRow? {
+        try await database.read { db in try await store.order(db, id: id) }
+    }
+
+    func products(ids: [String]) async throws -> [String: Product] {
+        try await database.read { db in try await store.products(db, ids: ids) }
+    }
+
+    /// The signed-in reader's orders, newest first (the account page).
+    func orders(userID: Int64) async throws -> [ShopStore.OrderRow] {
+        try await database.read { db in try await store.orders(db, userID: userID) }
+    }
+}
+
+extension ShopService {
+    /// The release email, once per paid order of each product whose release date has passed.
+    @discardableResult
+    public func sendReleaseEmails() async throws -> Int {
+        guard let mail else { return 0 }
+        let at = now()
+        let key = try await mail.signingKey()
+        return try await database.transaction { db in
+            let due = try await db.raw("""
+                SELECT id, title FROM shop_products
+                WHERE release_at IS NOT NULL AND release_at <= \(bind: ShopStore.ms(at)!) AND released_notice_at IS NULL
+                """).all().map { (try $0.decode(column: "id", as: String.self), try $0.decode(column: "title", as: String.self)) }
+            var sent = 0
+            for (productID, title) in due {
+                let orders = try await db.raw("""
+                    SELECT DISTINCT l.order_id AS id FROM shop_order_lines l
+                    WHERE l.product_id = \(bind: productID) AND l.paid_qty > 0
+                    """).all().map { try $0.decode(column: "id", as: String.self) }
+                for id in orders {
+                    guard let row = try await store.order(db, id: id) else { continue }
+                    try await mail.send(db, "shop-release", row: row, order: row.order, extra: ["product": title], key: key, at: at)
+                    sent += 1
+                }
+                try await db.update("shop_products").set("released_notice_at", to: SQLBind(ShopStore.ms(at)!))
+                    .where("id", .equal, SQLBind(productID)).run()
+            }
+            return sent
+        }
+    }
+}
