@@ -50,6 +50,9 @@ enum QuantityField {
     static func parse(_ text: String?, limit: Int, allowZero: Bool) -> Result<Int, Problem> {
         let t = (text ?? "").trimmingCharacters(in: .whitespaces)
         guard !t.isEmpty else { return .failure(Problem(message: "Enter how many copies you want.")) }
+        if t.wholeMatch(of: /-?[0-9]+/) != nil, t.count > 7 || Int(t) == nil {
+            return .failure(Problem(message: t.hasPrefix("-") ? "Choose at least 1 copy." : "At most \(limit) copies per order."))
+        }
         guard t.count <= 7, let n = Int(t) else { return .failure(Problem(message: "“\(t.prefix(20))” is not a number of copies: enter a whole number.")) }
         if n < (allowZero ? 0 : 1) { return .failure(Problem(message: "Choose at least 1 copy.")) }
         if n > limit { return .failure(Problem(message: "At most \(limit) copies per order.")) }
