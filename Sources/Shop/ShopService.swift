@@ -267,3 +267,69 @@ extension ShopService {
         }
     }
 }
+
+// MARK: admins' actions
+
+extension ShopService {
+    /// Marks a paid order shipped (the dispatch email goes out once). `nonce` comes from the form, so a double
+    /// submission is one event.
+    public func ship(orderID: String, carrier: String, tracking: String, nonce: String) async throws -> Receipt {
+        let tracking = tracking.trimmingCharacters(in: .whitespaces)
+        guard !tracking.isEmpty, tracking.count <= 100, carrier.count <= 100 else {
+            throw ShopError.notAllowed("Enter the tracking number (at most 100 characters).")
+        }
+        return try await apply(OrderEvent(id: "local:ship:\(orderID):\(nonce.prefix(40))", orderID: orderID, at: now(),
+                                          kind: .shipped(carrier: carrier.trimmingCharacters(in: .whitespaces), tracking: tracking)),
+                               provider: "local")
+    }
+
+    /// What refunding `copies` (and the shipping, if asked) of an order comes to: server prices only.
+    public func refundAmount(_ order: Order, copies: [String: Int], shipping: Bool) throws -> Int64 {
+        var total: Int64 = shipping ? order.shippingMinor : 0
+        for (product, n) in copies where n > 0 {
+            guard let line = order.lines.first(where: { $0.productID == product }) else { throw ShopError.cart(.unknownProduct(product)) }
+            let left = line.quantity - (order.refundedCopies[product] ?? 0)
+            guard n <= left else { throw ShopError.notAllowed("Only \(left) copies of that line are left to refund.") }
+            total += Int64(n) * line.unitMinor
+        }
+        guard total > 0 else { throw ShopError.notAllowed("Choose copies (or the shipping) to refund.") }
+        guard total + order.refundedMinor <= (order.payment?.amountMinor ?? 0) else {
+            throw ShopError.notAllowed("That is more than is left of the payment.")
+        }
+        return total
+    }
+
+    /// Records a refund the provider has made (the admin's action, after the provider's call succeeded).
+    public func recordRefund(orderID: String, copies: [String: Int], amountMinor: Int64, nonce: String) async throws -> Receipt {
+        try await apply(OrderEvent(id: "local:refund:\(orderID):\(nonce.prefix(40))", orderID: orderID, at: now(),
+                                   kind: .copiesRefunded(copies: copies.filter { $0.value > 0 }, amountMinor: amountMinor)),
+                        provider: "local")
+    }
+
+    func adminOrders(status: OrderStatus?, query: String, limit: Int = 200) async throws -> [ShopStore.OrderRow] {
+        try await database.read { db in try await store.orders(db, status: status, query: query, limit: limit) }
+    }
+
+    func orderCounts() async throws -> [String: Int] { try await database.read { db in try await store.orderCounts(db) } }
+
+    /// Per product with a partner: copies paid (and not refunded) in [from, to) and the copies donated for them
+    /// (the difference of the running counts, so a cap is respected across periods).
+    public struct DonationLine: Sendable, Hashable {
+        public var product: String
+        public var partner: String
+        public var copies: Int
+        public var donated: Int
+    }
+
+    public func donationReport(from: Date, to: Date) async throws -> [DonationLine] {
+        let (before, through, products) = try await database.read { db in
+            (try await store.paidCopies(db, before: from), try await store.paidCopies(db, before: to),
+             try await store.products(db, publishedOnly: false))
+        }
+        return products.compactMap { p in
+            guard let d = p.donation else { return nil }
+            let a = before[p.id] ?? 0, b = through[p.id] ?? 0
+            return DonationLine(product: p.title, partner: d.partner, copies: b - a, donated: d.count(paidCopies: b) - d.count(paidCopies: a))
+        }
+    }
+}

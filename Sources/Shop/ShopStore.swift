@@ -293,3 +293,57 @@ struct ShopStore: Sendable {
         }
     }
 }
+
+// MARK: the admin's queries
+
+extension ShopStore {
+    /// Orders newest first, by status and a search over number, email and name (`%` and `_` taken literally).
+    func orders(_ db: any SQLDatabase, status: OrderStatus?, query: String, limit: Int) async throws -> [OrderRow] {
+        var q = db.select().columns(Self.orderColumns.map { SQLIdentifier($0) }).from("shop_orders")
+        if let status { q = q.where("status", .equal, SQLBind(status.rawValue)) }
+        let term = String(query.trimmingCharacters(in: .whitespaces).prefix(100))
+        if !term.isEmpty {
+            let digits = term.uppercased().hasPrefix("Q-") ? String(term.dropFirst(2)) : term
+            var escaped = ""
+            for c in term.lowercased() {
+                if c == "\\" || c == "%" || c == "_" { escaped.append("\\") }
+                escaped.append(c)
+            }
+            let like = ShopLike(pattern: "%" + escaped + "%")
+            q = q.where { group in
+                var g = group.where(SQLFunction("LOWER", args: SQLIdentifier("email")), .like, like)
+                    .orWhere(SQLFunction("LOWER", args: SQLIdentifier("buyer_name")), .like, like)
+                    .orWhere("id", .equal, SQLBind(term))
+                if let n = Int64(digits) { g = g.orWhere("number", .equal, SQLBind(n)) }
+                return g
+            }
+        }
+        return try await q.orderBy("number", .descending).limit(limit).all().map(Self.orderRow)
+    }
+
+    /// Orders whose copies count for each status, for the filters.
+    func orderCounts(_ db: any SQLDatabase) async throws -> [String: Int] {
+        let rows = try await db.raw("SELECT status, CAST(COUNT(*) AS BIGINT) AS n FROM shop_orders GROUP BY status").all()
+        return try Dictionary(uniqueKeysWithValues: rows.map { (try $0.decode(column: "status", as: String.self), try $0.decode(column: "n", as: Int.self)) })
+    }
+
+    /// Paid, unrefunded copies per product of orders paid before `end` (and, with `start`, not before it).
+    func paidCopies(_ db: any SQLDatabase, before end: Date) async throws -> [String: Int] {
+        let rows = try await db.raw("""
+            SELECT l.product_id AS product, CAST(COALESCE(SUM(l.paid_qty), 0) AS BIGINT) AS n
+            FROM shop_order_lines l JOIN shop_orders o ON o.id = l.order_id
+            WHERE o.paid_at IS NOT NULL AND o.paid_at < \(bind: Self.ms(end)!)
+            GROUP BY l.product_id
+            """).all()
+        return try Dictionary(uniqueKeysWithValues: rows.map { (try $0.decode(column: "product", as: String.self), try $0.decode(column: "n", as: Int.self)) })
+    }
+}
+
+/// A bound LIKE pattern with `\` as its escape character (the same on SQLite and PostgreSQL).
+struct ShopLike: SQLExpression {
+    let pattern: String
+    func serialize(to serializer: inout SQLSerializer) {
+        serializer.write(bind: pattern)
+        serializer.write(" ESCAPE '\\'")
+    }
+}
