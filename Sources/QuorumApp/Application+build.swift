@@ -128,7 +128,7 @@ func buildRouter(
     AccountsFeature.addRoutes(to: router, site: site, accountSections: [membershipPages.accountSection, ShopAccountSection(pages: shopPages)])
     // Promotions are the editors' (readership): the membership call to action among them, linking to /membership.
     publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)],
-                         promotionSource: ReadershipPromotions(service: readership))
+                         promotionSource: ReadershipPromotions(service: readership, figures: ShopPromotionFigures(service: shop)))
     readership.addRoutes(to: router, site: site)
     comments.addRoutes(to: router, cache: cache)
     membership.addRoutes(to: router)

@@ -6,6 +6,7 @@ import NIOConcurrencyHelpers
 import Testing
 import MembershipEngine
 import Payments
+@testable import QuorumApp
 @testable import QuorumStore
 @testable import QuorumWeb
 @testable import Shop
@@ -179,6 +180,37 @@ enum ShopWebhooks {
             #expect(account.text.contains("Your orders") && account.text.contains("Paid: we will send it"))
             #expect(account.text.contains("R750.00"))
             try await ShopFixtures.expectConsistent(shop)
+        }
+    }
+
+    /// The demo's book and its promotion under the articles: the donated count is in the hundreds, and a paid
+    /// pre-order of two raises it by two on the product page and in the promotion block of a cached article page.
+    @Test(arguments: TestDatabases.kinds)
+    func theDemoPromotionShowsTheLiveDonatedCount(kind: DatabaseKind) async throws {
+        let recorder = StripeRecorder()
+        let time = ShopClock()
+        time.value.withLockedValue { $0 = Date() }
+        try await LiveServer.withBrowser(kind, payments: [ShopWebhooks.stripe(recorder)], clock: Self.clock(time)) { browser, mail, test in
+            var configuration = LiveServer.configuration(for: test)
+            configuration.siteURL = "http://localhost"
+            _ = try await DemoContent.load(into: test.database, configuration: configuration)
+            let shop = ShopService(database: test.database, logger: TestDatabases.logger, now: { time.now })
+            let book = try #require(try await shop.product(slug: DemoShop.slug))
+            #expect(book.donated >= 200 && book.donated < 1_000, "in the hundreds: \(book.donated)")
+            try await ShopFixtures.expectConsistent(shop, book.id)
+            let before = ShopText.grouped(book.donated)
+            let article = "/article/\(DemoContent.flagshipSlug)"
+            let first = try await browser.get(article)
+            #expect(first.text.contains("\(before) copies donated to Gift of The Givers so far"), "the promotion quotes the count")
+            _ = try await browser.get(article)  // cached now
+
+            let opened = try await shop.checkout([(book.id, 2)], buyer: ShopFixtures.buyer(), provider: "stripe")
+            let paid = try await ShopWebhooks.deliver(browser, ShopWebhooks.sessionCompleted(event: "evt_demo", order: opened.order.id,
+                                                                                              amount: opened.order.totalMinor, at: time.now), at: time.now)
+            #expect(paid.text == "applied")
+            let after = ShopText.grouped(book.donated + 2)
+            #expect(try await browser.get("/shop/\(DemoShop.slug)").text.contains("<strong>\(after)</strong> copies donated"))
+            #expect(try await browser.get(article).text.contains("\(after) copies donated to Gift of The Givers so far"))
         }
     }
 }
