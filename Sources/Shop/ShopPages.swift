@@ -87,11 +87,13 @@ public struct ShopPages: Sendable {
             if p.stock <= 20 { m["stockNote"] = p.stock == 1 ? "Only 1 copy left" : "Only \(p.stock) copies left" }
         }
         if let d = p.donation {
-            m["donation"] = [
-                "partner": d.partner, "link": d.link, "ratio": d.ratioText,
-                "count": ShopText.grouped(p.donated), "one": p.donated == 1,
-                "capText": d.cap.map { "up to \(ShopText.grouped($0)) copies" } ?? "",
-            ] as [String: Any]
+            var donation: [String: Any] = [
+                "partner": d.partner, "ratio": d.ratioText, "count": ShopText.grouped(p.donated), "one": p.donated == 1,
+            ]
+            // Mustache shows a section for any value, an empty string included: only what there is.
+            if !d.link.isEmpty { donation["link"] = d.link }
+            if let cap = d.cap { donation["capText"] = "up to \(ShopText.grouped(cap)) copies in all" }
+            m["donation"] = donation
         }
         return m
     }

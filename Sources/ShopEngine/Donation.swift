@@ -21,6 +21,9 @@ public struct Donation: Codable, Hashable, Sendable {
         return cap.map { min($0, n) } ?? n
     }
 
-    /// "1 for every 1 sold", "1 for every 2 sold".
-    public var ratioText: String { "\(donated) for every \(sold) sold" }
+    /// "a copy for every copy sold", "1 copy for every 2 sold", "2 copies for every copy sold".
+    public var ratioText: String {
+        let given = donated == 1 ? (sold == 1 ? "a copy" : "1 copy") : "\(donated) copies"
+        return "\(given) for every \(sold == 1 ? "copy" : "\(sold) copies") sold"
+    }
 }
