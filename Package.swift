@@ -215,3 +215,24 @@ for name in ["QuorumApp", "quorum", "QuorumTests"] {
 // loading the demo newsroom held Swift concurrency's threads for tens of seconds and stalled every other test.
 package.targets += [.target(name: "DemoPictures", swiftSettings: optimisedInDebug)]
 package.targets.first { $0.name == "QuorumApp" }?.dependencies.append("DemoPictures")
+
+// Shop: products, orders and donation matching. The order state machine, pricing, stock and donation rules are
+// pure (ShopEngine); the feature (Shop) takes payments through the membership's providers and webhooks.
+package.targets += [
+    .target(name: "ShopEngine", swiftSettings: optimisedInDebug),
+    .testTarget(name: "ShopEngineTests", dependencies: ["ShopEngine"], swiftSettings: optimisedInDebug),
+    // The feature: products, orders, lines and the order ledger (migration 011), the service, reader and admin
+    // pages, and the hand-off of order payments from the providers' webhooks.
+    .target(name: "Shop", dependencies: [
+        "ShopEngine", "Payments", "MembershipEngine", "QuorumWeb", "QuorumStore", "QuorumBus", "QuorumMail",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "SQLKit", package: "sql-kit"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    ]),
+]
+for name in ["QuorumApp", "quorum", "QuorumTests"] {
+    package.targets.first { $0.name == name }?.dependencies += ["Shop", "ShopEngine"]
+}

@@ -20,6 +20,8 @@ public struct MembershipService: Sendable {
     public let roles: (any RoleGrants)?
     /// The site's address, for links in emails ("https://news.example").
     public let siteURL: String
+    /// The shop's side of the webhooks: events for ids starting `ord_` are the shop's orders (``OrderPayments``).
+    public var orders: (any OrderPayments)?
     let store = MembershipStore()
     /// The admin's dashboard, kept per ledger high-water mark.
     let dashboardCache = DashboardCache()
@@ -55,8 +57,9 @@ public struct MembershipService: Sendable {
         guard let provider = providers[name] else { throw MembershipError.unknownProvider(name) }
         let events: [MembershipEvent]
         do {
-            events = try await provider.receive(delivery, context: ReceiveContext(now: now(), expectation: { id in
-                await expectation(for: id)
+            events = try await provider.receive(delivery, context: ReceiveContext(now: now(), expectation: { [orders] id in
+                if OrderReference.isOrder(id) { return await orders?.expectation(forOrder: id) }
+                return await expectation(for: id)
             }))
         } catch let error as PaymentError {
             // The reason, never the payload or a secret.
@@ -65,7 +68,13 @@ public struct MembershipService: Sendable {
         }
         let raw = String(decoding: delivery.body, as: UTF8.self)
         var receipts: [Book.Receipt] = []
-        for event in events { receipts.append(try await apply(event, raw: raw, userID: nil)) }
+        for event in events {
+            if let orders, OrderReference.isOrder(event.reference.membershipID) {
+                receipts.append(try await orders.receive(event, raw: delivery.body))
+                continue
+            }
+            receipts.append(try await apply(event, raw: raw, userID: nil))
+        }
         return receipts
     }
 

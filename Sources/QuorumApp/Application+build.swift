@@ -7,6 +7,7 @@ import NIOCore
 import Payments
 import Publishing
 import Readership
+import Shop
 import QuorumBus
 import QuorumMail
 import QuorumStore
@@ -59,6 +60,7 @@ public func buildApplication(
             MembershipUpkeep(service: built.membership),
             MembershipSettingsRefresh(configuration: built.membership.configuration, settings: built.site.settings, logger: logger),
             ReadershipFlusher(service: built.readership),
+            ShopUpkeep(service: built.shop),
         ] + [bus].compactMap { $0 as? any Service },
         logger: logger
     )
@@ -84,7 +86,7 @@ func buildRouter(
     configureRouter: (@Sendable (Router<QuorumContext>) -> Void)? = nil,
     activeMembers: (@Sendable () async throws -> Int)? = nil
 ) throws -> (router: Router<QuorumContext>, site: Site, publishing: Publishing, comments: CommentService, membership: MembershipService,
-             readership: ReadershipService, embed: EmbedService) {
+             readership: ReadershipService, embed: EmbedService, shop: ShopService) {
     Telemetry.bootstrap()
     let theme = try Theme.load(overrides: configuration.themeDirectory)
     let site = Site(configuration: configuration, database: database, theme: theme, logger: logger)
@@ -114,15 +116,20 @@ func buildRouter(
     OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership, OpenAPI.readership, OpenAPI.embedding] }).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
     // Providers given by the caller (tests) win; otherwise the site's settings, the environment until saved.
-    let membership = MembershipService(database: database, configuration: MembershipConfiguration(providers: payments),
+    var membership = MembershipService(database: database, configuration: MembershipConfiguration(providers: payments),
                                        roles: UserRoleGrants(), siteURL: configuration.siteURL, logger: logger,
                                        now: { clock.now().date })
+    // The shop takes payments through membership's providers and webhooks: order payments (`ord_` ids) are its.
+    let shop = ShopService(database: database, bus: bus, mail: ShopMail(site: site), logger: logger, now: { clock.now().date })
+    membership.orders = ShopPayments(shop: shop)
+    let shopPages = ShopPages(site: site, service: shop, checkoutProvider: { [membership] in membership.configuration.checkoutProvider },
+                              navigation: SectionNavigation(publishing: publishing), markdown: { Markdown.html($0) })
     let membershipPages = MembershipPages(site: site, service: membership, navigation: SectionNavigation(publishing: publishing),
                                           signIn: SignInOnPage(site: site))
-    AccountsFeature.addRoutes(to: router, site: site, accountSections: [membershipPages.accountSection])
+    AccountsFeature.addRoutes(to: router, site: site, accountSections: [membershipPages.accountSection, ShopAccountSection(pages: shopPages)])
     // Promotions are the editors' (readership): the membership call to action among them, linking to /membership.
     publishing.addRoutes(to: router, articleSections: [CommentThreadSection(comments: comments)],
-                         promotionSource: ReadershipPromotions(service: readership))
+                         promotionSource: ReadershipPromotions(service: readership, figures: ShopPromotionFigures(service: shop)))
     readership.addRoutes(to: router, site: site)
     comments.addRoutes(to: router, cache: cache)
     // Threads on other sites: pages there stand as articles never shown as such (Publishing's).
@@ -130,10 +137,12 @@ func buildRouter(
     embed.addRoutes(to: router)
     membership.addRoutes(to: router)
     membershipPages.addRoutes(to: router)
+    shopPages.addRoutes(to: router)
+    ShopAdmin(pages: shopPages, providers: { [membership] in membership.providers }).addRoutes(to: router)
     // Conversion on the membership dashboard: new members ÷ the readership's 30-day unique readers.
     MembershipAdmin(site: site, service: membership, uniqueReaders: { [readership] in try await readership.uniqueReaders(lastDays: 30) })
         .addRoutes(to: router)
     configureRouter?(router)
     routeMethods.load(router)
-    return (router, site, publishing, comments, membership, readership, embed)
+    return (router, site, publishing, comments, membership, readership, embed, shop)
 }

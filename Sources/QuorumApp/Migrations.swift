@@ -3,6 +3,7 @@ import Comments
 import Membership
 import Publishing
 import Readership
+import Shop
 import QuorumBus
 import QuorumMail
 import QuorumStore
@@ -23,6 +24,7 @@ extension Migrations {
         replyIndex008,
         membership009,
         readership010,
+        shop011,
         embedPages015,
         externalIdentities016,
     ]

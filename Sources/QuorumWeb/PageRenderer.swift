@@ -76,6 +76,8 @@ public struct PageRenderer: Sendable {
         "adminMembershipSettings": SiteURL.adminMembershipSettings.path,
         "adminReadership": SiteURL.adminReadership.path,
         "adminPromotions": SiteURL.adminPromotions.path,
+        "adminShop": SiteURL.adminShop.path,
+        "shop": SiteURL.shop.path,
         "adminNewPromotion": SiteURL.adminNewPromotion.path,
         "adminPromotionPreview": SiteURL.adminPromotionPreview.path,
     ]

@@ -140,6 +140,28 @@ public enum SiteURL: Sendable, Equatable {
     case adminPromotionDelete(Int64)
     case promotionClick(Int64)
 
+    // MARK: Shop
+    case shop
+    case shopProduct(String)
+    case shopCart
+    case shopCartAdd
+    case shopCartUpdate
+    case shopCheckout
+    case shopOrder(String, token: String? = nil)
+    case adminShop
+    case adminShopNewProduct
+    case adminShopProduct(String)
+    case adminShopPreview(String)
+    case adminShopStock(String)
+    case adminShopOrders(status: String? = nil, q: String? = nil)
+    case adminShopOrder(String)
+    case adminShopShip(String)
+    case adminShopRefund(String)
+    case adminShopPackingSlip(String)
+    case adminShopOrdersExport(status: String? = nil, q: String? = nil)
+    case adminShopDonations(from: String? = nil, to: String? = nil)
+    case adminShopDonationsExport(from: String? = nil, to: String? = nil)
+
     case asset(String, version: String? = nil)
     /// The theme's `assets/favicon.ico`, where browsers look for it.
     case favicon
@@ -285,6 +307,26 @@ public enum SiteURL: Sendable, Equatable {
         case .adminPromotionPreview: ("/admin/promotions/preview", [], [])
         case .adminPromotionDelete(let id): ("/admin/promotions/:id/delete", ["\(id)"], [])
         case .promotionClick(let id): ("/promotions/:id/click", ["\(id)"], [])
+        case .shop: ("/shop", [], [])
+        case .shopProduct(let slug): ("/shop/:slug", [slug], [])
+        case .shopCart: ("/shop/cart", [], [])
+        case .shopCartAdd: ("/shop/cart/add", [], [])
+        case .shopCartUpdate: ("/shop/cart/update", [], [])
+        case .shopCheckout: ("/shop/checkout", [], [])
+        case .shopOrder(let id, let token): ("/shop/orders/:id", [id], [("t", token)])
+        case .adminShop: ("/admin/shop", [], [])
+        case .adminShopNewProduct: ("/admin/shop/products/new", [], [])
+        case .adminShopProduct(let id): ("/admin/shop/products/:id", [id], [])
+        case .adminShopPreview(let id): ("/admin/shop/products/:id/preview", [id], [])
+        case .adminShopStock(let id): ("/admin/shop/products/:id/stock", [id], [])
+        case .adminShopOrders(let status, let q): ("/admin/shop/orders", [], [("status", status), ("q", q)])
+        case .adminShopOrder(let id): ("/admin/shop/orders/:id", [id], [])
+        case .adminShopShip(let id): ("/admin/shop/orders/:id/ship", [id], [])
+        case .adminShopRefund(let id): ("/admin/shop/orders/:id/refund", [id], [])
+        case .adminShopPackingSlip(let id): ("/admin/shop/orders/:id/slip", [id], [])
+        case .adminShopOrdersExport(let status, let q): ("/admin/shop/orders.csv", [], [("status", status), ("q", q)])
+        case .adminShopDonations(let from, let to): ("/admin/shop/donations", [], [("from", from), ("to", to)])
+        case .adminShopDonationsExport(let from, let to): ("/admin/shop/donations.csv", [], [("from", from), ("to", to)])
 
         case .asset(let name, let version): ("/assets/:name", [name], [("v", version)])
         case .favicon: ("/favicon.ico", [], [])

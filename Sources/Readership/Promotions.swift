@@ -43,9 +43,13 @@ struct Promotion: Sendable, Equatable {
     }
 
     /// The block as a page shows it; the call to action's text from the live share.
-    func block(share: ReaderShare) -> ArticlePromotion {
+    func block(share: ReaderShare, figures: [String: String] = [:]) -> ArticlePromotion {
         var text = body
         var heading = self.heading
+        for (placeholder, value) in figures {
+            text = text.replacingOccurrences(of: placeholder, with: value)
+            heading = heading.replacingOccurrences(of: placeholder, with: value)
+        }
         if kind == .callToAction {
             let wording = CallToActionWording(text: body, fallback: fallback, minimumReaders: minimumReaders)
             text = wording.render(share)
@@ -204,9 +208,14 @@ struct PromotionStore: Sendable {
 /// the call to action's live share, and remembers what each cached variant shows, so its views count.
 public struct ReadershipPromotions: PromotionSource {
     let service: ReadershipService
+    /// Live figures for product promotions (the shop's donated count), filled into their wording.
+    let figures: (any PromotionFigures)?
     private let rotation = NIOLockedValueBox<UInt64>(0)
 
-    public init(service: ReadershipService) { self.service = service }
+    public init(service: ReadershipService, figures: (any PromotionFigures)? = nil) {
+        self.service = service
+        self.figures = figures
+    }
 
     public func promotions(on page: PromotionPage, for reader: ReaderClass) async throws -> [ArticlePromotion] {
         let all = try await service.promotionStore.all()
@@ -229,7 +238,12 @@ public struct ReadershipPromotions: PromotionSource {
         let chosen = ids.compactMap { id in all.first { $0.id == id } }
         let share = chosen.contains { $0.kind == .callToAction } ? try await service.share() : ReaderShare(members: 0, readers: 0)
         service.counter.recordShown(key: reader.key(path), ids: ids)
-        return chosen.map { $0.block(share: share) }
+        var blocks: [ArticlePromotion] = []
+        for p in chosen {
+            let live = p.kind == .product ? (try? await figures?.figures(forLink: p.linkURL)) ?? [:] : [:]
+            blocks.append(p.block(share: share, figures: live))
+        }
+        return blocks
     }
 }
 

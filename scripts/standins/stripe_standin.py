@@ -155,8 +155,10 @@ class Handler(BaseHTTPRequestHandler):
             missing = [k for k in needed if not form.get(k)]
             if mode not in ("subscription", "payment") or missing:
                 return 400, {"error": {"type": "invalid_request_error", "message": f"missing {missing or ['mode']}"}}
-            if mode == "payment" and form.get("submit_type") != "donate":
-                return 400, {"error": {"type": "invalid_request_error", "message": "submit_type must be donate"}}
+            # One-off gifts say donate; a shop order (metadata[order_id]) is a basket and says pay.
+            expected_submit = "pay" if form.get("metadata[order_id]") else "donate"
+            if mode == "payment" and form.get("submit_type") != expected_submit:
+                return 400, {"error": {"type": "invalid_request_error", "message": f"submit_type must be {expected_submit}"}}
             if not form["line_items[0][price_data][unit_amount]"].isdigit():
                 return 400, {"error": {"type": "invalid_request_error", "message": "unit_amount must be an integer"}}
             sid = "cs_test_" + uuid.uuid4().hex[:20]
@@ -285,6 +287,19 @@ def pay_session(sid, f):
     site = f["success_url"]
     membership = f.get("client_reference_id")
     customer = "cus_" + uuid.uuid4().hex[:14]
+    if f["mode"] == "payment" and f.get("metadata[order_id]"):
+        # A basket: the total of every line, and the PaymentIntent refunds name.
+        total, i = 0, 0
+        while f"line_items[{i}][price_data][unit_amount]" in f:
+            total += int(f[f"line_items[{i}][price_data][unit_amount]"]) * int(f.get(f"line_items[{i}][quantity]", "1"))
+            i += 1
+        order = f["metadata[order_id]"]
+        send(site, "checkout.session.completed", {
+            "id": sid, "object": "checkout.session", "mode": "payment", "payment_status": "paid",
+            "client_reference_id": f.get("client_reference_id"), "metadata": {"order_id": order}, "customer": customer,
+            "payment_intent": "pi_" + uuid.uuid4().hex[:14], "amount_total": total,
+            "currency": f["line_items[0][price_data][currency]"]})
+        return
     if f["mode"] == "payment":
         send(site, "checkout.session.completed", {
             "id": sid, "object": "checkout.session", "mode": "payment", "payment_status": "paid",

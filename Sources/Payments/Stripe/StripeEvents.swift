@@ -32,7 +32,8 @@ public enum StripeEvents {
         switch type {
         case "checkout.session.completed":
             let reference = Reference(
-                membershipID: object["client_reference_id"].string ?? object.at("metadata", "membership_id").string,
+                membershipID: object["client_reference_id"].string ?? object.at("metadata", "membership_id").string
+                    ?? object.at("metadata", "order_id").string,
                 subscriptionID: object["subscription"].string, customerID: object["customer"].string)
             if object["mode"].string == "payment" {
                 guard object["payment_status"].string == "paid" else {
@@ -91,7 +92,9 @@ public enum StripeEvents {
             return make(object["ended_at"].date ?? created, reference, .subscriptionEnded)
 
         case "charge.refunded":
-            let reference = Reference(membershipID: object.at("metadata", "membership_id").string,
+            // A shop order's charge names the order (its PaymentIntent's metadata).
+            let reference = Reference(membershipID: object.at("metadata", "membership_id").string
+                                          ?? object.at("metadata", "order_id").string,
                                       customerID: object["customer"].string)
             guard let charge = object["id"].string else { throw PaymentError.missingField("data.object.id") }
             return make(created, reference, .refunded(chargeID: charge,

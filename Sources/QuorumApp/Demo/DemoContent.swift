@@ -35,6 +35,8 @@ public enum DemoContent {
         if comments > 0 { done.append("loaded \(comments) comments on \(flagshipSlug)") }
         let members = try await DemoMembership.load(into: database, configuration: configuration, now: now.date)
         if members > 0 { done.append("loaded a year of history for \(members) memberships") }
+        let orders = try await DemoShop.load(into: database, now: now.date)
+        if orders > 0 { done.append("loaded \(orders) paid pre-orders of \(DemoShop.slug)") }
         return done.isEmpty ? "already loaded" : done.joined(separator: "; ")
     }
 

@@ -44,3 +44,11 @@ extension CacheTag {
     /// Every page that shows promotions (article and home pages).
     public static let promotions = CacheTag("promotions", "all")
 }
+
+/// Live figures an editor's promotion may quote, from the feature that serves the page it links to. The shop
+/// gives a product's `{donated}` (copies donated so far), `{partner}` and `{price}` for links to `/shop/SLUG`;
+/// it invalidates `CacheTag.promotions` when they change, so cached pages show them within seconds.
+public protocol PromotionFigures: Sendable {
+    /// Placeholder → value for a promotion linking to `link`; empty when the link is not this feature's.
+    func figures(forLink link: String) async throws -> [String: String]
+}
