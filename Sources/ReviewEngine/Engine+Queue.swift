@@ -90,7 +90,9 @@ extension Engine {
     /// `Settings.maximumAuditShare` (1 with nothing spent, 0 at the bound). Each kind is given in full until the
     /// headroom comes within a tenth of the bound of its `reserve`, and not at all below it, so that the audits
     /// that tell the least give way first and those that tell the most keep their whole share: the uncivil
-    /// audits that find approvers of abuse out and probation's (where random voters are caught) have no reserve,
+    /// audits that find approvers of abuse out, probation's (where random voters are caught) and those of muted
+    /// reviewers with a short record (fewer judged reviews than `Settings.probationReviews`: an honest reviewer
+    /// muted after two early slips, who has no other way back while spared as a coin) have no reserve, other
     /// muted reviewers' 0.1 (their votes count for nothing either way; audits decide when they count again or earn
     /// a ban, and take what the others leave), routine audits of established reviewers 0.2 (their record is kept
     /// by outcomes too). Over a run the share therefore cannot pass the bound by more than one pick.
@@ -121,8 +123,11 @@ extension Engine {
         let me = reviewer.reviewerID
         let roll = unitInterval(mix64(entropy))
         let muted = reviewer.standing == .muted
+        let coin = muted && randomVoterEvidence(of: reviewer) >= settings.warnOnRandomEvidence
+        // A muted reviewer with a short record may be honest and unlucky: an audit tells the most there.
+        let shortRecord = muted && reliability(of: reviewer).judged < Double(settings.probationReviews)
         var auditShare = muted
-            ? settings.auditShareUnderWatch * auditAllowance(reserve: 0.1, spending: auditSpending)
+            ? settings.auditShareUnderWatch * auditAllowance(reserve: shortRecord ? 0 : 0.1, spending: auditSpending)
             : reviewer.reviewsGiven < settings.probationReviews
                 ? settings.auditShareOnProbation * auditAllowance(reserve: 0, spending: auditSpending)
                 : settings.auditShare * auditAllowance(reserve: 0.2, spending: auditSpending)
@@ -142,9 +147,7 @@ extension Engine {
             return audit
         }
         // A coin's vote on a pending comment would count for nothing and teach refit nothing: no audit, no review.
-        if muted && settings.spareRandomVoters && settings.auditShareUnderWatch >= 1
-            && randomVoterEvidence(of: reviewer) >= settings.warnOnRandomEvidence
-        {
+        if coin && settings.spareRandomVoters && settings.auditShareUnderWatch >= 1 {
             return nil
         }
 

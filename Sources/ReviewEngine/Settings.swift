@@ -87,10 +87,8 @@ public struct Settings: Sendable, Codable, Hashable {
     /// Audits never take more than this share of all reviews (over a run, or the window the site passes to
     /// `Engine.pick`): every review spent on an audit is one a waiting comment does not get. The shares below
     /// are scaled down as the bound nears, the least informative first (`Engine.auditAllowance`). 1 turns it off.
-    /// Off by default (1): with the bound at 0.1 the shipped scenarios publish 1.0–1.6% of uncivil comments unseen
-    /// (goal 1%) and the median decision on a brigaded site takes hours instead of minutes, because reviewers'
-    /// records build more slowly (docs/moderation-quality.md has the figures). A site may set it.
-    public var maximumAuditShare: Double = 1
+    /// Without it audits took 22–34% of all reviews on the simulated communities (docs/moderation-quality.md).
+    public var maximumAuditShare: Double = 0.1
     /// Whether a muted reviewer whose votes look random (random-voter evidence at `warnOnRandomEvidence` or
     /// more) is shown only audits: when the bound leaves no audit for them, `Engine.pick` gives them nothing to
     /// review rather than a pending comment, where a coin's vote counts for nothing and tells refit nothing. Other muted reviewers (below the

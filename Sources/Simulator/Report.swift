@@ -46,6 +46,8 @@ public struct PolicyResult: Sendable, Codable {
     /// Reviews of pending comments that carried weight, per comment; mean length of the review queue.
     public var countedReviewsPerComment: Double
     public var meanQueueLength: Double
+    /// What the last refit found the author record, pre-screen and self-rating worth (`ModelState.evidenceWeights`).
+    public var evidenceWeights: EvidenceWeights? = nil
 }
 
 public struct ScenarioResult: Sendable, Codable {
@@ -124,7 +126,8 @@ extension Run {
             uncivilPublishedByRule: uncivilByRule, civilWithheldByRule: civilByRule,
             reviewerProfiles: policy != .majorityOfThree ? reviewerProfiles() : [:],
             seconds: seconds, countedReviewsPerComment: Double(countedReviews) / Double(max(n, 1)),
-            meanQueueLength: queueLengthSum / Double(max(n, 1)))
+            meanQueueLength: queueLengthSum / Double(max(n, 1)),
+            evidenceWeights: policy == .majorityOfThree ? nil : engine.model.evidenceWeights)
     }
 
     func reviewerProfiles() -> [String: String] {
@@ -278,6 +281,10 @@ extension ScenarioResult {
             }),
             ("counted reviews per comment", { String(format: "%.2f", $0.countedReviewsPerComment) }),
             ("mean review queue length", { String(format: "%.1f", $0.meanQueueLength) }),
+            ("evidence weights author / pre-screen / self", {
+                guard let w = $0.evidenceWeights else { return "-" }
+                return String(format: "%.2f / %.2f / %.2f", w.authorRecord, w.preScreen, w.selfRating)
+            }),
             ("run time (s)", { String(format: "%.1f", $0.seconds) }),
         ]
         let width = rows.map { $0.0.count }.max()! + 2

@@ -191,6 +191,7 @@ public struct SettingsOverrides: Sendable, Codable {
     public var withholdOnOneUncivilVoteAtLeast: Double?
     public var publishNearDeadlineAtMost: Double?
     public var relaxPublishAfterWaitShare: Double?
+    public var auditWeight: Double?
 
     public init() {}
 
@@ -222,6 +223,7 @@ public struct SettingsOverrides: Sendable, Codable {
         if let v = withholdOnOneUncivilVoteAtLeast { s.withholdOnOneUncivilVoteAtLeast = v }
         if let v = publishNearDeadlineAtMost { s.publishNearDeadlineAtMost = v }
         if let v = relaxPublishAfterWaitShare { s.relaxPublishAfterWaitShare = v }
+        if let v = auditWeight { s.auditWeight = v }
         return s
     }
 }

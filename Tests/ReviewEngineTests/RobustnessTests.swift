@@ -57,8 +57,7 @@ struct RobustnessTests {
     @Test("near the bound, the audits that tell the most keep their whole share and the others give way in order")
     func auditPriorities() {
         var engine = Engine()
-        #expect(engine.settings.maximumAuditShare == 1, "the bound is off unless a site sets it")
-        engine.settings.maximumAuditShare = 0.1
+        #expect(engine.settings.maximumAuditShare == 0.1, "audits are bounded at a tenth of all reviews unless a site says otherwise")
         func allowances(_ audits: Int) -> (cleared: Double, probation: Double, muted: Double, routine: Double) {
             let spent = AuditSpending(audits: audits, reviews: 1000)
             return (engine.auditAllowance(reserve: 0, spending: spent), engine.auditAllowance(reserve: 0, spending: spent),
@@ -115,6 +114,56 @@ struct RobustnessTests {
         #expect(showAll.pick(for: coin, candidates: candidates, audits: audits, now: t0, entropy: 7, auditSpending: exhausted)?.isAudit == false)
     }
 
+    @Test("near the bound, a muted reviewer with a short record keeps its audits; one with a long record gives way")
+    func mutedShortRecordKeepsAudits() throws {
+        let engine = Engine()
+        let candidates = (1...5).map {
+            QueueCandidate(commentID: CommentID($0), authorID: 900, articleID: 1, submittedAt: t0, reviewerIDs: [], reviewsStillNeeded: 1)
+        }
+        let audits = [AuditCandidate(commentID: 1001, authorID: 901, articleID: 2, verdict: .civil, reviewerIDs: [])]
+        // Two slips in three reviews: evidence 2.6, muted as a coin, but an honest reviewer could do that.
+        var unlucky = reviewer(1, civilAgreed: 1, civilDisagreed: 2, uncivilAgreed: 0, uncivilDisagreed: 0)
+        unlucky.standing = .muted
+        unlucky.reviewsGiven = 3
+        #expect(engine.randomVoterEvidence(of: unlucky) >= engine.settings.muteOnRandomEvidence)
+        // A coin judged on 48 reviews.
+        var coin = reviewer(2, civilAgreed: 20, civilDisagreed: 20, uncivilAgreed: 4, uncivilDisagreed: 4)
+        coin.standing = .muted
+        coin.reviewsGiven = 48
+        // 89.5% of the bound spent: muted reviewers with a short record get all their audits, those with a long
+        // record a twentieth of theirs.
+        let near = AuditSpending(audits: 895, reviews: 10000)
+        var coinAudits = 0, coinSpared = 0
+        for entropy in UInt64(1)...200 {
+            let pick = try #require(engine.pick(for: unlucky, candidates: candidates, audits: audits, now: t0,
+                                                entropy: entropy, auditSpending: near))
+            #expect(pick.isAudit, "an audit tells the most about a short record")
+            switch engine.pick(for: coin, candidates: candidates, audits: audits, now: t0, entropy: entropy, auditSpending: near) {
+            case nil: coinSpared += 1
+            case let p?: if p.isAudit { coinAudits += 1 }
+            }
+        }
+        #expect(coinAudits + coinSpared == 200 && coinAudits < 25, "\(coinAudits) audits, \(coinSpared) spared")
+        // At the bound nobody gets an audit: the unlucky reviewer is spared too, the bound holds.
+        let at = AuditSpending(audits: 100, reviews: 1000)
+        #expect(engine.pick(for: unlucky, candidates: candidates, audits: audits, now: t0, entropy: 3, auditSpending: at) == nil)
+    }
+
+    @Test("a simulated community with the default settings spends at most a tenth of its reviews on audits")
+    func simulatedDefaultAuditShare() {
+        var s = Scenario()
+        s.name = "default audits"
+        s.seed = 8
+        s.comments = 2000
+        s.users = 300
+        s.commentsPerDay = 400
+        s.approverShare = 0.1
+        s.refitEvery = 400
+        let e = Simulator.run(s, policies: [.engine]).results[0]
+        #expect(e.auditShareOfReviews <= 0.10 + 1e-9, "\(e.auditShareOfReviews)")
+        #expect(e.auditShareOfReviews > 0.03, "the budget is spent (\(e.auditShareOfReviews))")
+    }
+
     @Test("a simulated community bounded at a tenth spends at most a tenth of its reviews on audits")
     func simulatedAuditShare() {
         var s = Scenario()
@@ -136,7 +185,9 @@ struct RobustnessTests {
     /// newcomer. The pre-screen either separates civil from uncivil, or only tracks what newcomers react to
     /// (rude-sounding words in comments of either class): refit's EM then calibrates it against classes that
     /// lean on those newcomers' votes, while on the comments peers decided it tells nothing.
-    func history(informativePreScreen: Bool, seed: UInt64) -> (history: [SettledComment], reviewers: [ReviewerRecord]) {
+    /// With `misleadingSelfRating`, authors rate their comment uncivil when it sounds rude, whatever it is (and the
+    /// pre-screen separates): the same trap for the self-rating term.
+    func history(informativePreScreen: Bool, misleadingSelfRating: Bool = false, seed: UInt64) -> (history: [SettledComment], reviewers: [ReviewerRecord]) {
         var rng = SeededRandom(seed: seed)
         let strong = (1...10).map { reviewer(UserID($0), civilAgreed: 300, civilDisagreed: 6, uncivilAgreed: 60, uncivilDisagreed: 1) }
         let newcomers = (11...60).map { ReviewerRecord(reviewerID: UserID($0)) }
@@ -144,7 +195,8 @@ struct RobustnessTests {
         var rid: Int64 = 0
         for c in 0..<3000 {
             let uncivil = rng.chance(0.1)
-            let soundsRude = informativePreScreen ? uncivil : rng.chance(0.15)
+            let soundsRude = informativePreScreen && !misleadingSelfRating ? uncivil : rng.chance(0.15)
+            let selfRating: CivilityVote = misleadingSelfRating && rng.chance(soundsRude ? 0.6 : 0.02) ? .uncivil : .civil
             var reviews: [Review] = []
             if rng.chance(0.2) {
                 for u in Set((0..<3).map { _ in 1 + rng.below(10) }).sorted() {
@@ -158,10 +210,11 @@ struct RobustnessTests {
                 reviews.append(Review(id: rid, commentID: CommentID(c), reviewerID: UserID(11 + rng.below(50)),
                                       civility: vote, quality: .somewhat, submittedAt: t0))
             }
-            let score = 1 / (1 + exp(-((soundsRude ? -0.5 : -3) + 1.2 * rng.normal())))
+            let scoreMean = (misleadingSelfRating ? uncivil : soundsRude) ? -0.5 : -3.0
+            let score = 1 / (1 + exp(-(scoreMean + 1.2 * rng.normal())))
             out.append(SettledComment(
                 comment: CommentUnderReview(id: CommentID(c), authorID: UserID(1000 + rng.below(400)), articleID: 1,
-                                            submittedAt: t0, preScreenScore: score, selfRating: .civil),
+                                            submittedAt: t0, preScreenScore: score, selfRating: selfRating),
                 reviews: reviews, moderatorVerdict: nil, authorLogOdds: log(0.1 / 0.9), authorPublished: 3, authorRejected: 0))
         }
         return (out, strong + newcomers)
@@ -181,6 +234,13 @@ struct RobustnessTests {
             for x in [w.authorRecord, w.preScreen, w.selfRating] { #expect(x >= 0 && x <= 1) }
             #expect(w.basedOn >= 500)
         }
+
+        // The same for a self-rating that only says how rude a comment sounds: EM credits it, refit weighs it down.
+        let misleading = history(informativePreScreen: true, misleadingSelfRating: true, seed: 2)
+        let misleadingFit = try #require(engine.refit(misleading.history, reviewers: misleading.reviewers, now: t0).model.evidenceWeights)
+        #expect(misleadingFit.selfRating < 0.5, "a self-rating that tells nothing is weighed down (\(misleadingFit.selfRating))")
+        #expect(misleadingFit.preScreen > 0.8, "the pre-screen that separates keeps its weight (\(misleadingFit.preScreen))")
+        #expect(usefulFit.selfRating > 0.8, "a self-rating always \"civil\" has nothing to be weighed down for (\(usefulFit.selfRating))")
 
         // Decisions use the weight: the same score adds less where the pre-screen was found to tell less.
         var model = engine.model
