@@ -25,6 +25,7 @@ extension Migrations {
         readership010,
         embedPages015,
         externalIdentities016,
+        commentImports017,
     ]
 }
 
