@@ -38,13 +38,16 @@ public enum CommentExportReader {
             parser.shouldProcessNamespaces = false
             let ok = parser.parse()
             if cancelled.isSet { continuation.finish(); return }
+            // What was read whole before a problem is written: a rerun of the fixed file adds only the rest.
+            delegate.position(parser.lineNumber)
+            if !delegate.pending.isEmpty, !delegate.deliver(delegate.pending) { continuation.finish(); return }
+            delegate.pending = []
             if let failure = delegate.failure { continuation.finish(throwing: failure); return }
             if !ok {
-                let message = parser.parserError.map { "the XML is not well-formed (\(($0 as NSError).code)): \($0.localizedDescription)" } ?? "the XML is not well-formed"
+                let message = parser.parserError.map { "the XML is not well-formed (libxml2 error \(($0 as NSError).code))" } ?? "the XML is not well-formed"
                 continuation.finish(throwing: CommentImportFailure(file: file, line: parser.lineNumber, message: message))
                 return
             }
-            if !delegate.pending.isEmpty, !delegate.deliver(delegate.pending) { continuation.finish(); return }
             continuation.finish()
         }
         thread.stackSize = 4 << 20
@@ -101,6 +104,7 @@ class ExportDelegate: NSObject, XMLParserDelegate, @unchecked Sendable {
     }
 
     func add(_ comment: ImportedComment) {
+        guard failure == nil else { return }
         pending.append(comment)
         if pending.count >= batchSize {
             let batch = pending
@@ -115,6 +119,11 @@ class ExportDelegate: NSObject, XMLParserDelegate, @unchecked Sendable {
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {}
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {}
     func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+    /// The first fault stops the import at its line: libxml2 would otherwise recover and go on past it.
+    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
+        let code = (parseError as NSError).code
+        fail("the XML is not well-formed (" + (XMLParser.ErrorCode(rawValue: code).map { "\($0)" } ?? "libxml2 error \(code)") + ")")
+    }
     func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) { text += String(decoding: CDATABlock, as: UTF8.self) }
 
     /// The trimmed text gathered since the last call, and a fresh start.
