@@ -27,6 +27,7 @@ extension Migrations {
         shop011,
         embedPages015,
         externalIdentities016,
+        commentImports017,
     ]
 }
 

@@ -81,6 +81,11 @@ public struct EmbedService: Sendable {
     /// The thread for a page inside the caller's transaction (the importers use it too).
     func ensureThread(_ address: PageAddress, title: String, on db: any SQLDatabase) async throws -> ArticleSummary {
         if let found = try await article(at: address, on: db) { return found }
+        return try await Self.makeThread(address, title: title, pages: pages, on: db)
+    }
+
+    /// Makes the standing-in article for a page that has none yet and records its address.
+    static func makeThread(_ address: PageAddress, title: String, pages: any ExternalPageArticles, on db: any SQLDatabase) async throws -> ArticleSummary {
         let article = try await pages.article(forPage: Self.key(address), title: title, on: db)
         try await db.insert(into: "embed_pages").columns("url", "origin", "article_id", "created_at")
             .values(SQLBind(address.url), SQLBind(address.origin), SQLBind(article.id), SQLBind(Timestamp.now.milliseconds)).run()
