@@ -37,6 +37,15 @@ public struct Theme: Sendable {
 
     /// Loads the default theme, then lays the override folder's files over it.
     public static func load(overrides: String? = nil) throws -> Theme {
+        guard let overrides else { return try builtIn.get() }
+        return try parse(overrides: overrides)
+    }
+
+    /// The built-in theme, parsed once per process: parsing every template is real work (more so in a debug
+    /// build), and every application built in a process (a test run builds hundreds) starts from it.
+    private static let builtIn: Result<Theme, any Error> = Result { try parse(overrides: nil) }
+
+    private static func parse(overrides: String?) throws -> Theme {
         var templates: [String: String] = [:]
         var assets: [String: Asset] = [:]
         for directory in [defaultDirectory] + (overrides.map { [$0] } ?? []) {
