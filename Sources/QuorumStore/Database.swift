@@ -164,7 +164,16 @@ public final class Database: Sendable {
     public func transaction<R: Sendable>(unbounded: Bool = false, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         _ = transactions.add(1)
         guard let groupCommit else {
-            return try await runTransaction(begin: dialect.beginWriteTransaction, deadline: unbounded ? nil : answerDeadline, body)
+            // PostgreSQL may end one of two transactions that lock the same rows in opposite orders (a deadlock) or
+            // that cannot both be serialised: nothing of it was written, and running it again is the documented remedy.
+            var attempt = 1
+            while true {
+                do {
+                    return try await runTransaction(begin: dialect.beginWriteTransaction, deadline: unbounded ? nil : answerDeadline, body)
+                } catch let error as PSQLError where attempt < 3 && ["40P01", "40001"].contains(error.serverInfo?[.sqlState] ?? "") {
+                    attempt += 1
+                }
+            }
         }
         return try await queueWrite(bare: false, groupCommit, body)
     }

@@ -102,7 +102,7 @@ struct CommandLineTests {
             ["demo", "--port", "\(port)", "--folder", folder + "/demo"], directory: folder, log: folder + "/demo.log"
         )
         defer { if process.isRunning { process.terminate() } }
-        try await QuorumProcess.waitUntilServing("http://127.0.0.1:\(port)/")
+        try await QuorumProcess.waitUntilServing("http://127.0.0.1:\(port)/", timeout: 180)
         let log = try String(contentsOfFile: folder + "/demo.log", encoding: .utf8)
         #expect(log.contains("Quorum demo is running at http://127.0.0.1:\(port)/"))
         #expect(log.contains("admin@demo.quorum.test"))
@@ -115,7 +115,7 @@ struct CommandLineTests {
             ["demo", "--port", "\(port)", "--folder", folder + "/demo"], directory: folder, log: folder + "/demo2.log"
         )
         defer { if again.isRunning { again.terminate() } }
-        try await QuorumProcess.waitUntilServing("http://127.0.0.1:\(port)/")
+        try await QuorumProcess.waitUntilServing("http://127.0.0.1:\(port)/", timeout: 180)
         #expect(try String(contentsOfFile: folder + "/demo2.log", encoding: .utf8).contains("already loaded"))
     }
 
