@@ -113,7 +113,8 @@ func buildRouter(
     // Every feature's /api/admin/ endpoints take bearer tokens only (after the session, whose identity it replaces).
     router.add(middleware: publishing.adminAPIAuthentication)
     router.add(middleware: readership.middleware)
-    OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership, OpenAPI.readership, OpenAPI.embedding] }).addRoutes(to: router)
+    OperationsRoutes(site: site, apiParts: { [OpenAPI.publishing, OpenAPI.comments, OpenAPI.membership, OpenAPI.readership, OpenAPI.embedding] },
+                     readershipCounting: { [counter] in counter.isCounting }).addRoutes(to: router)
     AssetRoutes(site: site).addRoutes(to: router)
     // Providers given by the caller (tests) win; otherwise the site's settings, the environment until saved.
     var membership = MembershipService(database: database, configuration: MembershipConfiguration(providers: payments),

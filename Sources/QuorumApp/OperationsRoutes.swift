@@ -13,6 +13,9 @@ import SQLKit
 struct OperationsRoutes {
     let site: Site
     let apiParts: @Sendable () -> [OpenAPIPart]
+    /// Whether readership counts readers yet: for a moment after start, until its salt is loaded, it counts views
+    /// only. Reported per instance (the metrics registry is the process's, shared by every application in it).
+    let readershipCounting: @Sendable () -> Bool
 
     func addRoutes(to router: Router<QuorumContext>) {
         router.get(RouterPath(SiteURL.health)) { _, context in
@@ -34,12 +37,13 @@ struct OperationsRoutes {
         }
     }
 
-    /// Healthy when the database answers a query.
+    /// Healthy when the database answers a query; `readership` says whether this instance counts readers yet
+    /// (`counting`) or views only (`starting`, the moments before its salt is loaded).
     private func health(context: QuorumContext) async throws -> Response {
         let kind = site.database.kind.rawValue
         do {
             try await site.database.read { db in try await db.raw("SELECT 1").run() }
-            return try JSONResponse.make(["status": "ok", "database": kind], status: .ok)
+            return try JSONResponse.make(["status": "ok", "database": kind, "readership": readershipCounting() ? "counting" : "starting"], status: .ok)
         } catch {
             context.logger.error("health check failed", metadata: ["error": "\(String(reflecting: error))"])
             return try JSONResponse.make(["status": "unavailable", "database": kind], status: .serviceUnavailable)

@@ -127,6 +127,12 @@ public final class ReadershipCounter: PageViewCounter, Sendable {
 
     var saltPeriods: [Int64] { state.withLockedValue { $0.salts.keys.sorted() } }
 
+    /// Whether the current period's salt is loaded, so a view counts its reader as well as itself.
+    public var isCounting: Bool {
+        let period = SaltPeriod.index(milliseconds: clock.now().milliseconds, periodDays: settings.saltPeriodDays)
+        return state.withLockedValue { $0.salts[period] != nil }
+    }
+
     /// Records which promotions a rendered page variant shows, so its views count theirs.
     func recordShown(key: String, ids: [Int64]) {
         state.withLockedValue { state in

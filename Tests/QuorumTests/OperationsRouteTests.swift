@@ -26,6 +26,7 @@ struct OperationsRouteTests {
             let body = try health.json()
             #expect(body["status"] as? String == "ok")
             #expect(body["database"] as? String == kind.rawValue)
+            #expect(["counting", "starting"].contains(body["readership"] as? String ?? "absent"))
 
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             #expect(metrics.status == .ok)

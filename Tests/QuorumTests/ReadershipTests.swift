@@ -46,12 +46,14 @@ enum ReadershipSite {
         }
     }
 
-    /// Counting starts once the salt is loaded (moments after start).
+    /// Counting starts once the salt is loaded (moments after start). The health check says so for this
+    /// application; the metrics gauge cannot, as every application in the test process shares one registry.
     static func waitForSalt(_ browser: Browser) async throws {
-        for _ in 0..<500 {
-            let metrics = try await browser.client.execute(uri: "/metrics", method: .get, headers: [:], body: nil)
-            if String(buffer: metrics.body).contains("quorum_readership_salt_ready 1") { return }
-            try await Task.sleep(for: .milliseconds(10))
+        for _ in 0..<1_000 {
+            let health = try await browser.client.execute(uri: "/healthz", method: .get, headers: [:], body: nil)
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: health.body)) as? [String: Any]
+            if body?["readership"] as? String == "counting" { return }
+            try await Task.sleep(for: .milliseconds(20))
         }
         throw ConfigurationError("the readership salt was never loaded")
     }
