@@ -139,10 +139,13 @@ let package = Package(
         ),
 
         .testTarget(name: "ReviewEngineTests", dependencies: ["ReviewEngine", "Simulator"]),
+        // What the test targets share: child processes spawned without Foundation's Process (whose Linux spawn
+        // can crash, docs/development.md) and blocking waits on threads of their own.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "QuorumTests",
             dependencies: [
-                "QuorumApp", "QuorumStore", "QuorumBus", "QuorumMail", "QuorumWeb", "Accounts", "Publishing",
+                "TestSupport", "QuorumApp", "QuorumStore", "QuorumBus", "QuorumMail", "QuorumWeb", "Accounts", "Publishing",
                 "Comments", "ReviewEngine",
                 // The lifecycle equivalence test drives the simulator's world beside the server.
                 "Simulator",
@@ -176,7 +179,7 @@ package.targets += [
         ],
         swiftSettings: optimisedInDebug
     ),
-    .testTarget(name: "MembershipTests", dependencies: ["MembershipEngine", "Payments"], swiftSettings: optimisedInDebug),
+    .testTarget(name: "MembershipTests", dependencies: ["TestSupport", "MembershipEngine", "Payments"], swiftSettings: optimisedInDebug),
     // The feature: ledger, memberships and provider links (migration 007), the service, webhook routes.
     .target(name: "Membership", dependencies: [
         "MembershipEngine", "Payments", "QuorumWeb", "QuorumStore", "QuorumMail",

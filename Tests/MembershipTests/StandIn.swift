@@ -2,10 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 @testable import Payments
+import TestSupport
 
 /// A provider stand-in from scripts/standins, started on a free loopback port for one test.
 final class StandIn: @unchecked Sendable {
-    let process: Process
+    let process: ChildProcess
     let port: Int
     var base: String { "http://127.0.0.1:\(port)" }
 
@@ -15,7 +16,7 @@ final class StandIn: @unchecked Sendable {
     }
 
     init(_ script: String, _ arguments: [String]) async throws {
-        let p = Process()
+        let p = ChildProcess()
         // The interpreter on PATH (where pip installed `stripe`), or QUORUM_PYTHON, as the SMTP sink does.
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [ProcessInfo.processInfo.environment["QUORUM_PYTHON"] ?? "python3", "-u",

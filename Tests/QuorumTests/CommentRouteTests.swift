@@ -17,6 +17,7 @@ import Testing
 @testable import QuorumMail
 @testable import QuorumStore
 @testable import QuorumWeb
+import TestSupport
 
 @Suite("Comments: pages, API and moderation over HTTP")
 struct CommentRouteTests {

@@ -8,6 +8,7 @@ import Testing
 @testable import Publishing
 @testable import QuorumStore
 @testable import QuorumWeb
+import TestSupport
 
 /// The embed in headless Chromium: a host page on another loopback site (`http://localhost:PORT`, while Quorum
 /// is `http://127.0.0.1:PORT`: another site, so the frame is third-party) includes `embed.js`; the thread shows
@@ -26,7 +27,7 @@ struct BrowserEmbedTests {
         let folder = NSTemporaryDirectory() + TestDatabases.uniqueName("host-site")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for (name, html) in pages { try html.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8) }
-        let server = Process()
+        let server = ChildProcess()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         server.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", folder]
         server.standardOutput = FileHandle.nullDevice

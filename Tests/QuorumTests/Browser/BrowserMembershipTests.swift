@@ -7,11 +7,12 @@ import Testing
 @testable import QuorumApp
 @testable import QuorumStore
 @testable import QuorumWeb
+import TestSupport
 
 /// scripts/standins/stripe_standin.py on a free loopback port: Stripe's API, its hosted checkout and portal
 /// pages, and webhooks signed by Stripe's own Python library.
 final class StripeStandInProcess: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     let input = Pipe()
     let port: Int
     var base: String { "http://127.0.0.1:\(port)" }

@@ -7,6 +7,7 @@ import Foundation
 @testable import QuorumMail
 @testable import QuorumStore
 @testable import QuorumWeb
+import TestSupport
 
 /// A whole site for a browser test: a SQLite file prepared in-process (one published article, "harbour-vote",
 /// through ``CommentFixture``), a real SMTP server, and the built `quorum` binary serving that file on a free
@@ -26,7 +27,7 @@ struct BrowserSite: Sendable {
         try BrowserTools.check()
         let test = try await TestDatabases.fresh(.sqlite)
         guard case .sqlite(let path) = test.location else { fatalError("a SQLite test database") }
-        var server: Process?
+        var server: ChildProcess?
         var sink: SMTPSink?
         func cleanUp() async {
             if let server, server.isRunning {

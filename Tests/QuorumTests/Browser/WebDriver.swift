@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TestSupport
 
 /// Where the browser tests find Chromium and its driver (Debian's `chromium` and `chromium-driver` packages).
 ///
@@ -46,10 +47,10 @@ final class ChromeDriver: @unchecked Sendable {
     let port: Int
     let base: String
     let logPath: String
-    private let process: Process
+    private let process: ChildProcess
     let http: HTTPClient
 
-    private init(port: Int, logPath: String, process: Process, http: HTTPClient) {
+    private init(port: Int, logPath: String, process: ChildProcess, http: HTTPClient) {
         self.port = port
         self.base = "http://127.0.0.1:\(port)"
         self.logPath = logPath
@@ -75,7 +76,7 @@ final class ChromeDriver: @unchecked Sendable {
         let port = try QuorumProcess.freePort()
         let logPath = NSTemporaryDirectory() + "quorum-chromedriver-\(getpid())-\(port).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: BrowserTools.chromedriver)
         process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1", "--log-path=\(logPath)"]
         process.standardOutput = FileHandle.nullDevice

@@ -9,6 +9,7 @@ import Testing
 @testable import Publishing
 @testable import QuorumStore
 @testable import QuorumWeb
+import TestSupport
 
 /// Host-signed tokens, made by PyJWT (the reference implementation) for every accepted and refused case, then
 /// verified by the site (jwt-kit) and used to sign readers in on both databases.
@@ -64,7 +65,7 @@ out = {
 }
 print(json.dumps({k: v for k, v in out.items() if v is not None}))
 """#
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = ["-c", script, secret, issuer, audience]
         let pipe = Pipe()

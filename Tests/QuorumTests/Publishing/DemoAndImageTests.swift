@@ -8,6 +8,7 @@ import Testing
 @testable import QuorumMail
 @testable import QuorumStore
 @testable import QuorumWeb
+import TestSupport
 
 @Suite("Demo content and images")
 struct DemoAndImageTests {
@@ -100,7 +101,7 @@ enum Python {
     }
 
     private static func runBlocking(_ script: String, arguments: [String], input: String?) throws -> Result {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script] + arguments
         let out = Pipe()

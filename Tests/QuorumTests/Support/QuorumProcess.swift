@@ -6,6 +6,7 @@ import FoundationNetworking
 import NIOCore
 import NIOPosix
 import Testing
+import TestSupport
 
 /// Runs the built `quorum` binary as a separate process, the way an operator would.
 struct QuorumProcess {
@@ -36,7 +37,7 @@ struct QuorumProcess {
     }
 
     private static func runBlocking(_ arguments: [String], environment extra: [String: String], directory: String?, timeout: Double) throws -> Result {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.environment = environment(extra)
@@ -59,8 +60,8 @@ struct QuorumProcess {
     }
 
     /// Starts a long-running process (a server) and returns it; the caller stops it.
-    static func start(_ arguments: [String], environment extra: [String: String] = [:], directory: String? = nil, log: String) throws -> Process {
-        let process = Process()
+    static func start(_ arguments: [String], environment extra: [String: String] = [:], directory: String? = nil, log: String) throws -> ChildProcess {
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.environment = environment(extra)

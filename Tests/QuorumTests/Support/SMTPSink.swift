@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestSupport
 
 /// A real SMTP server for tests: `scripts/smtp-sink.py` (aiosmtpd) as a child process on a free loopback port.
 /// Each test starts its own and stops it when done (`defer { sink.stop() }`).
@@ -62,9 +63,9 @@ final class SMTPSink: @unchecked Sendable {
     var mailDirectory: URL { base.appendingPathComponent("mail") }
     /// The sink's self-signed certificate (with STARTTLS or implicit TLS): trust it with `.certificateFile`.
     var certificatePath: String { mailDirectory.appendingPathComponent("sink-cert.pem").path }
-    private let process: Process
+    private let process: ChildProcess
 
-    private init(port: Int, base: URL, process: Process) {
+    private init(port: Int, base: URL, process: ChildProcess) {
         self.port = port
         self.base = base
         self.process = process
@@ -97,7 +98,7 @@ final class SMTPSink: @unchecked Sendable {
         if let code = options.failData { arguments += ["--fail-data", String(code)] }
         if options.noEHLO { arguments.append("--no-ehlo") }
 
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [python] + arguments
         process.standardOutput = try FileHandle(forWritingTo: stdout)
@@ -130,7 +131,7 @@ final class SMTPSink: @unchecked Sendable {
     private static let pythonCheck: Result<Void, SinkError> = Result { () throws(SinkError) in try runPythonCheck() }
 
     private static func runPythonCheck() throws(SinkError) {
-        let check = Process()
+        let check = ChildProcess()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         check.arguments = [python, "-c", "import aiosmtpd"]
         let errors = Pipe()
