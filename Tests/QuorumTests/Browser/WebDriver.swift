@@ -49,6 +49,9 @@ final class ChromeDriver: @unchecked Sendable {
     let logPath: String
     private let process: ChildProcess
     let http: HTTPClient
+    /// Sessions not closed yet: ``stop()`` closes them first, since a browser whose driver is gone keeps running.
+    private let lock = NSLock()
+    private var openSessions: Set<String> = []
 
     private init(port: Int, logPath: String, process: ChildProcess, http: HTTPClient) {
         self.port = port
@@ -97,6 +100,7 @@ final class ChromeDriver: @unchecked Sendable {
     }
 
     func stop() async {
+        for id in lock.withLock({ openSessions }) { await WebDriverSession(driver: self, id: id).close() }
         if process.isRunning {
             process.terminate()
             let deadline = Date().addingTimeInterval(5)
@@ -105,6 +109,11 @@ final class ChromeDriver: @unchecked Sendable {
             process.waitUntilExit()
         }
         try? await http.shutdown()
+    }
+
+    /// Whether session `id` was still open (it no longer counts as open).
+    func closing(_ id: String) -> Bool {
+        lock.withLock { openSessions.remove(id) != nil }
     }
 
     /// One W3C WebDriver command; returns the response's `value`, or throws the driver's error.
@@ -164,6 +173,7 @@ final class ChromeDriver: @unchecked Sendable {
         guard let id = (value as? [String: Any])?["sessionId"] as? String else {
             throw WebDriverError(description: "no session id in \(value)")
         }
+        lock.withLock { _ = openSessions.insert(id) }
         return WebDriverSession(driver: self, id: id)
     }
 }
@@ -184,6 +194,7 @@ struct WebDriverSession: Sendable {
     }
 
     func close() async {
+        guard driver.closing(id) else { return }
         _ = try? await driver.request(.DELETE, "/session/\(id)", timeout: 30)
     }
 
