@@ -49,20 +49,26 @@ public enum ReaderClass: Sendable, Equatable, CaseIterable {
     /// carries a session but no class cookie yet (the session middleware then sets one). Other cookies (the
     /// anonymous CSRF token) do not change the public page.
     public static func fromCookieHeader(_ header: Substring) -> ReaderClass? {
+        // Read as bytes, without splitting into an array: this runs for every cached page a signed-in reader gets.
+        let bytes = header.utf8
+        let semicolon = UInt8(ascii: ";"), equals = UInt8(ascii: "="), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
         var sawSession = false
-        for part in header.split(separator: ";") {
-            let pair = part.drop { $0 == " " || $0 == "\t" }
-            guard let equals = pair.firstIndex(of: "=") else { continue }
-            let name = pair[..<equals]
-            let value = pair[pair.index(after: equals)...].prefix { $0 != " " && $0 != "\t" }
-            if name == SiteCookies.readerClass {
-                switch value {
-                case "s": return .signedIn
-                case "m": return .member
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: semicolon) ?? bytes.endIndex
+            let part = bytes[start..<end].drop { $0 == space || $0 == tab }
+            start = end < bytes.endIndex ? bytes.index(after: end) : end
+            guard let sign = part.firstIndex(of: equals) else { continue }
+            let name = part[..<sign]
+            let value = part[part.index(after: sign)...].prefix { $0 != space && $0 != tab }
+            if name.elementsEqual(SiteCookies.readerClass.utf8) {
+                switch value.count == 1 ? value.first : nil {
+                case UInt8(ascii: "s"): return .signedIn
+                case UInt8(ascii: "m"): return .member
                 default: return nil
                 }
             }
-            if name == SiteCookies.session, !value.isEmpty { sawSession = true }
+            if !value.isEmpty, name.elementsEqual(SiteCookies.session.utf8) { sawSession = true }
         }
         return sawSession ? nil : .anonymous
     }

@@ -61,3 +61,28 @@ import Payments
         }
     }
 }
+
+/// The class cookie as the fast path reads it from a `Cookie` header, byte by byte.
+@Suite struct ReaderClassCookieTests {
+    @Test(arguments: [
+        ("", ReaderClass?.some(.anonymous)),
+        ("quorum_reader=s", .signedIn),
+        ("quorum_reader=m", .member),
+        ("a=1; quorum_reader=m; b=2", .member),
+        ("\tquorum_reader=s ;x=y", .signedIn),
+        ("quorum_reader=s; quorum_session=abc", .signedIn),
+        ("quorum_session=abc; quorum_reader=m", .member),
+        ("quorum_session=abc", nil),
+        ("quorum_session=", .anonymous),
+        ("quorum_reader=", nil),
+        ("quorum_reader=sm", nil),
+        ("quorum_reader=x", nil),
+        ("quorum_readers=s; csrf=1", .anonymous),
+        ("Quorum_Reader=s", .anonymous),
+        ("junk;;; =; novalue", .anonymous),
+        ("x=quorum_reader=s", .anonymous),
+    ])
+    func classFromCookieHeader(header: String, expected: ReaderClass?) {
+        #expect(ReaderClass.fromCookieHeader(Substring(header)) == expected, "\(header)")
+    }
+}

@@ -122,12 +122,17 @@ final class CachedPageWireHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     private func response(to head: WireRequestHead, peer: SocketAddress?) -> (head: ByteBuffer, body: ByteBuffer?)? {
+        let counted = head.counted
+        guard let page = cache.anonymousPage(path: head.path, cookie: counted.cookie.map { Substring($0) }, view: { reader in
+            PageView(path: head.path, peer: peer, userAgent: counted.userAgent.map { Substring($0) },
+                     forwardedFor: counted.forwardedFor.map { Substring($0) }, referer: counted.referer.map { Substring($0) },
+                     isPrefetch: PageView.isPrefetch(purpose: counted.purpose), reader: reader)
+        }) else { return nil }
+        // Only what the reply reads: the conditional headers and the encoding.
         var fields = HTTPFields()
         if let match = head.ifNoneMatch { fields[.ifNoneMatch] = match }
         if let since = head.ifModifiedSince { fields[.ifModifiedSince] = since }
-        head.counted.add(to: &fields)
         if head.acceptsGzip { fields[.acceptEncoding] = "gzip" }
-        guard let page = cache.anonymousPage(method: .get, path: head.path, headers: fields, peer: peer) else { return nil }
         let reply = page.reply(to: fields)
         return (dated.head(reply.head, of: page, build: Self.bytes(of:)), reply.body)
     }
@@ -167,14 +172,6 @@ struct WireRequestHead: Equatable {
         var forwardedFor: String?
         var referer: String?
         var purpose: String?
-
-        func add(to fields: inout HTTPFields) {
-            if let cookie { fields[.cookie] = cookie }
-            if let userAgent { fields[.userAgent] = userAgent }
-            if let forwardedFor { fields[.xForwardedFor] = forwardedFor }
-            if let referer { fields[.referer] = referer }
-            if let purpose { fields[.secPurpose] = purpose }
-        }
     }
 
     enum Parsed: Equatable {

@@ -228,14 +228,23 @@ extension PageCache {
     /// without it goes the normal way, which sets it. Each answer is counted as a page view (one call).
     func anonymousPage(method: HTTPRequest.Method, path: Substring, headers: HTTPFields, peer: SocketAddress? = nil) -> CachedPage? {
         guard method == .get, headers[.authorization] == nil else { return nil }
+        return anonymousPage(path: path, cookie: headers[.cookie].map { Substring($0) }) { reader in
+            PageView(headers: headers, path: path, peer: peer, reader: reader)
+        }
+    }
+
+    /// The same for a request already read apart (the wire tier): its `Cookie` header as it arrived, and its page
+    /// view made only when there is a page to count. `HTTPFields` would split a cookie header into one field per
+    /// cookie and join them again when read: a tenth of the fast path's time for a signed-in reader's request.
+    func anonymousPage(path: Substring, cookie: Substring?, view: (ReaderClass) -> PageView) -> CachedPage? {
         var reader = ReaderClass.anonymous
-        if let cookie = headers[.cookie] {
-            guard let chosen = ReaderClass.fromCookieHeader(Substring(cookie)) else { return nil }
+        if let cookie {
+            guard let chosen = ReaderClass.fromCookieHeader(cookie) else { return nil }
             reader = chosen
         }
         guard let page = page(reader.key(String(path))) else { return nil }
         hits.increment()
-        views?.count(PageView(headers: headers, path: path, peer: peer, reader: reader))
+        if let views { views.count(view(reader)) }
         return page
     }
 }
@@ -269,9 +278,14 @@ extension PageView {
         self.init(
             path: path, query: query, peer: peer, userAgent: headers[.userAgent].map { Substring($0) },
             forwardedFor: headers[.xForwardedFor].map { Substring($0) }, referer: headers[.referer].map { Substring($0) },
-            isPrefetch: purpose.map { $0.lowercased().contains("prefetch") || $0.lowercased().contains("preview") } ?? false,
-            reader: reader
+            isPrefetch: Self.isPrefetch(purpose: purpose), reader: reader
         )
+    }
+
+    /// Whether a purpose header (`Sec-Purpose`, `Purpose`, `X-Moz`, `X-Purpose`) marks a prefetch or a preview.
+    package static func isPrefetch(purpose: String?) -> Bool {
+        guard let purpose = purpose?.lowercased() else { return false }
+        return purpose.contains("prefetch") || purpose.contains("preview")
     }
 }
 
