@@ -119,8 +119,8 @@ extension MembershipService {
         var applied = 0
         for (event, owner) in events {
             let at = Timestamp(appliedAt?(event) ?? now())
-            guard try await store.record(db, event, raw: nil, at: at) else { continue }
-            if case .applied = try await deliver(db, event, userID: owner, at: at, depth: 0) { applied += 1 }
+            let recording = Recording(json: try MembershipStore.json(of: event), raw: nil)
+            if case .applied = try await deliver(db, event, recording: recording, userID: owner, at: at, depth: 0) { applied += 1 }
         }
         return applied
     }

@@ -87,13 +87,32 @@ public struct MembershipService: Sendable {
     /// Records, routes and applies one event in a single transaction.
     func apply(_ event: MembershipEvent, raw: String?, userID: Int64?) async throws -> Book.Receipt {
         let at = Timestamp(now())
+        let recording = Recording(json: try MembershipStore.json(of: event), raw: raw)
         return try await database.transaction { db in
-            guard try await store.record(db, event, raw: raw, at: at) else { return .duplicate }
-            return try await deliver(db, event, userID: userID, at: at, depth: 0)
+            try await deliver(db, event, recording: recording, userID: userID, at: at, depth: 0)
         }
     }
 
-    func deliver(_ db: any SQLDatabase, _ event: MembershipEvent, userID: Int64?, at: Timestamp, depth: Int) async throws -> Book.Receipt {
+    /// A new event's ledger row, written by ``deliver`` once the event's outcome is known. Without one, the event
+    /// already has its row (a parked event delivered again) and only its outcome is settled.
+    struct Recording: Sendable {
+        let json: String
+        let raw: String?
+    }
+
+    /// Routes and applies an event and writes what became of it. The reads come first and the ledger row is the
+    /// first write, so a duplicate (its id already recorded) returns before anything else is written.
+    func deliver(_ db: any SQLDatabase, _ event: MembershipEvent, recording: Recording?, userID: Int64?, at: Timestamp,
+                 depth: Int) async throws -> Book.Receipt {
+        /// The ledger row with its outcome; false for a duplicate.
+        func conclude(_ membershipID: String?, _ outcome: String, _ note: String) async throws -> Bool {
+            guard let recording else {
+                try await store.settle(db, eventID: event.id, membershipID: membershipID, outcome: outcome, note: note)
+                return true
+            }
+            return try await store.record(db, event, json: recording.json, raw: recording.raw, at: at,
+                                          membershipID: membershipID, outcome: outcome, note: note)
+        }
         let opening: Membership? = {
             guard let id = event.reference.membershipID else { return nil }
             switch event.kind {
@@ -102,26 +121,21 @@ public struct MembershipService: Sendable {
             default: return nil
             }
         }()
-        guard let id = try await store.route(db, event) ?? opening?.id else {
-            if case let .unhandled(type) = event.kind {
-                try await store.settle(db, eventID: event.id, membershipID: nil, outcome: "ignored", note: type)
-                return .ignored(type)
+        let located = try await store.locate(db, event)
+        guard let id = located?.id ?? opening?.id, let current = located?.membership ?? opening else {
+            if case let .unhandled(type) = event.kind, located == nil {
+                return try await conclude(nil, "ignored", type) ? .ignored(type) : .duplicate
             }
-            try await store.settle(db, eventID: event.id, membershipID: nil, outcome: "parked", note: "no membership known yet")
-            return .parked
-        }
-        guard let current = try await store.load(db, id: id) ?? opening else {
-            try await store.settle(db, eventID: event.id, membershipID: nil, outcome: "parked", note: "no membership known yet")
-            return .parked
+            return try await conclude(nil, "parked", "no membership known yet") ? .parked : .duplicate
         }
         let result = engine.apply(event, to: current)
         let isNew = current == opening
         let receipt: Book.Receipt
         switch result.outcome {
         case .noChange where isNew, .applied:
+            guard try await conclude(id, "applied", result.note) else { return .duplicate }
             try await store.save(db, result.membership, status: engine.status(of: result.membership, at: at.date).status,
                                  userID: userID, at: at)
-            try await store.settle(db, eventID: event.id, membershipID: id, outcome: "applied", note: result.note)
             // The role can only move when this membership's access did (saves three queries on every renewal).
             if isNew || engine.status(of: current, at: at.date).hasAccess != engine.status(of: result.membership, at: at.date).hasAccess { try await syncRole(db, membershipID: id, at: at) }
             let before = isNew ? Status.pending : engine.status(of: current, at: at.date).status
@@ -131,21 +145,23 @@ public struct MembershipService: Sendable {
             try await sendDueReminders(db, result.membership, at: at)
             receipt = .applied(membershipID: id, note: result.note)
         case let .noChange(why):
-            try await store.settle(db, eventID: event.id, membershipID: id, outcome: "no_change", note: "\(result.note): \(why)")
+            guard try await conclude(id, "no_change", "\(result.note): \(why)") else { return .duplicate }
             receipt = .noChange(membershipID: id, reason: why)
         case let .rejected(why):
-            try await store.settle(db, eventID: event.id, membershipID: id, outcome: "rejected", note: "\(result.note): \(why)")
+            guard try await conclude(id, "rejected", "\(result.note): \(why)") else { return .duplicate }
             receipt = .rejected(membershipID: id, reason: why)
         }
-        // An event naming this membership and provider ids teaches the links; parked events may now route.
+        // An event naming this membership and provider ids teaches the links; parked events may now route. A
+        // renewal whose ids are already linked (the usual case) writes nothing here.
         let named = event.reference.membershipID == id
+        if named, !isNew, located?.linked == true { return receipt }
         let added = try await store.link(db, provider: event.provider,
                                          subscription: named ? event.reference.subscriptionID : result.membership.subscriptionID,
                                          customer: named ? event.reference.customerID : result.membership.customerID, to: id)
         if added, depth < 4 {
             for parked in try await store.parked(db, provider: event.provider, subscription: result.membership.subscriptionID,
                                                  customer: result.membership.customerID) {
-                _ = try await deliver(db, parked, userID: nil, at: at, depth: depth + 1)
+                _ = try await deliver(db, parked, recording: nil, userID: nil, at: at, depth: depth + 1)
             }
         }
         return receipt

@@ -12,17 +12,23 @@ struct MembershipStore: Sendable {
         return e
     }()
 
-    /// Appends an event to the ledger; false when its id is already there (a duplicate: nothing more to do).
-    func record(_ db: any SQLDatabase, _ event: MembershipEvent, raw: String?, at now: Timestamp) async throws -> Bool {
-        let json = String(decoding: try Self.encoder.encode(event), as: UTF8.self)
+    /// The event as the ledger keeps it (what `Book.replay` decodes), encoded before the transaction begins.
+    static func json(of event: MembershipEvent) throws -> String {
+        String(decoding: try encoder.encode(event), as: UTF8.self)
+    }
+
+    /// Appends an event to the ledger with what became of it; false when its id is already there (a duplicate:
+    /// nothing more to do). The outcome is known before the row is written, so an event costs one ledger statement.
+    func record(_ db: any SQLDatabase, _ event: MembershipEvent, json: String, raw: String?, at now: Timestamp,
+                membershipID: String?, outcome: String, note: String) async throws -> Bool {
         let amount = Self.amount(of: event.kind)
         let rows = try await db.insert(into: "membership_ledger")
             .columns("event_id", "provider", "membership_id", "subscription_ref", "customer_ref", "kind", "amount_minor",
-                     "currency", "occurred_at", "recorded_at", "event_json", "raw_payload")
-            .values(SQLBind(event.id), SQLBind(event.provider), SQLBind(event.reference.membershipID),
+                     "currency", "occurred_at", "recorded_at", "event_json", "raw_payload", "outcome", "note")
+            .values(SQLBind(event.id), SQLBind(event.provider), SQLBind(membershipID),
                     SQLBind(event.reference.subscriptionID), SQLBind(event.reference.customerID), SQLBind(Self.kindName(event.kind)),
                     SQLBind(amount?.minor), SQLBind(amount?.currency.code), SQLBind(Timestamp(event.occurredAt).milliseconds),
-                    SQLBind(now.milliseconds), SQLBind(json), SQLBind(raw))
+                    SQLBind(now.milliseconds), SQLBind(json), SQLBind(raw), SQLBind(outcome), SQLBind(String(note.prefix(500))))
             .ignoringConflicts(with: ["event_id"])
             .returning("id")
             .all()
@@ -91,18 +97,43 @@ struct MembershipStore: Sendable {
         }
     }
 
-    /// The membership an event belongs to: its own id if that membership exists, else a provider link.
-    func route(_ db: any SQLDatabase, _ event: MembershipEvent) async throws -> String? {
-        if let id = event.reference.membershipID,
-           try await db.select().column("id").from("memberships").where("id", .equal, SQLBind(id)).first() != nil {
-            return id
+    /// Where an event lands: the membership it names if that exists, else the one a provider link points at.
+    struct Located {
+        let id: String
+        let membership: Membership?
+        /// Every provider id the event carries already links to this membership (a renewal writes no link).
+        let linked: Bool
+    }
+
+    /// The membership an event belongs to, loaded and locked for the rest of the transaction (PostgreSQL; SQLite
+    /// has one writer). An event naming an existing membership costs one statement: its facts and whether the
+    /// event's provider ids are linked to it come back together.
+    func locate(_ db: any SQLDatabase, _ event: MembershipEvent) async throws -> Located? {
+        let ref = event.reference
+        if let id = ref.membershipID {
+            let refs = [ref.subscriptionID, ref.customerID].compactMap { $0 }.count
+            let linked = SQLSubquery.select { sub in
+                sub.column(SQLFunction("COUNT", args: SQLLiteral.all)).from("membership_links")
+                    .where(SQLColumn("membership_id", table: "membership_links"), .equal, SQLColumn("id", table: "memberships"))
+                    .where("provider", .equal, SQLBind(event.provider))
+                    .where { w in
+                        w.where { $0.where("ref_kind", .equal, SQLBind("subscription")).where("ref", .equal, SQLBind(ref.subscriptionID)) }
+                            .orWhere { $0.where("ref_kind", .equal, SQLBind("customer")).where("ref", .equal, SQLBind(ref.customerID)) }
+                    }
+            }
+            if let row = try await db.select().column("facts_json").column(SQLAlias(linked, as: SQLIdentifier("linked")))
+                .from("memberships").where("id", .equal, SQLBind(id)).for(.update).first() {
+                let json = try row.decode(column: "facts_json", as: String.self)
+                return Located(id: id, membership: try JSONDecoder().decode(Membership.self, from: Data(json.utf8)),
+                               linked: try row.decode(column: "linked", as: Int.self) >= refs)
+            }
         }
-        for (kind, ref) in [("subscription", event.reference.subscriptionID), ("customer", event.reference.customerID)] {
-            guard let ref else { continue }
+        for (kind, value) in [("subscription", ref.subscriptionID), ("customer", ref.customerID)] {
+            guard let value else { continue }
             if let id = try await db.select().column("membership_id").from("membership_links")
                 .where("provider", .equal, SQLBind(event.provider)).where("ref_kind", .equal, SQLBind(kind))
-                .where("ref", .equal, SQLBind(ref)).first(decodingColumn: "membership_id", as: String.self) {
-                return id
+                .where("ref", .equal, SQLBind(value)).first(decodingColumn: "membership_id", as: String.self) {
+                return Located(id: id, membership: try await load(db, id: id), linked: false)
             }
         }
         return nil

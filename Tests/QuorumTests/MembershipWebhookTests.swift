@@ -59,6 +59,46 @@ import Payments
         }
     }
 
+    /// The statements a webhook runs (BEGIN and COMMIT included), held to a budget: a renewal whose provider ids
+    /// are already linked is one read (facts and links together), its ledger row written with its outcome, and
+    /// the saved facts; a duplicate stops at its ledger row. Before this budget a renewal took 9.
+    static let webhookBudget = (renewal: 5, duplicate: 4)
+
+    @Test(arguments: TestDatabases.kinds)
+    func aRenewalAndADuplicateStayWithinTheirStatementBudget(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { test in
+            let database = test.database
+            let service = MembershipService(database: database, providers: [Self.stripe], logger: TestDatabases.logger)
+            let id = try await service.open(userID: nil, provider: "stripe", pledge: Pledge(amount: Money(units: 200, .zar), interval: .month))
+            let now = Date()
+            func deliver(_ eventID: String, at: Date) async throws -> ([Book.Receipt], Int) {
+                let body = Self.invoicePaid(eventID: eventID, membership: id, amount: 20000, now: at)
+                let header = StripeSignature.header(body: body, timestamp: Int64(now.timeIntervalSince1970), secret: Self.secret)
+                let before = database.statementCount
+                let receipts = try await service.receive(provider: "stripe", delivery: WebhookDelivery(
+                    headers: ["Stripe-Signature": header, "Content-Type": "application/json"], body: body))
+                return (receipts, database.statementCount - before)
+            }
+            // The first payment links the subscription and the customer to the membership.
+            let (first, _) = try await deliver("evt_budget_1", at: now)
+            guard case .applied(id, _) = first.first else { Issue.record("the first payment was not applied: \(first)"); return }
+            let (renewal, renewalCost) = try await deliver("evt_budget_2", at: now.addingTimeInterval(2_678_400))
+            guard case .applied = renewal.first else { Issue.record("the renewal was not applied: \(renewal)"); return }
+            #expect(renewalCost <= Self.webhookBudget.renewal, "a renewal ran \(renewalCost) statements")
+            let (again, duplicateCost) = try await deliver("evt_budget_2", at: now.addingTimeInterval(2_678_400))
+            #expect(again == [.duplicate])
+            #expect(duplicateCost <= Self.webhookBudget.duplicate, "a duplicate ran \(duplicateCost) statements")
+            // The ledger row of each event says what became of it, written once.
+            let rows = try await database.read { db in
+                try await db.select().columns("event_id", "membership_id", "outcome").from("membership_ledger")
+                    .where("provider", .equal, "stripe").orderBy("id").all()
+                    .map { "\(try $0.decode(column: "event_id", as: String.self)) \(try $0.decode(column: "membership_id", as: String?.self) ?? "-") \(try $0.decode(column: "outcome", as: String.self))" }
+            }
+            #expect(rows == ["local:open:\(id) \(id) applied", "stripe:evt_budget_1 \(id) applied", "stripe:evt_budget_2 \(id) applied"])
+            #expect(try await service.replay().memberships[id] == service.membership(id))
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func badDeliveriesGetAClear4xxAndChangeNothing(kind: DatabaseKind) async throws {
         try await LiveServer.run(kind, payments: [Self.stripe]) { client, test in
