@@ -223,7 +223,7 @@ public final class Database: Sendable {
     private func runWriteBatch(_ first: GroupCommit.Job, _ groupCommit: GroupCommit) async {
         let begin = dialect.beginWriteTransaction
         do {
-            try await withConnection(deadline: nil) { db, discard in
+            try await withConnection(deadline: nil, onItsEventLoop: true) { db, discard in
                 var members: [(job: GroupCommit.Job, done: @Sendable () -> Void)] = []
                 var current: GroupCommit.Job? = first
                 var open = false
@@ -331,29 +331,42 @@ public final class Database: Sendable {
 
     private func withConnection<R: Sendable>(
         deadline: TimeAmount?,
+        onItsEventLoop: Bool = false,
         _ body: @escaping @Sendable (any SQLDatabase, _ discard: @escaping @Sendable () -> Void) async throws -> R
     ) async throws -> R {
         inUse.record(inUseCount.add(1))
         defer { inUse.record(inUseCount.add(-1)) }
         do {
-            return try await withPooledConnection(deadline: deadline, body)
+            return try await withPooledConnection(deadline: deadline, onItsEventLoop: onItsEventLoop, body)
         } catch {
             throw StoreFailure.classify(error, location: location)
         }
     }
 
+    /// `onItsEventLoop`: the body's task runs on the SQLite connection's event loop (SQLite's writer). Each
+    /// statement's answer arrives on that loop, so the writer goes on to its next statement there at once instead
+    /// of waiting for a Swift concurrency thread to be woken: a write batch runs a few statements per transaction,
+    /// one after another, and those waits were most of its time. Reads keep to the shared threads, so that a long
+    /// read never holds up the connections an event loop serves.
     private func withPooledConnection<R: Sendable>(
         deadline: TimeAmount?,
+        onItsEventLoop: Bool = false,
         _ body: @escaping @Sendable (any SQLDatabase, _ discard: @escaping @Sendable () -> Void) async throws -> R
     ) async throws -> R {
         switch pool {
         case .sqlite(let pool):
             return try await pool.withConnection { connection in
-                connection.eventLoop.makeFutureWithTask {
+                let run: @Sendable () async throws -> R = {
                     try await body(CountingSQLDatabase(base: connection.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil), counter: self.statements)) {
                         let _: EventLoopFuture<Void> = connection.close()
                     }
                 }
+                guard onItsEventLoop else { return connection.eventLoop.makeFutureWithTask(run) }
+                let promise = connection.eventLoop.makePromise(of: R.self)
+                Task(executorPreference: EventLoopTaskExecutor(connection.eventLoop)) {
+                    do { promise.succeed(try await run()) } catch { promise.fail(error) }
+                }
+                return promise.futureResult
             }.get()
         case .postgres(let pool):
             return try await pool.withConnection { connection in
@@ -594,5 +607,17 @@ struct SQLiteStoreSource: ConnectionPoolSource, Sendable {
         } else if !manager.isWritableFile(atPath: folder) {
             throw ConfigurationError("cannot create SQLite database at \(path): folder \(folder) is not writable")
         }
+    }
+}
+
+/// Runs the jobs of the tasks that prefer it on one NIO event loop (``Database``'s SQLite writer).
+final class EventLoopTaskExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(_ loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
