@@ -102,7 +102,9 @@ public struct Settings: Sendable, Codable, Hashable {
     /// `lowValueAuditReserve` × (1 − v), so a well-known reviewer is rarely audited near the bound and an
     /// uncertain one keeps its audits until the bound itself. false: the kinds' fixed reserves.
     public var priceAuditsByValue: Bool = true
-    public var lowValueAuditReserve: Double = 0.3
+    /// 0.1: a worthless audit stops at 9% of reviews under a 10% bound, so the budget is spent; 0.3 (stopping
+    /// at 7%) left a tenth of it unused and the quiet site's records thinner (docs/moderation-quality.md).
+    public var lowValueAuditReserve: Double = 0.1
     /// Whether the uncivil audits that find approvers of abuse out are priced by value too; false gives them no
     /// reserve (every reviewer not yet cleared keeps them until the bound itself).
     public var priceApproverAudits: Bool = false
