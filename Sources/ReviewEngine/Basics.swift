@@ -124,3 +124,14 @@ func logSumExp(_ values: [Double]) -> Double {
 @inline(__always) func unitInterval(_ value: UInt64) -> Double {
     Double(value >> 11) * (1.0 / 9_007_199_254_740_992.0)
 }
+
+/// The standard normal distribution function.
+@inline(__always) func normalCDF(_ z: Double) -> Double {
+    0.5 * erfc(-z / 2.0.squareRoot())
+}
+
+/// The information (in bits) in the answer to a yes-or-no question whose answer is yes with chance `p`.
+@inline(__always) func binaryEntropy(_ p: Double) -> Double {
+    let q = min(max(p, 1e-12), 1 - 1e-12)
+    return -(q * log2(q) + (1 - q) * log2(1 - q))
+}

@@ -106,6 +106,38 @@ extension Engine {
     /// The headroom (share of the bound) over which a kind of audit goes from its full share to none.
     static let auditAllowanceRamp = 0.1
 
+    /// What an audit of `reviewer` would tell now, from 0 (nothing: their standing is settled) to 1, for the two
+    /// questions an audit answers (`Settings.priceAuditsByValue`):
+    /// - `standing`: whether the reviewer's votes should count. For a reviewer whose votes count, the chance
+    ///   that their true accuracy is below `Settings.muteBelowAccuracy`; for a muted one, the chance that it is
+    ///   at or above `Settings.warnBelowAccuracy` (where votes count again). Both from the accuracy's estimate and
+    ///   its spread over the judged reviews (a normal approximation to the Beta posterior), turned into the
+    ///   information the answer carries (binary entropy, 1 bit at even odds). A well-known reviewer is settled
+    ///   either way; a new one, or one muted after two early slips, is not.
+    /// - `approver`: whether the reviewer approves abuse (`Engine.approverProbability`), the question an audit
+    ///   with an uncivil verdict answers, as binary entropy.
+    /// Each is scaled by the reviewer's weight in pending decisions: half for a reviewer with no vote on a
+    /// pending comment, rising to one with the pending comments they have reviewed (their votes, or, if muted,
+    /// the votes that would count again, decide those comments now). The queue spends the bounded budget on
+    /// the highest values first: an audit of value v gives way once the headroom under
+    /// `Settings.maximumAuditShare` falls to `Settings.lowValueAuditReserve` × (1 − v).
+    public func auditValue(
+        of reviewer: ReviewerRecord, reliability rel: Reliability, candidates: [QueueCandidate]
+    ) -> (standing: Double, approver: Double) {
+        let me = reviewer.reviewerID
+        var pending = 0
+        for c in candidates where c.reviewerIDs.contains(me) { pending += 1 }
+        let weight = 0.5 + 0.5 * min(1, Double(pending) / 2)
+        let a = rel.accuracy
+        let spread = max((a * (1 - a) / (rel.judged + 2)).squareRoot(), 1e-6)
+        let pWrong = reviewer.standing == .muted
+            ? normalCDF((a - settings.warnBelowAccuracy) / spread)
+            : normalCDF((settings.muteBelowAccuracy - a) / spread)
+        let sensIfNot = max(rel.sensitivity, settings.approverSensitivity + 0.3)
+        let pApprover = approverProbability(of: reviewer, sensitivityIfNot: sensIfNot)
+        return (weight * binaryEntropy(pWrong), weight * binaryEntropy(pApprover))
+    }
+
     /// Chooses what `reviewer` reviews next: about `Settings.auditShare` audits (more for a new reviewer on
     /// probation and for one whose votes do not count), otherwise the pending comment closest to a decision, oldest among equals, avoiding the articles
     /// and authors of `recentPicks`; never the reviewer's own comment or one they reviewed. Returns nil when
@@ -125,17 +157,23 @@ extension Engine {
         let muted = reviewer.standing == .muted
         let coin = muted && randomVoterEvidence(of: reviewer) >= settings.warnOnRandomEvidence
         // A muted reviewer with a short record may be honest and unlucky: an audit tells the most there.
-        let shortRecord = muted && reliability(of: reviewer).judged < Double(settings.probationReviews)
+        let rel = reliability(of: reviewer)
+        let shortRecord = muted && rel.judged < Double(settings.probationReviews)
+        // Priced by what the audit would tell (`auditValue`), or by its kind (the reserves below).
+        let value = settings.priceAuditsByValue && auditSpending != nil && settings.maximumAuditShare < 1
+            ? auditValue(of: reviewer, reliability: rel, candidates: candidates) : nil
+        func allowance(_ kindReserve: Double, _ v: Double?) -> Double {
+            auditAllowance(reserve: v.map { settings.lowValueAuditReserve * (1 - $0) } ?? kindReserve, spending: auditSpending)
+        }
         var auditShare = muted
-            ? settings.auditShareUnderWatch * auditAllowance(reserve: shortRecord ? 0 : 0.1, spending: auditSpending)
+            ? settings.auditShareUnderWatch * allowance(shortRecord ? 0 : 0.1, value?.standing)
             : reviewer.reviewsGiven < settings.probationReviews
-                ? settings.auditShareOnProbation * auditAllowance(reserve: 0, spending: auditSpending)
-                : settings.auditShare * auditAllowance(reserve: 0.2, spending: auditSpending)
+                ? settings.auditShareOnProbation * allowance(0, value?.standing)
+                : settings.auditShare * allowance(0.2, value?.standing)
         var wanted: CivilityVote?
         if reviewer.standing != .muted && settings.auditShareUntilCleared > 0 {
-            let rel = reliability(of: reviewer)
             let sensIfNot = max(rel.sensitivity, settings.approverSensitivity + 0.3)
-            let untilCleared = settings.auditShareUntilCleared * auditAllowance(reserve: 0, spending: auditSpending)
+            let untilCleared = settings.auditShareUntilCleared * allowance(0, settings.priceApproverAudits ? value?.approver : nil)
             if approverProbability(of: reviewer, sensitivityIfNot: sensIfNot) >= settings.clearedApproverBelow, untilCleared > auditShare {
                 auditShare = untilCleared
                 wanted = .uncivil
@@ -193,7 +231,13 @@ extension Engine {
                 && now.timeIntervalSince($0) >= settings.maximumWait * settings.urgentAfterWaitShare
         } ?? false
         guard waiting >= bar || (urgent && waiting > 0) else { return (settings.requiredReviews, 0) }
-        return (settings.requiredReviews, waiting >= 3 * bar ? 2 : 1)
+        // One extra at the bar, one more at each tripling of it, up to `Settings.maximumExtraReviews`.
+        var extras = 1, next = 3 * bar
+        while extras < settings.maximumExtraReviews && waiting >= next {
+            extras += 1
+            next *= 3
+        }
+        return (settings.requiredReviews, extras)
     }
 
     /// Lower is sooner: comments near their deadline (`Settings.urgentAfterWaitShare`) first, then whole

@@ -96,6 +96,18 @@ public struct Settings: Sendable, Codable, Hashable {
     /// refit judges them against outcomes (so an honest reviewer muted by bad luck counts again) and learns from
     /// them on which side of a debate a brigade votes (the bridging factor). false shows coins pending comments too.
     public var spareRandomVoters: Bool = true
+    /// Whether the bounded budget is spent by what each audit would tell (`Engine.auditValue`: how unsettled the
+    /// reviewer's standing is, times their weight in pending decisions) rather than by its kind: an audit of
+    /// value v gives way once the headroom under `maximumAuditShare` (a share of the bound) falls to
+    /// `lowValueAuditReserve` × (1 − v), so a well-known reviewer is rarely audited near the bound and an
+    /// uncertain one keeps its audits until the bound itself. false: the kinds' fixed reserves.
+    public var priceAuditsByValue: Bool = true
+    /// 0.1: a worthless audit stops at 9% of reviews under a 10% bound, so the budget is spent; 0.3 (stopping
+    /// at 7%) left a tenth of it unused and the quiet site's records thinner (docs/moderation-quality.md).
+    public var lowValueAuditReserve: Double = 0.1
+    /// Whether the uncivil audits that find approvers of abuse out are priced by value too; false gives them no
+    /// reserve (every reviewer not yet cleared keeps them until the bound itself).
+    public var priceApproverAudits: Bool = false
     /// Share of picks that are audits for a reviewer whose votes do not count: their reviews of pending
     /// comments would carry no weight, while audits let them earn their way back (or confirm a ban).
     public var auditShareUnderWatch: Double = 1
@@ -120,6 +132,9 @@ public struct Settings: Sendable, Codable, Hashable {
     /// (optional) review after the required three, and for a second one at three times as many;
     /// `Engine.reviewsToAsk`. 0 turns it off.
     public var askExtraReviewWhenWaiting: Int = 10
+    /// The most optional extra reviews asked of one commenter: one at `askExtraReviewWhenWaiting`, one more at
+    /// each tripling of it (a second at 30 waiting, a third at 90).
+    public var maximumExtraReviews: Int = 3
     /// The reviews a commenter is asked for before posting; the extra one above comes on top.
     public var requiredReviews: Int = 3
     /// Reviews (audits included) per comment the site means to spend at most: no extra review is asked while
@@ -184,6 +199,9 @@ extension Settings {
         maximumAuditShare = try c.decodeIfPresent(type(of: maximumAuditShare), forKey: .maximumAuditShare) ?? maximumAuditShare
         auditShareUnderWatch = try c.decodeIfPresent(type(of: auditShareUnderWatch), forKey: .auditShareUnderWatch) ?? auditShareUnderWatch
         spareRandomVoters = try c.decodeIfPresent(type(of: spareRandomVoters), forKey: .spareRandomVoters) ?? spareRandomVoters
+        priceAuditsByValue = try c.decodeIfPresent(type(of: priceAuditsByValue), forKey: .priceAuditsByValue) ?? priceAuditsByValue
+        lowValueAuditReserve = try c.decodeIfPresent(type(of: lowValueAuditReserve), forKey: .lowValueAuditReserve) ?? lowValueAuditReserve
+        priceApproverAudits = try c.decodeIfPresent(type(of: priceApproverAudits), forKey: .priceApproverAudits) ?? priceApproverAudits
         auditShareOnProbation = try c.decodeIfPresent(type(of: auditShareOnProbation), forKey: .auditShareOnProbation) ?? auditShareOnProbation
         probationReviews = try c.decodeIfPresent(type(of: probationReviews), forKey: .probationReviews) ?? probationReviews
         auditShareUntilCleared = try c.decodeIfPresent(type(of: auditShareUntilCleared), forKey: .auditShareUntilCleared) ?? auditShareUntilCleared
@@ -192,6 +210,7 @@ extension Settings {
         typicalReviewWeight = try c.decodeIfPresent(type(of: typicalReviewWeight), forKey: .typicalReviewWeight) ?? typicalReviewWeight
         urgentAfterWaitShare = try c.decodeIfPresent(type(of: urgentAfterWaitShare), forKey: .urgentAfterWaitShare) ?? urgentAfterWaitShare
         askExtraReviewWhenWaiting = try c.decodeIfPresent(type(of: askExtraReviewWhenWaiting), forKey: .askExtraReviewWhenWaiting) ?? askExtraReviewWhenWaiting
+        maximumExtraReviews = try c.decodeIfPresent(type(of: maximumExtraReviews), forKey: .maximumExtraReviews) ?? maximumExtraReviews
         requiredReviews = try c.decodeIfPresent(type(of: requiredReviews), forKey: .requiredReviews) ?? requiredReviews
         reviewBudgetPerComment = try c.decodeIfPresent(type(of: reviewBudgetPerComment), forKey: .reviewBudgetPerComment) ?? reviewBudgetPerComment
         trustAfterPublished = try c.decodeIfPresent(type(of: trustAfterPublished), forKey: .trustAfterPublished) ?? trustAfterPublished

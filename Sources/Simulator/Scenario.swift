@@ -192,6 +192,10 @@ public struct SettingsOverrides: Sendable, Codable {
     public var publishNearDeadlineAtMost: Double?
     public var relaxPublishAfterWaitShare: Double?
     public var auditWeight: Double?
+    public var priceAuditsByValue: Bool?
+    public var lowValueAuditReserve: Double?
+    public var priceApproverAudits: Bool?
+    public var maximumExtraReviews: Int?
 
     public init() {}
 
@@ -204,6 +208,10 @@ public struct SettingsOverrides: Sendable, Codable {
         if let v = maximumWait { s.maximumWait = v }
         if let v = auditShare { s.auditShare = v }
         if let v = maximumAuditShare { s.maximumAuditShare = v }
+        if let v = priceAuditsByValue { s.priceAuditsByValue = v }
+        if let v = lowValueAuditReserve { s.lowValueAuditReserve = v }
+        if let v = priceApproverAudits { s.priceApproverAudits = v }
+        if let v = maximumExtraReviews { s.maximumExtraReviews = v }
         if let v = weighEvidence { s.weighEvidence = v }
         if let v = auditShareUnderWatch { s.auditShareUnderWatch = v }
         if let v = spareRandomVoters { s.spareRandomVoters = v }

@@ -114,9 +114,10 @@ struct RobustnessTests {
         #expect(showAll.pick(for: coin, candidates: candidates, audits: audits, now: t0, entropy: 7, auditSpending: exhausted)?.isAudit == false)
     }
 
-    @Test("near the bound, a muted reviewer with a short record keeps its audits; one with a long record gives way")
+    @Test("audits priced by kind: near the bound, a muted reviewer with a short record keeps its audits; one with a long record gives way")
     func mutedShortRecordKeepsAudits() throws {
-        let engine = Engine()
+        var engine = Engine()
+        engine.settings.priceAuditsByValue = false
         let candidates = (1...5).map {
             QueueCandidate(commentID: CommentID($0), authorID: 900, articleID: 1, submittedAt: t0, reviewerIDs: [], reviewsStillNeeded: 1)
         }
@@ -147,6 +148,123 @@ struct RobustnessTests {
         // At the bound nobody gets an audit: the unlucky reviewer is spared too, the bound holds.
         let at = AuditSpending(audits: 100, reviews: 1000)
         #expect(engine.pick(for: unlucky, candidates: candidates, audits: audits, now: t0, entropy: 3, auditSpending: at) == nil)
+    }
+
+    @Test("an audit's value is how unsettled the reviewer's standing is, times their weight in pending decisions")
+    func auditValueFollowsUncertainty() {
+        let engine = Engine()
+        func value(_ r: ReviewerRecord, pendingWithVotes: Int = 0) -> (standing: Double, approver: Double) {
+            let candidates = (1...4).map {
+                QueueCandidate(commentID: CommentID($0), authorID: 900, articleID: 1, submittedAt: t0,
+                               reviewerIDs: $0 <= pendingWithVotes ? [r.reviewerID] : [], reviewsStillNeeded: 1)
+            }
+            return engine.auditValue(of: r, reliability: engine.reliability(of: r), candidates: candidates)
+        }
+        let newcomer = ReviewerRecord(reviewerID: 1)
+        let known = reviewer(2, civilAgreed: 180, civilDisagreed: 10, uncivilAgreed: 30, uncivilDisagreed: 2)
+        var unlucky = reviewer(3, civilAgreed: 1, civilDisagreed: 2, uncivilAgreed: 0, uncivilDisagreed: 0)
+        unlucky.standing = .muted
+        var oneSided = reviewer(4, civilAgreed: 100, civilDisagreed: 100, uncivilAgreed: 30, uncivilDisagreed: 5)
+        oneSided.standing = .muted
+        #expect(value(newcomer).standing > 0.25, "a new reviewer's accuracy is not known (\(value(newcomer)))")
+        #expect(value(known).standing < 0.01, "a well-known reviewer is settled (\(value(known)))")
+        #expect(value(unlucky).standing > 0.25, "two slips in three reviews may be bad luck (\(value(unlucky)))")
+        #expect(value(oneSided).standing < 0.01, "long below the bar is settled (\(value(oneSided)))")
+        // Cleared of approving abuse: the uncivil audit would tell little; not yet cleared: much more.
+        #expect(value(known).approver < 0.01)
+        #expect(value(newcomer).approver > 10 * value(known).approver)
+        // Votes in pending decisions raise the value, up to twice that of a reviewer with none; never above 1.
+        for r in [newcomer, known, unlucky, oneSided] {
+            let none = value(r), some = value(r, pendingWithVotes: 1), many = value(r, pendingWithVotes: 4)
+            #expect(none.standing <= some.standing && some.standing <= many.standing)
+            #expect(abs(many.standing - 2 * none.standing) < 1e-9 && many.standing <= 1 && none.standing >= 0)
+        }
+    }
+
+    @Test("audits priced by value: near the bound the uncertain reviewer keeps audits and the well-known one gives way; at the bound nobody gets one")
+    func pricedAuditsNearTheBound() throws {
+        let engine = Engine()
+        #expect(engine.settings.priceAuditsByValue)
+        let audits = (1...10).map {
+            AuditCandidate(commentID: CommentID(1000 + $0), authorID: 901, articleID: 2, verdict: $0 % 2 == 0 ? .civil : .uncivil, reviewerIDs: [])
+        }
+        // Muted reviewers (given audits on every pick while there is room): one muted after two early slips, one
+        // long below the bar.
+        var unlucky = reviewer(3, civilAgreed: 1, civilDisagreed: 2, uncivilAgreed: 0, uncivilDisagreed: 0)
+        unlucky.standing = .muted
+        var settled = reviewer(4, civilAgreed: 100, civilDisagreed: 100, uncivilAgreed: 30, uncivilDisagreed: 5)
+        settled.standing = .muted
+        func candidates(votedBy r: ReviewerRecord) -> [QueueCandidate] {
+            (1...5).map {
+                QueueCandidate(commentID: CommentID($0), authorID: 900, articleID: 1, submittedAt: t0,
+                               reviewerIDs: $0 <= 2 ? [r.reviewerID] : [], reviewsStillNeeded: 1)
+            }
+        }
+        func auditsGiven(_ r: ReviewerRecord, _ spent: AuditSpending) -> Int {
+            (UInt64(1)...200).filter {
+                engine.pick(for: r, candidates: candidates(votedBy: r), audits: audits, now: t0, entropy: $0,
+                            auditSpending: spent)?.isAudit == true
+            }.count
+        }
+        func value(_ r: ReviewerRecord) -> Double {
+            engine.auditValue(of: r, reliability: engine.reliability(of: r), candidates: candidates(votedBy: r)).standing
+        }
+        let vUnlucky = value(unlucky), vSettled = value(settled)
+        #expect(vUnlucky > 0.4 && vSettled < 0.01, "\(vUnlucky), \(vSettled)")
+        // Half the bound spent: both get audits on every pick.
+        let half = AuditSpending(audits: 50, reviews: 1000)
+        #expect(auditsGiven(unlucky, half) == 200 && auditsGiven(settled, half) == 200)
+        // Near the bound, at the headroom where the settled reviewer's audits stop (its reserve, about
+        // `lowValueAuditReserve`): it has none, the uncertain one still gets audits on a share of its picks that
+        // grows with the difference in value.
+        let headroom = engine.settings.lowValueAuditReserve * (1 - vSettled)
+        let near = AuditSpending(audits: Int(((1 - headroom) * 0.1 * 100_000).rounded(.up)), reviews: 100_000)
+        #expect(auditsGiven(settled, near) == 0)
+        #expect(auditsGiven(unlucky, near) > 60, "\(auditsGiven(unlucky, near)) of 200")
+        // Further from the bound, a ramp above the uncertain reviewer's reserve, it gets every audit.
+        let roomier = engine.settings.lowValueAuditReserve * (1 - vUnlucky) + 0.1
+        let nearer = AuditSpending(audits: Int(((1 - roomier) * 0.1 * 100_000).rounded(.down)), reviews: 100_000)
+        #expect(auditsGiven(unlucky, nearer) == 200)
+        #expect(auditsGiven(settled, nearer) < auditsGiven(unlucky, nearer))
+        // At the bound nobody gets an audit.
+        let at = AuditSpending(audits: 100, reviews: 1000)
+        #expect(auditsGiven(unlucky, at) == 0 && auditsGiven(settled, at) == 0)
+    }
+
+    @Test("whatever the reviewer and the spending, no audit is given at or over the bound, and the lower the value the sooner audits give way", arguments: Array(UInt64(1)...100))
+    func pricedAuditBoundProperty(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        var engine = Engine()
+        engine.settings.maximumAuditShare = [0.05, 0.1, 0.2][rng.below(3)]
+        var r = reviewer(UserID(1 + rng.below(50)), civilAgreed: rng.uniform(0...200), civilDisagreed: rng.uniform(0...40),
+                         uncivilAgreed: rng.uniform(0...30), uncivilDisagreed: rng.uniform(0...15))
+        if rng.chance(0.4) { r.standing = .muted }
+        r.reviewsGiven = rng.below(200)
+        let candidates = (1...6).map {
+            QueueCandidate(commentID: CommentID($0), authorID: 900, articleID: 1, submittedAt: t0,
+                           reviewerIDs: rng.chance(0.3) ? [r.reviewerID] : [], reviewsStillNeeded: 1)
+        }
+        let audits = (1...6).map {
+            AuditCandidate(commentID: CommentID(1000 + $0), authorID: 901, articleID: 2, verdict: $0 % 2 == 0 ? .civil : .uncivil, reviewerIDs: [])
+        }
+        let value = engine.auditValue(of: r, reliability: engine.reliability(of: r), candidates: candidates)
+        #expect((0...1).contains(value.standing) && (0...1).contains(value.approver))
+        let reviews = 1000 + rng.below(5000)
+        let over = AuditSpending(audits: Int((engine.settings.maximumAuditShare + rng.uniform(0...0.05)) * Double(reviews)) + 1,
+                                 reviews: reviews)
+        for entropy in UInt64(1)...40 {
+            #expect(engine.pick(for: r, candidates: candidates, audits: audits, now: t0, entropy: entropy &* seed,
+                                auditSpending: over)?.isAudit != true)
+        }
+        // The allowance a value earns never falls as the value rises, and never rises as the spending does.
+        let spent = AuditSpending(audits: rng.below(reviews / 10 + 1), reviews: reviews)
+        let more = AuditSpending(audits: spent.audits + rng.below(20), reviews: reviews)
+        func allowance(_ v: Double, _ s: AuditSpending) -> Double {
+            engine.auditAllowance(reserve: engine.settings.lowValueAuditReserve * (1 - v), spending: s)
+        }
+        let v = rng.uniform(0...1), w = min(1, v + rng.uniform(0...0.5))
+        #expect(allowance(v, spent) <= allowance(w, spent) + 1e-12)
+        #expect(allowance(v, more) <= allowance(v, spent) + 1e-12)
     }
 
     @Test("a simulated community with the default settings spends at most a tenth of its reviews on audits")

@@ -74,6 +74,12 @@ struct SupplyAndApproverTests {
         #expect(engine.reviewsToAsk(of: me, waiting: long, now: t0) == (3, 1))
         #expect(engine.reviewsToAsk(of: me, waiting: long - 1, now: t0) == (3, 0))
         #expect(engine.reviewsToAsk(of: me, waiting: 3 * long, now: t0) == (3, 2))
+        #expect(engine.reviewsToAsk(of: me, waiting: 9 * long - 1, now: t0) == (3, 2))
+        #expect(engine.reviewsToAsk(of: me, waiting: 9 * long, now: t0) == (3, 3), "a long backlog asks a third")
+        #expect(engine.reviewsToAsk(of: me, waiting: 100 * long, now: t0) == (3, engine.settings.maximumExtraReviews))
+        var two = engine
+        two.settings.maximumExtraReviews = 2
+        #expect(two.reviewsToAsk(of: me, waiting: 100 * long, now: t0) == (3, 2))
         // A short queue whose oldest comment nears its deadline (a quiet site) is worth an extra review too.
         let late = t0.addingTimeInterval(-engine.settings.maximumWait * engine.settings.urgentAfterWaitShare - 1)
         #expect(engine.reviewsToAsk(of: me, waiting: 2, oldestWaitingSince: late, now: t0) == (3, 1))
