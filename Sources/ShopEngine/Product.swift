@@ -46,7 +46,7 @@ public struct ShippingOption: Codable, Hashable, Sendable {
                 var merged = option
                 merged.minor = max(option.minor, other.minor)
                 merged.countries = option.countries.filter { other.countries.contains($0) }
-                return merged.isCollection || !merged.countries.isEmpty ? merged : nil
+                return option.isCollection || !merged.countries.isEmpty ? merged : nil
             }
         }
         return options
