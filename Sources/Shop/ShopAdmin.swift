@@ -15,10 +15,21 @@ public struct ShopAdmin: Sendable {
     /// The site's providers by name (membership's), for refunds.
     let providers: @Sendable () -> [String: any PaymentProvider]
 
-    public init(pages: ShopPages, providers: @escaping @Sendable () -> [String: any PaymentProvider]) {
+    /// Stores an uploaded image in the site's image store (the one articles' photos are in) and gives its name;
+    /// nil: the editor offers no upload, only a choice among stored images.
+    let storeImage: (@Sendable ([UInt8]) async throws -> String)?
+    /// The largest upload the image store takes.
+    let imageLimit: Int
+
+    public init(pages: ShopPages, providers: @escaping @Sendable () -> [String: any PaymentProvider],
+                storeImage: (@Sendable ([UInt8]) async throws -> String)? = nil, imageLimit: Int = 5 << 20) {
         self.pages = pages
         self.providers = providers
+        self.storeImage = storeImage
+        self.imageLimit = imageLimit
     }
+
+    static func coverPath(_ id: String) -> String { SiteURL.adminShopProduct(id).path + "/cover" }
 
     var site: Site { pages.site }
     var service: ShopService { pages.service }
@@ -27,19 +38,20 @@ public struct ShopAdmin: Sendable {
         router.get(RouterPath(SiteURL.adminShop)) { _, context in try await productsPage(context) }
         router.get(RouterPath(SiteURL.adminShopNewProduct)) { _, context in
             _ = try admin(context, next: SiteURL.adminShopNewProduct.path)
-            return try productForm(context, product: nil, values: Self.shippingValues(Product.defaultShipping))
+            return try await productForm(context, product: nil, values: Self.shippingValues(Product.defaultShipping))
         }
         router.post(RouterPath(SiteURL.adminShopNewProduct)) { request, context in try await saveProduct(request, context, id: nil) }
         router.get(RouterPath(SiteURL.adminShopProduct("id"))) { _, context in
             let id = try context.parameters.require("id")
             _ = try admin(context, next: SiteURL.adminShopProduct(id).path)
             guard let p = try await service.product(id: id) else { throw RequestError.notFound() }
-            return try productForm(context, product: p, values: Self.values(p))
+            return try await productForm(context, product: p, values: Self.values(p))
         }
         router.post(RouterPath(SiteURL.adminShopProduct("id"))) { request, context in
             try await saveProduct(request, context, id: try context.parameters.require("id"))
         }
         router.post(RouterPath(SiteURL.adminShopStock("id"))) { request, context in try await addStock(request, context) }
+        router.post(RouterPath(Self.coverPath(":id"))) { request, context in try await uploadCover(request, context) }
         router.get(RouterPath(SiteURL.adminShopPreview("id"))) { request, context in
             let id = try context.parameters.require("id")
             _ = try admin(context, next: SiteURL.adminShopPreview(id).path)
@@ -197,7 +209,12 @@ public struct ShopAdmin: Sendable {
     }
 
     func productForm(_ context: QuorumContext, product: Product?, values: [String: String], errors: [String] = [],
-                     status: HTTPResponse.Status = .ok) throws -> Response {
+                     status: HTTPResponse.Status = .ok) async throws -> Response {
+        // The cover picker: the image store's newest images (and the current cover), or none.
+        var names = try await service.recentImages()
+        let current = values["cover"] ?? ""
+        if !current.isEmpty && !names.contains(current) { names.insert(current, at: 0) }
+        let covers: [[String: Any]] = names.map { ["name": $0, "url": SiteURL.image($0).path, "chosen": $0 == current] }
         var model: [String: Any] = [
             "v": values, "action": product.map { SiteURL.adminShopProduct($0.id).path } ?? SiteURL.adminShopNewProduct.path,
             "isNew": product == nil, "states": ProductState.allCases.map { ["value": $0.rawValue, "chosen": $0.rawValue == (values["state"] ?? "draft")] },
@@ -205,7 +222,12 @@ public struct ShopAdmin: Sendable {
             "collectChecked": values["collect"] == "1", "collectLabel": values["collectLabel"] ?? "Collect from the newsroom",
             "shippingRows": Self.shippingModel(values),
             "countryList": AddressRules.countries.keys.sorted().joined(separator: ", "),
+            "covers": covers, "noCover": current.isEmpty, "hasCovers": !covers.isEmpty,
         ]
+        if let product, storeImage != nil {
+            model["coverUploadURL"] = Self.coverPath(product.id)
+            model["imageLimit"] = "\(imageLimit / 1_048_576) MB"
+        }
         if let product {
             model["stockURL"] = SiteURL.adminShopStock(product.id).path
             model["previewURL"] = SiteURL.adminShopPreview(product.id).path
@@ -284,11 +306,15 @@ public struct ShopAdmin: Sendable {
         let link = v["partnerURL"]!.trimmingCharacters(in: .whitespaces)
         if !link.isEmpty && !(link.hasPrefix("https://") || link.hasPrefix("http://")) { errors.append("The partner's link starts with https://.") }
         let cover = v["cover"]!.trimmingCharacters(in: .whitespaces)
-        if !cover.isEmpty && cover.wholeMatch(of: /[A-Za-z0-9._-]{1,200}/) == nil { errors.append("The cover is the name of an image in the image store.") }
+        var coverStored = cover.isEmpty
+        if !cover.isEmpty && cover.count <= 200 { coverStored = try await service.imageExists(cover) }
+        if !coverStored {
+            errors.append("Choose the cover among the images in the image store.")
+        }
         let (shipping, shippingErrors) = Self.shippingOptions(v)
         errors += shippingErrors
         if errors.isEmpty, let other = try await service.product(slug: slug), other.id != id { errors.append("Another product uses the address name \(slug).") }
-        guard errors.isEmpty else { return try productForm(context, product: existing, values: v, errors: errors, status: .unprocessableContent) }
+        guard errors.isEmpty else { return try await productForm(context, product: existing, values: v, errors: errors, status: .unprocessableContent) }
 
         let partner = v["partner"]!.trimmingCharacters(in: .whitespaces)
         var p = existing ?? Product(slug: slug, title: title, priceMinor: price!, stock: stock!, now: service.now())
@@ -313,6 +339,37 @@ public struct ShopAdmin: Sendable {
         return parts.joined(separator: "-").prefix(80).description
     }
 
+    /// `POST /admin/shop/products/{id}/cover` (multipart: `image`, `alt`): stores the image in the image store (which
+    /// checks its type by content and its size) and makes it the product's cover. Errors show the editor again.
+    func uploadCover(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let user = try admin(context, next: SiteURL.adminShopProduct(id).path)
+        guard let storeImage, var p = try await service.product(id: id) else { throw RequestError.notFound() }
+        let form: MultipartForm
+        if let parsed = context.multipart {
+            form = parsed
+        } else {
+            var request = request
+            form = try await MultipartForm.read(&request, limit: MultipartForm.limit(forFilesOf: imageLimit))
+        }
+        func failed(_ why: String, _ status: HTTPResponse.Status) async throws -> Response {
+            try await productForm(context, product: p, values: Self.values(p), errors: [why], status: status)
+        }
+        if form.truncated { return try await failed("The image is larger than \(imageLimit / 1_048_576) MB.", .contentTooLarge) }
+        guard let file = form.file("image"), !file.body.isEmpty else { return try await failed("Choose an image file to upload.", .badRequest) }
+        let name: String
+        do { name = try await storeImage(file.body) } catch {
+            return try await failed("The image was not stored: it must be a JPEG, PNG or WebP of at most \(imageLimit / 1_048_576) MB.",
+                                    .unsupportedMediaType)
+        }
+        p.coverImage = name
+        let alt = (form["alt"] ?? "").trimmingCharacters(in: .whitespaces)
+        if !alt.isEmpty { p.coverAlt = String(alt.prefix(300)) }
+        try await service.update(p)
+        try await audit(user, "shop.product.cover", id, name)
+        return .seeOther(SiteURL.adminShopProduct(id).path + "#cover")
+    }
+
     func addStock(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let user = try admin(context, next: SiteURL.adminShopProduct(id).path)
@@ -320,11 +377,11 @@ public struct ShopAdmin: Sendable {
         let form = try await Form.read(&request)
         guard let p = try await service.product(id: id) else { throw RequestError.notFound() }
         guard let n = Int((form["copies"] ?? "").trimmingCharacters(in: .whitespaces)), n != 0, abs(n) <= 1_000_000 else {
-            return try productForm(context, product: p, values: Self.values(p), errors: ["Enter the copies to add (or, negative, to remove)."],
+            return try await productForm(context, product: p, values: Self.values(p), errors: ["Enter the copies to add (or, negative, to remove)."],
                                    status: .unprocessableContent)
         }
         guard try await service.addStock(productID: id, n) else {
-            return try productForm(context, product: p, values: Self.values(p),
+            return try await productForm(context, product: p, values: Self.values(p),
                                    errors: ["Only \(p.stock) free copies can be removed; the rest are held by orders."], status: .conflict)
         }
         try await audit(user, "shop.product.stock", id, "\(n)")

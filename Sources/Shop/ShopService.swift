@@ -303,6 +303,15 @@ extension ShopService {
     /// The ledger id of the admin's refund sent with `nonce` (one per form).
     public static func refundEventID(orderID: String, nonce: String) -> String { "local:refund:\(orderID):\(nonce.prefix(40))" }
 
+    /// The newest images in the site's image store, for the cover picker.
+    func recentImages(limit: Int = 24) async throws -> [String] {
+        try await database.read { db in try await store.recentImages(db, limit: limit) }
+    }
+
+    func imageExists(_ name: String) async throws -> Bool {
+        try await database.read { db in try await store.imageExists(db, name: name) }
+    }
+
     /// Whether an event is in the shop's ledger.
     public func hasEvent(_ id: String) async throws -> Bool {
         try await database.read { db in try await store.hasEvent(db, id: id) }

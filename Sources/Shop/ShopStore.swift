@@ -249,6 +249,16 @@ struct ShopStore: Sendable {
         return !rows.isEmpty
     }
 
+    /// Names in the site's image store (its `images` table), newest first: what a product's cover may be.
+    func recentImages(_ db: any SQLDatabase, limit: Int) async throws -> [String] {
+        try await db.select().column("name").from("images").orderBy("created_at", .descending).orderBy("name")
+            .limit(limit).all().map { try $0.decode(column: "name", as: String.self) }
+    }
+
+    func imageExists(_ db: any SQLDatabase, name: String) async throws -> Bool {
+        try await db.select().column("name").from("images").where("name", .equal, SQLBind(name)).limit(1).first() != nil
+    }
+
     func hasEvent(_ db: any SQLDatabase, id: String) async throws -> Bool {
         try await db.select().column("id").from("shop_ledger").where("event_id", .equal, SQLBind(id)).limit(1).first() != nil
     }

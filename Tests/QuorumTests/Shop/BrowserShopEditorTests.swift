@@ -25,6 +25,8 @@ struct BrowserShopEditorTests {
                 try await driver.withSession { e in
                     try await site.signIn(e, email: "chief@example.com", next: "/admin/shop/products/prd_book")
                     try await e.wait(for: "the editor") { try await e.bodyText.contains("Delivery") }
+                    try await e.shootBothSizes(shots, "0-editor-cover", scrollTo: "#cover")
+                    try await e.shootBothSizes(shots, "0b-editor-cover-upload", scrollTo: "#cover-heading")
                     try await e.shootBothSizes(shots, "1-editor-delivery", scrollTo: "#shipping")
                     _ = try await e.execute("document.querySelector('#ship_rate_0').value = ''", [])
                     try await e.type("75.00", into: "#ship_rate_0")

@@ -93,6 +93,46 @@ import ShopEngine
     }
 
     @Test(arguments: TestDatabases.kinds)
+    func theCoverIsUploadedToTheImageStoreOrChosenAmongItsImages(kind: DatabaseKind) async throws {
+        try await LiveServer.withBrowser(kind) { browser, mail, test in
+            let shop = ShopService(database: test.database, logger: TestDatabases.logger)
+            try await shop.create(ShopFixtures.book(stock: 10, now: Date()))
+            try await ShopProviderSupport.admin(browser, mail, test)
+            let editor = try await browser.get("/admin/shop/products/prd_book")
+            #expect(editor.text.contains("No images are stored yet") && editor.text.contains(#"action="/admin/shop/products/prd_book/cover""#))
+            let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 200)
+            func file(_ bytes: [UInt8]) -> Browser.Part { Browser.Part(name: "image", value: bytes, filename: "cover.png", contentType: "image/png") }
+
+            #expect(try await browser.postMultipart("/admin/shop/products/prd_book/cover", [file(png)], csrf: .some(nil)).status == .forbidden)
+            let notImage = try await browser.postMultipart("/admin/shop/products/prd_book/cover", [file(Array("<svg/>".utf8))])
+            #expect(notImage.status == .unsupportedMediaType && notImage.text.contains("must be a JPEG, PNG or WebP"))
+            #expect(try await browser.postMultipart("/admin/shop/products/prd_book/cover", [.field("alt", "x")]).status == .badRequest)
+            let uploaded = try await browser.postMultipart("/admin/shop/products/prd_book/cover", [file(png), .field("alt", "A girl reading")])
+            #expect(uploaded.status == .seeOther)
+            let p = try #require(try await shop.product(id: "prd_book"))
+            #expect(p.coverImage.hasSuffix(".png") && p.coverAlt == "A girl reading")
+            #expect(try await browser.get("/images/\(p.coverImage)").status == .ok)
+            #expect(try await browser.get("/shop/maverickids-3").text.contains("/images/\(p.coverImage)"))
+
+            // The editor offers the stored image, chosen; the main form can drop it, refuse a name not stored, choose it again.
+            let shown = try await browser.get("/admin/shop/products/prd_book")
+            #expect(shown.text.contains(#"name="cover" value="\#(p.coverImage)" checked"#))
+            var form = Self.product(["slug": "maverickids-3", "title": "MavericKids vol 3"])
+            for (k, v) in ShopAdmin.shippingValues(p.shipping) { form[k] = v }
+            form["cover"] = ""
+            #expect(try await browser.post("/admin/shop/products/prd_book", form).status == .seeOther)
+            #expect(try await shop.product(id: "prd_book")?.coverImage == "")
+            try await browser.get("/admin/shop/products/prd_book")
+            form["cover"] = "0123456789abcdef.png"
+            let unknown = try await browser.post("/admin/shop/products/prd_book", form)
+            #expect(unknown.status == .unprocessableContent && unknown.text.contains("Choose the cover among the images"))
+            form["cover"] = p.coverImage
+            #expect(try await browser.post("/admin/shop/products/prd_book", form).status == .seeOther)
+            #expect(try await shop.product(id: "prd_book")?.coverImage == p.coverImage)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
     func theOrderListPagesByOrderNumber(kind: DatabaseKind) async throws {
         let time = ShopClock()
         time.value.withLockedValue { $0 = Date() }
