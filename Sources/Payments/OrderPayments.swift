@@ -31,16 +31,24 @@ public struct OrderLineItem: Sendable, Hashable {
     }
 }
 
-/// Checkout and refunds for an order, by providers that take a basket (Stripe). Providers without this take the
-/// order's total as a once-off payment (`CheckoutRequest.Purpose.oneOff`, PayFast).
+/// Checkout for an order, by providers that take a basket (Stripe). Providers without this take the order's total
+/// as a once-off payment (`CheckoutRequest.Purpose.oneOff`, PayFast).
 public protocol OrderCheckout: Sendable {
     func checkoutOrder(id: String, items: [OrderLineItem], email: String, successURL: String, cancelURL: String,
                        idempotencyKey: String) async throws -> CheckoutStart
-    /// Refunds `amount` of the order's payment (`paymentRef`: Stripe's PaymentIntent id).
-    func refundOrder(paymentRef: String, amount: Money, idempotencyKey: String) async throws
 }
 
-extension StripeClient: OrderCheckout {
+/// Refunds of an order's payment through the provider's API (Stripe, PayFast).
+public protocol OrderRefunds: Sendable {
+    /// Refunds `amount` of the order's payment. `paymentRef` is what the payment's notification named it by
+    /// (Stripe's PaymentIntent, PayFast's pf_payment_id); `idempotencyKey` stays the same when the admin's form is
+    /// sent again. Throws `PaymentError` when the provider did not make the refund.
+    func refundOrder(orderID: String, paymentRef: String, amount: Money, reason: String, idempotencyKey: String) async throws
+    /// Whether `paymentRef` is a reference this provider's refunds take.
+    func refundable(paymentRef: String) -> Bool
+}
+
+extension StripeClient: OrderCheckout, OrderRefunds {
     /// `POST /v1/checkout/sessions` in payment mode with one line per product (and shipping), the order id as
     /// `client_reference_id` and in the session's and the PaymentIntent's metadata (refunds name it).
     public static func orderCheckoutForm(id: String, items: [OrderLineItem], email: String, successURL: String,
@@ -71,9 +79,27 @@ extension StripeClient: OrderCheckout {
         return .redirect(url, sessionID: sid)
     }
 
-    /// `POST /v1/refunds` with the PaymentIntent and the amount in minor units.
-    public func refundOrder(paymentRef: String, amount: Money, idempotencyKey: String) async throws {
-        _ = try await post("/v1/refunds", [FormField("payment_intent", paymentRef), FormField("amount", String(amount.minor))],
-                           key: idempotencyKey)
+    /// The refund's form: the PaymentIntent, the amount in minor units (always given, so the amount is the
+    /// server's), the order id in the refund's metadata. Stripe's `reason` is one of its own words, so the
+    /// admin's reason is kept in the metadata too.
+    public static func orderRefundForm(orderID: String, paymentRef: String, amount: Money, reason: String) -> [FormField] {
+        var f = [FormField("payment_intent", paymentRef), FormField("amount", String(amount.minor)),
+                 FormField("metadata[order_id]", orderID)]
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !reason.isEmpty { f.append(FormField("metadata[reason]", String(reason.prefix(400)))) }
+        return f
     }
+
+    /// `POST /v1/refunds`, keyed by the admin's form: a retry with the same key and amount is Stripe's same
+    /// refund, never a second one.
+    public func refundOrder(orderID: String, paymentRef: String, amount: Money, reason: String, idempotencyKey: String) async throws {
+        let refund = try await post("/v1/refunds", Self.orderRefundForm(orderID: orderID, paymentRef: paymentRef, amount: amount,
+                                                                        reason: reason), key: idempotencyKey)
+        guard let status = refund["status"].string else { throw PaymentError.missingField("status") }
+        guard status == "succeeded" || status == "pending" else {
+            throw PaymentError.providerRejected(status: 200, message: "the refund is \(status)")
+        }
+    }
+
+    public func refundable(paymentRef: String) -> Bool { paymentRef.hasPrefix("pi_") }
 }

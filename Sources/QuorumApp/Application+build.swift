@@ -139,7 +139,9 @@ func buildRouter(
     membership.addRoutes(to: router)
     membershipPages.addRoutes(to: router)
     shopPages.addRoutes(to: router)
-    ShopAdmin(pages: shopPages, providers: { [membership] in membership.providers }).addRoutes(to: router)
+    ShopAdmin(pages: shopPages, providers: { [membership] in membership.providers },
+              storeImage: { [images = publishing.images] in try await images.save($0).name }, imageLimit: publishing.images.maxBytes)
+        .addRoutes(to: router)
     // Conversion on the membership dashboard: new members ÷ the readership's 30-day unique readers.
     MembershipAdmin(site: site, service: membership, uniqueReaders: { [readership] in try await readership.uniqueReaders(lastDays: 30) })
         .addRoutes(to: router)

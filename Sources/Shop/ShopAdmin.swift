@@ -15,10 +15,21 @@ public struct ShopAdmin: Sendable {
     /// The site's providers by name (membership's), for refunds.
     let providers: @Sendable () -> [String: any PaymentProvider]
 
-    public init(pages: ShopPages, providers: @escaping @Sendable () -> [String: any PaymentProvider]) {
+    /// Stores an uploaded image in the site's image store (the one articles' photos are in) and gives its name;
+    /// nil: the editor offers no upload, only a choice among stored images.
+    let storeImage: (@Sendable ([UInt8]) async throws -> String)?
+    /// The largest upload the image store takes.
+    let imageLimit: Int
+
+    public init(pages: ShopPages, providers: @escaping @Sendable () -> [String: any PaymentProvider],
+                storeImage: (@Sendable ([UInt8]) async throws -> String)? = nil, imageLimit: Int = 5 << 20) {
         self.pages = pages
         self.providers = providers
+        self.storeImage = storeImage
+        self.imageLimit = imageLimit
     }
+
+    static func coverPath(_ id: String) -> String { SiteURL.adminShopProduct(id).path + "/cover" }
 
     var site: Site { pages.site }
     var service: ShopService { pages.service }
@@ -27,19 +38,20 @@ public struct ShopAdmin: Sendable {
         router.get(RouterPath(SiteURL.adminShop)) { _, context in try await productsPage(context) }
         router.get(RouterPath(SiteURL.adminShopNewProduct)) { _, context in
             _ = try admin(context, next: SiteURL.adminShopNewProduct.path)
-            return try productForm(context, product: nil, values: [:])
+            return try await productForm(context, product: nil, values: Self.shippingValues(Product.defaultShipping))
         }
         router.post(RouterPath(SiteURL.adminShopNewProduct)) { request, context in try await saveProduct(request, context, id: nil) }
         router.get(RouterPath(SiteURL.adminShopProduct("id"))) { _, context in
             let id = try context.parameters.require("id")
             _ = try admin(context, next: SiteURL.adminShopProduct(id).path)
             guard let p = try await service.product(id: id) else { throw RequestError.notFound() }
-            return try productForm(context, product: p, values: Self.values(p))
+            return try await productForm(context, product: p, values: Self.values(p))
         }
         router.post(RouterPath(SiteURL.adminShopProduct("id"))) { request, context in
             try await saveProduct(request, context, id: try context.parameters.require("id"))
         }
         router.post(RouterPath(SiteURL.adminShopStock("id"))) { request, context in try await addStock(request, context) }
+        router.post(RouterPath(Self.coverPath(":id"))) { request, context in try await uploadCover(request, context) }
         router.get(RouterPath(SiteURL.adminShopPreview("id"))) { request, context in
             let id = try context.parameters.require("id")
             _ = try admin(context, next: SiteURL.adminShopPreview(id).path)
@@ -103,16 +115,119 @@ public struct ShopAdmin: Sendable {
             "limit": String(p.perOrderLimit), "oversell": p.oversell ? "1" : "", "partner": p.donation?.partner ?? "",
             "partnerURL": p.donation?.link ?? "", "donatePer": String(p.donation?.donated ?? 1), "soldPer": String(p.donation?.sold ?? 1),
             "cap": p.donation?.cap.map(String.init) ?? "", "stock": String(p.stock),
-        ]
+        ].merging(Self.shippingValues(p.shipping)) { a, _ in a }
+    }
+
+    // MARK: shipping options
+
+    /// Courier rows the editor shows: the product's, and at least two empty ones.
+    static let shippingRows = 6
+
+    /// The editor's fields for a product's options: `collect`/`collectLabel`, then `ship_id_i`, `ship_label_i`,
+    /// `ship_rate_i` (with VAT, like the price) and `ship_countries_i` (ISO codes) per courier rate.
+    static func shippingValues(_ options: [ShippingOption]) -> [String: String] {
+        var v: [String: String] = ["collect": "", "collectLabel": "Collect from the newsroom"]
+        var i = 0
+        for o in options {
+            if o.isCollection {
+                v["collect"] = "1"
+                v["collectLabel"] = o.label
+            } else if i < shippingRows {
+                v["ship_id_\(i)"] = o.id
+                v["ship_label_\(i)"] = o.label
+                v["ship_rate_\(i)"] = String(format: "%.2f", Double(o.minor) / 100)
+                v["ship_countries_\(i)"] = o.countries.joined(separator: ", ")
+                i += 1
+            }
+        }
+        return v
+    }
+
+    static var shippingKeys: [String] {
+        ["collect", "collectLabel"] + (0..<shippingRows).flatMap { ["ship_id_\($0)", "ship_label_\($0)", "ship_rate_\($0)", "ship_countries_\($0)"] }
+    }
+
+    /// The options from the editor's fields, or what is wrong with them: a label and a rate (0 or more, with VAT)
+    /// for each courier row that is not empty, countries the address rules know, no country in two courier
+    /// rates, and at least one way to get the product.
+    static func shippingOptions(_ v: [String: String]) -> (options: [ShippingOption], errors: [String]) {
+        var options: [ShippingOption] = []
+        var errors: [String] = []
+        if v["collect"] == "1" {
+            let label = (v["collectLabel"] ?? "").trimmingCharacters(in: .whitespaces)
+            if label.isEmpty || label.count > 100 { errors.append("Name the collection option (at most 100 characters).") }
+            options.append(ShippingOption(id: "collect", label: label, minor: 0, countries: []))
+        }
+        var taken: [String: String] = [:]
+        var ids: Set<String> = ["collect"]
+        for i in 0..<shippingRows {
+            let label = (v["ship_label_\(i)"] ?? "").trimmingCharacters(in: .whitespaces)
+            let rateText = (v["ship_rate_\(i)"] ?? "").trimmingCharacters(in: .whitespaces)
+            let countryText = (v["ship_countries_\(i)"] ?? "").trimmingCharacters(in: .whitespaces)
+            if label.isEmpty && rateText.isEmpty && countryText.isEmpty { continue }
+            let row = "Courier rate \(i + 1)"
+            if label.isEmpty || label.count > 100 { errors.append("\(row): name it (at most 100 characters).") }
+            let rate = minor(rateText)
+            if rate == nil || rate! > 100_000_000 { errors.append("\(row): enter the rate with VAT, such as 60.00 (0 for free delivery).") }
+            let codes = countryText.uppercased().split { $0 == "," || $0 == " " || $0 == ";" }.map(String.init)
+            var countries: [String] = []
+            if codes.isEmpty { errors.append("\(row): list the countries it delivers to, such as ZA, NA.") }
+            for code in codes where !countries.contains(code) {
+                guard AddressRules.countries[code] != nil else {
+                    errors.append("\(row): \(String(code.prefix(10))) is not a country the shop takes addresses for "
+                                  + "(\(AddressRules.countries.keys.sorted().joined(separator: ", "))).")
+                    continue
+                }
+                if let other = taken[code] {
+                    errors.append("\(row): \(code) already has a rate (\(other)); each country has one courier rate.")
+                    continue
+                }
+                taken[code] = label
+                countries.append(code)
+            }
+            // Kept from the form when it is one of ours, so an edit does not rename what orders were sent with.
+            var id = v["ship_id_\(i)"] ?? ""
+            if id.wholeMatch(of: /courier-[a-z0-9-]{1,40}/) == nil || ids.contains(id) {
+                let base = "courier-" + (slug(label).prefix(30).isEmpty ? "\(i + 1)" : String(slug(label).prefix(30)))
+                id = base
+                var n = 2
+                while ids.contains(id) { id = "\(base)-\(n)"; n += 1 }
+            }
+            ids.insert(id)
+            options.append(ShippingOption(id: id, label: label, minor: rate ?? 0, countries: countries))
+        }
+        if options.isEmpty && errors.isEmpty { errors.append("Offer collection or at least one courier rate.") }
+        return (errors.isEmpty ? options : [], errors)
+    }
+
+    static func shippingModel(_ v: [String: String]) -> [[String: Any]] {
+        (0..<shippingRows).map { i in [
+            "n": i + 1, "idField": "ship_id_\(i)", "labelField": "ship_label_\(i)", "rateField": "ship_rate_\(i)",
+            "countriesField": "ship_countries_\(i)", "id": v["ship_id_\(i)"] ?? "", "label": v["ship_label_\(i)"] ?? "",
+            "rate": v["ship_rate_\(i)"] ?? "", "countries": v["ship_countries_\(i)"] ?? "",
+        ] }
     }
 
     func productForm(_ context: QuorumContext, product: Product?, values: [String: String], errors: [String] = [],
-                     status: HTTPResponse.Status = .ok) throws -> Response {
+                     status: HTTPResponse.Status = .ok) async throws -> Response {
+        // The cover picker: the image store's newest images (and the current cover), or none.
+        var names = try await service.recentImages()
+        let current = values["cover"] ?? ""
+        if !current.isEmpty && !names.contains(current) { names.insert(current, at: 0) }
+        let covers: [[String: Any]] = names.map { ["name": $0, "url": SiteURL.image($0).path, "chosen": $0 == current] }
         var model: [String: Any] = [
             "v": values, "action": product.map { SiteURL.adminShopProduct($0.id).path } ?? SiteURL.adminShopNewProduct.path,
             "isNew": product == nil, "states": ProductState.allCases.map { ["value": $0.rawValue, "chosen": $0.rawValue == (values["state"] ?? "draft")] },
             "oversellChecked": values["oversell"] == "1",
+            "collectChecked": values["collect"] == "1", "collectLabel": values["collectLabel"] ?? "Collect from the newsroom",
+            "shippingRows": Self.shippingModel(values),
+            "countryList": AddressRules.countries.keys.sorted().joined(separator: ", "),
+            "covers": covers, "noCover": current.isEmpty, "hasCovers": !covers.isEmpty,
         ]
+        if let product, storeImage != nil {
+            model["coverUploadURL"] = Self.coverPath(product.id)
+            model["imageLimit"] = "\(imageLimit / 1_048_576) MB"
+        }
         if let product {
             model["stockURL"] = SiteURL.adminShopStock(product.id).path
             model["previewURL"] = SiteURL.adminShopPreview(product.id).path
@@ -155,6 +270,11 @@ public struct ShopAdmin: Sendable {
         }
         let existing = try await id.asyncMap { try await service.product(id: $0) } ?? nil
         if id != nil && existing == nil { throw RequestError.notFound() }
+        for key in Self.shippingKeys { v[key] = String((form[key] ?? "").prefix(300)) }
+        // A new product's form starts with the defaults; a form without the shipping fields keeps the product's.
+        if !Self.shippingKeys.contains(where: { form[$0] != nil }) {
+            for (key, value) in Self.shippingValues(existing?.shipping ?? Product.defaultShipping) { v[key] = value }
+        }
         var errors: [String] = []
         let title = v["title"]!.trimmingCharacters(in: .whitespaces)
         if title.isEmpty { errors.append("Enter a title.") }
@@ -186,15 +306,22 @@ public struct ShopAdmin: Sendable {
         let link = v["partnerURL"]!.trimmingCharacters(in: .whitespaces)
         if !link.isEmpty && !(link.hasPrefix("https://") || link.hasPrefix("http://")) { errors.append("The partner's link starts with https://.") }
         let cover = v["cover"]!.trimmingCharacters(in: .whitespaces)
-        if !cover.isEmpty && cover.wholeMatch(of: /[A-Za-z0-9._-]{1,200}/) == nil { errors.append("The cover is the name of an image in the image store.") }
+        var coverStored = cover.isEmpty
+        if !cover.isEmpty && cover.count <= 200 { coverStored = try await service.imageExists(cover) }
+        if !coverStored {
+            errors.append("Choose the cover among the images in the image store.")
+        }
+        let (shipping, shippingErrors) = Self.shippingOptions(v)
+        errors += shippingErrors
         if errors.isEmpty, let other = try await service.product(slug: slug), other.id != id { errors.append("Another product uses the address name \(slug).") }
-        guard errors.isEmpty else { return try productForm(context, product: existing, values: v, errors: errors, status: .unprocessableContent) }
+        guard errors.isEmpty else { return try await productForm(context, product: existing, values: v, errors: errors, status: .unprocessableContent) }
 
         let partner = v["partner"]!.trimmingCharacters(in: .whitespaces)
         var p = existing ?? Product(slug: slug, title: title, priceMinor: price!, stock: stock!, now: service.now())
         p.slug = slug; p.title = title; p.summary = v["summary"]!; p.descriptionMarkdown = v["description"]!
         p.coverImage = cover; p.coverAlt = v["coverAlt"]!; p.priceMinor = price!; p.currency = currency; p.vatPercent = vat!
         p.state = state; p.publishAt = publishAt!; p.releaseAt = releaseAt!; p.perOrderLimit = limit!; p.oversell = v["oversell"] == "1"
+        p.shipping = shipping
         p.donation = partner.isEmpty ? nil : Donation(partner: partner, link: link, donated: donatePer!, sold: soldPer!, cap: cap)
         if existing == nil {
             try await service.create(p)
@@ -212,6 +339,37 @@ public struct ShopAdmin: Sendable {
         return parts.joined(separator: "-").prefix(80).description
     }
 
+    /// `POST /admin/shop/products/{id}/cover` (multipart: `image`, `alt`): stores the image in the image store (which
+    /// checks its type by content and its size) and makes it the product's cover. Errors show the editor again.
+    func uploadCover(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let user = try admin(context, next: SiteURL.adminShopProduct(id).path)
+        guard let storeImage, var p = try await service.product(id: id) else { throw RequestError.notFound() }
+        let form: MultipartForm
+        if let parsed = context.multipart {
+            form = parsed
+        } else {
+            var request = request
+            form = try await MultipartForm.read(&request, limit: MultipartForm.limit(forFilesOf: imageLimit))
+        }
+        func failed(_ why: String, _ status: HTTPResponse.Status) async throws -> Response {
+            try await productForm(context, product: p, values: Self.values(p), errors: [why], status: status)
+        }
+        if form.truncated { return try await failed("The image is larger than \(imageLimit / 1_048_576) MB.", .contentTooLarge) }
+        guard let file = form.file("image"), !file.body.isEmpty else { return try await failed("Choose an image file to upload.", .badRequest) }
+        let name: String
+        do { name = try await storeImage(file.body) } catch {
+            return try await failed("The image was not stored: it must be a JPEG, PNG or WebP of at most \(imageLimit / 1_048_576) MB.",
+                                    .unsupportedMediaType)
+        }
+        p.coverImage = name
+        let alt = (form["alt"] ?? "").trimmingCharacters(in: .whitespaces)
+        if !alt.isEmpty { p.coverAlt = String(alt.prefix(300)) }
+        try await service.update(p)
+        try await audit(user, "shop.product.cover", id, name)
+        return .seeOther(SiteURL.adminShopProduct(id).path + "#cover")
+    }
+
     func addStock(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let user = try admin(context, next: SiteURL.adminShopProduct(id).path)
@@ -219,11 +377,11 @@ public struct ShopAdmin: Sendable {
         let form = try await Form.read(&request)
         guard let p = try await service.product(id: id) else { throw RequestError.notFound() }
         guard let n = Int((form["copies"] ?? "").trimmingCharacters(in: .whitespaces)), n != 0, abs(n) <= 1_000_000 else {
-            return try productForm(context, product: p, values: Self.values(p), errors: ["Enter the copies to add (or, negative, to remove)."],
+            return try await productForm(context, product: p, values: Self.values(p), errors: ["Enter the copies to add (or, negative, to remove)."],
                                    status: .unprocessableContent)
         }
         guard try await service.addStock(productID: id, n) else {
-            return try productForm(context, product: p, values: Self.values(p),
+            return try await productForm(context, product: p, values: Self.values(p),
                                    errors: ["Only \(p.stock) free copies can be removed; the rest are held by orders."], status: .conflict)
         }
         try await audit(user, "shop.product.stock", id, "\(n)")
@@ -240,9 +398,13 @@ public struct ShopAdmin: Sendable {
         _ = try admin(context, next: SiteURL.adminShopOrders().path)
         let status = request.uri.queryParameters["status"].flatMap { OrderStatus(rawValue: String($0)) }
         let q = String((request.uri.queryParameters["q"].map(String.init) ?? "").prefix(100))
-        let rows = try await service.adminOrders(status: status, query: q)
+        // Keyset paging on the order number (unique, newest first), as the members list pages on its key.
+        let before = request.uri.queryParameters["before"].flatMap { Int64(String($0)) }.flatMap { $0 > 0 ? $0 : nil }
+        let fetched = try await service.adminOrders(status: status, query: q, before: before, limit: Self.ordersPageSize + 1)
+        let rows = Array(fetched.prefix(Self.ordersPageSize))
         let counts = try await service.orderCounts()
-        return try page("admin-shop-orders", [
+        let first = SiteURL.adminShopOrders(status: status?.rawValue, q: q.isEmpty ? nil : q).path
+        var model: [String: Any] = [
             "filters": Self.filters.map { f in [
                 "label": f.1, "url": SiteURL.adminShopOrders(status: f.0, q: q.isEmpty ? nil : q).path,
                 "count": f.0.map { counts[$0] ?? 0 } ?? counts.values.reduce(0, +), "current": f.0 == status?.rawValue,
@@ -255,8 +417,16 @@ public struct ShopAdmin: Sendable {
             ] as [String: Any] },
             "exportURL": SiteURL.adminShopOrdersExport(status: status?.rawValue, q: q.isEmpty ? nil : q).path,
             "action": SiteURL.adminShopOrders().path,
-        ], context: context)
+            "paged": before != nil, "firstURL": first, "pageSize": Self.ordersPageSize,
+        ]
+        if fetched.count > Self.ordersPageSize, let last = rows.last {
+            model["nextURL"] = first + (first.contains("?") ? "&" : "?") + "before=\(last.number)"
+        }
+        return try page("admin-shop-orders", model, context: context)
     }
+
+    /// Orders on one page of the admin's list.
+    static let ordersPageSize = 50
 
     func orderPage(_ context: QuorumContext, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let id = try context.parameters.require("id")
@@ -280,7 +450,7 @@ public struct ShopAdmin: Sendable {
             "field": "r_\(l.productID)", "title": products[l.productID]?.title ?? l.productID,
             "left": l.quantity - (row.order.refundedCopies[l.productID] ?? 0), "unit": Price.text(l.unitMinor, row.order.currency),
         ] as [String: Any] }
-        model["refundAtProvider"] = !(providers()[row.provider] is any OrderCheckout)
+        model["refundAtProvider"] = !(providers()[row.provider] is any OrderRefunds)
         if !row.order.extraPayments.isEmpty { model["extraPayments"] = row.order.extraPayments.count }
         if let error { model["error"] = error }
         return try page("admin-shop-order", model, context: context, status: status)
@@ -304,8 +474,9 @@ public struct ShopAdmin: Sendable {
     }
 
     /// Refunds copies (`r_<product>`) and, with `shipping=1`, the shipping: through the provider first (Stripe's
-    /// refunds API, keyed by the form's nonce so a retry is one refund), then in the ledger. For a provider
-    /// without a refund API (PayFast) the admin refunds in its dashboard and ticks `refunded_at_provider`.
+    /// or PayFast's refunds API; Stripe's keyed by the form's nonce so a retry is one refund, and a nonce already in
+    /// the ledger is not refunded again), then in the ledger. For a provider without a refund API the admin
+    /// refunds in its dashboard and ticks `refunded_at_provider`.
     func refund(_ request: Request, _ context: QuorumContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let user = try admin(context, next: SiteURL.adminShopOrder(id).path)
@@ -326,13 +497,18 @@ public struct ShopAdmin: Sendable {
         do { amount = try service.refundAmount(row.order, copies: copies, shipping: form["shipping"] == "1") } catch let error as ShopError {
             return try await orderPage(context, error: error.message, status: error.status)
         }
-        if let basket = providers()[row.provider] as? any OrderCheckout {
-            guard row.paymentRef.hasPrefix("pi_") else {
-                return try await orderPage(context, error: "The payment's reference is not known yet: refund it in Stripe's dashboard.", status: .conflict)
+        let eventID = ShopService.refundEventID(orderID: id, nonce: nonce)
+        // The same form sent again: that refund is made and recorded already (PayFast takes no idempotency key).
+        if try await service.hasEvent(eventID) { return .seeOther(SiteURL.adminShopOrder(id).path) }
+        if let refunds = providers()[row.provider] as? any OrderRefunds {
+            guard refunds.refundable(paymentRef: row.paymentRef) else {
+                return try await orderPage(context, error: "The payment's reference is not known yet: refund it in the provider's dashboard.",
+                                           status: .conflict)
             }
             do {
-                try await basket.refundOrder(paymentRef: row.paymentRef, amount: Money(minor: amount, currency: Currency(code: row.order.currency)),
-                                             idempotencyKey: "refund:\(id):\(nonce)")
+                try await refunds.refundOrder(orderID: id, paymentRef: row.paymentRef,
+                                              amount: Money(minor: amount, currency: Currency(code: row.order.currency)),
+                                              reason: String((form["reason"] ?? "").prefix(255)), idempotencyKey: "refund:\(id):\(nonce)")
             } catch let error as PaymentError {
                 site.logger.warning("shop refund refused", metadata: ["order": "\(id)", "reason": "\(error)"])
                 return try await orderPage(context, error: "The provider did not make the refund: nothing was recorded.", status: .badGateway)

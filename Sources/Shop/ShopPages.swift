@@ -251,11 +251,15 @@ public struct ShopPages: Sendable {
         let cart = cart(request)
         guard !cart.items.isEmpty else { return .seeOther(SiteURL.shopCart.path) }
         var (model, products, problem) = try await cartModel(cart)
-        let options = cart.items.first.flatMap { products[$0.productID]?.shipping } ?? Product.defaultShipping
-        model["shippingOptions"] = options.map { o in [
-            "id": o.id, "label": o.label, "price": o.minor == 0 ? "free" : Price.text(o.minor, products.values.first?.currency ?? "ZAR"),
-            "chosen": o.id == form.shipping,
-        ] as [String: Any] }
+        // What every product in the cart can be sent with, at the rate checkout charges (ShopService prices the same way).
+        let options = ShippingOption.common(cart.items.compactMap { products[$0.productID]?.shipping })
+        let chosen: String? = options.contains { $0.id == form.shipping } ? form.shipping : options.first?.id
+        let currency = products.values.first?.currency ?? "ZAR"
+        model["shippingOptions"] = options.map { (o: ShippingOption) -> [String: Any] in
+            let price: String = o.minor == 0 ? "free" : Price.text(o.minor, currency)
+            return ["id": o.id, "label": o.label, "price": price, "chosen": o.id == chosen]
+        }
+        if options.isEmpty, problem == nil { problem = "These products cannot be sent together: buy them in separate orders." }
         model["countries"] = AddressRules.countries.sorted { $0.value < $1.value }.map { ["code": $0.key, "name": $0.value, "chosen": $0.key == form.country] }
         model["form"] = ["email": form.email, "name": form.name, "line1": form.line1, "line2": form.line2, "city": form.city,
                          "region": form.region, "postalCode": form.postalCode]

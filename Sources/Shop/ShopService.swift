@@ -92,10 +92,11 @@ public struct ShopService: Sendable {
         let id = "ord_" + Secrets.token(bytes: 12)
         return try await database.transaction { db in
             let catalog = try await store.products(db, ids: items.map(\.productID))
-            guard let first = items.first.flatMap({ catalog[$0.productID] }) else {
+            guard items.first.flatMap({ catalog[$0.productID] }) != nil else {
                 throw ShopError.cart(items.isEmpty ? .empty : .unknownProduct(items[0].productID))
             }
-            guard let shipping = first.shipping.first(where: { $0.id == buyer.shippingID }) else {
+            let offered = ShippingOption.common(items.compactMap { catalog[$0.productID]?.shipping })
+            guard let shipping = offered.first(where: { $0.id == buyer.shippingID }) else {
                 throw ShopError.cart(.unknownShipping(buyer.shippingID))
             }
             let problems = AddressRules.problems(buyer.address, needsAddress: !shipping.isCollection)
@@ -299,15 +300,32 @@ extension ShopService {
         return total
     }
 
+    /// The ledger id of the admin's refund sent with `nonce` (one per form).
+    public static func refundEventID(orderID: String, nonce: String) -> String { "local:refund:\(orderID):\(nonce.prefix(40))" }
+
+    /// The newest images in the site's image store, for the cover picker.
+    func recentImages(limit: Int = 24) async throws -> [String] {
+        try await database.read { db in try await store.recentImages(db, limit: limit) }
+    }
+
+    func imageExists(_ name: String) async throws -> Bool {
+        try await database.read { db in try await store.imageExists(db, name: name) }
+    }
+
+    /// Whether an event is in the shop's ledger.
+    public func hasEvent(_ id: String) async throws -> Bool {
+        try await database.read { db in try await store.hasEvent(db, id: id) }
+    }
+
     /// Records a refund the provider has made (the admin's action, after the provider's call succeeded).
     public func recordRefund(orderID: String, copies: [String: Int], amountMinor: Int64, nonce: String) async throws -> Receipt {
-        try await apply(OrderEvent(id: "local:refund:\(orderID):\(nonce.prefix(40))", orderID: orderID, at: now(),
+        try await apply(OrderEvent(id: Self.refundEventID(orderID: orderID, nonce: nonce), orderID: orderID, at: now(),
                                    kind: .copiesRefunded(copies: copies.filter { $0.value > 0 }, amountMinor: amountMinor)),
                         provider: "local")
     }
 
-    func adminOrders(status: OrderStatus?, query: String, limit: Int = 200) async throws -> [ShopStore.OrderRow] {
-        try await database.read { db in try await store.orders(db, status: status, query: query, limit: limit) }
+    func adminOrders(status: OrderStatus?, query: String, before: Int64? = nil, limit: Int) async throws -> [ShopStore.OrderRow] {
+        try await database.read { db in try await store.orders(db, status: status, query: query, before: before, limit: limit) }
     }
 
     func orderCounts() async throws -> [String: Int] { try await database.read { db in try await store.orderCounts(db) } }

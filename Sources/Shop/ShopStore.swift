@@ -249,6 +249,20 @@ struct ShopStore: Sendable {
         return !rows.isEmpty
     }
 
+    /// Names in the site's image store (its `images` table), newest first: what a product's cover may be.
+    func recentImages(_ db: any SQLDatabase, limit: Int) async throws -> [String] {
+        try await db.select().column("name").from("images").orderBy("created_at", .descending).orderBy("name")
+            .limit(limit).all().map { try $0.decode(column: "name", as: String.self) }
+    }
+
+    func imageExists(_ db: any SQLDatabase, name: String) async throws -> Bool {
+        try await db.select().column("name").from("images").where("name", .equal, SQLBind(name)).limit(1).first() != nil
+    }
+
+    func hasEvent(_ db: any SQLDatabase, id: String) async throws -> Bool {
+        try await db.select().column("id").from("shop_ledger").where("event_id", .equal, SQLBind(id)).limit(1).first() != nil
+    }
+
     func settle(_ db: any SQLDatabase, eventID: String, outcome: String, note: String) async throws {
         try await db.update("shop_ledger").set("outcome", to: SQLBind(outcome)).set("note", to: SQLBind(String(note.prefix(500))))
             .where("event_id", .equal, SQLBind(eventID)).run()
@@ -298,9 +312,12 @@ struct ShopStore: Sendable {
 
 extension ShopStore {
     /// Orders newest first, by status and a search over number, email and name (`%` and `_` taken literally).
-    func orders(_ db: any SQLDatabase, status: OrderStatus?, query: String, limit: Int) async throws -> [OrderRow] {
+    /// Orders newest first (by number), those numbered below `before` when given: keyset paging, so a page
+    /// costs the same however deep it is and an order placed meanwhile does not shift the next page.
+    func orders(_ db: any SQLDatabase, status: OrderStatus?, query: String, before: Int64? = nil, limit: Int) async throws -> [OrderRow] {
         var q = db.select().columns(Self.orderColumns.map { SQLIdentifier($0) }).from("shop_orders")
         if let status { q = q.where("status", .equal, SQLBind(status.rawValue)) }
+        if let before { q = q.where("number", .lessThan, SQLBind(before)) }
         let term = String(query.trimmingCharacters(in: .whitespaces).prefix(100))
         if !term.isEmpty {
             let digits = term.uppercased().hasPrefix("Q-") ? String(term.dropFirst(2)) : term

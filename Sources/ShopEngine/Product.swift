@@ -34,6 +34,23 @@ public struct ShippingOption: Codable, Hashable, Sendable {
     }
 
     public var isCollection: Bool { countries.isEmpty }
+
+    /// The options a cart of these products can be sent with: those every product offers (by id), in the first
+    /// product's order, each at the highest of the products' rates and to the countries all of them deliver to
+    /// (one flat rate per order, never less than any product asks).
+    public static func common(_ lists: [[ShippingOption]]) -> [ShippingOption] {
+        guard var options = lists.first else { return [] }
+        for list in lists.dropFirst() {
+            options = options.compactMap { option in
+                guard let other = list.first(where: { $0.id == option.id }), other.isCollection == option.isCollection else { return nil }
+                var merged = option
+                merged.minor = max(option.minor, other.minor)
+                merged.countries = option.countries.filter { other.countries.contains($0) }
+                return option.isCollection || !merged.countries.isEmpty ? merged : nil
+            }
+        }
+        return options
+    }
 }
 
 /// A product as pricing and availability need it.

@@ -178,3 +178,21 @@ func at(_ minutes: Double) -> Date { t0.addingTimeInterval(minutes * 60) }
         #expect(AddressRules.problems(Address(name: "A", line1: "1", city: "X", postalCode: "1", country: "XX"), needsAddress: true)["country"] != nil)
     }
 }
+
+@Suite struct ShippingCommonTests {
+    @Test func aCartIsSentWithWhatEveryProductOffersAtTheHighestRate() {
+        let book = [ShippingOption(id: "collect", label: "Collect", minor: 0, countries: []),
+                    ShippingOption(id: "courier-za", label: "Courier", minor: 6_000, countries: ["ZA"]),
+                    ShippingOption(id: "courier-intl", label: "Abroad", minor: 35_000, countries: ["NA", "GB"])]
+        let poster = [ShippingOption(id: "courier-za", label: "Courier", minor: 9_000, countries: ["ZA"]),
+                      ShippingOption(id: "courier-intl", label: "Abroad", minor: 20_000, countries: ["GB", "US"])]
+        let both = ShippingOption.common([book, poster])
+        #expect(both.map(\.id) == ["courier-za", "courier-intl"], "collection only if every product may be collected")
+        #expect(both.map(\.minor) == [9_000, 35_000])
+        #expect(both[1].countries == ["GB"])
+        #expect(ShippingOption.common([book]) == book)
+        #expect(ShippingOption.common([]) == [])
+        #expect(ShippingOption.common([book, [ShippingOption(id: "courier-intl", label: "x", minor: 1, countries: ["US"])]]) == [],
+                "no country in common: nothing")
+    }
+}

@@ -15,6 +15,11 @@ Prints "PORT <n>" on the first line of stdout.
   GET  /_standin/requests      checkout posts and validation calls seen, as JSON
   POST /_standin/itn           {"fields": [[k, v], ...], "url"?, "passphrase"?, "forge"?}: appends the signature
                                (a wrong one with "forge"), marks it issued, and POSTs it to "url" or returns it
+  POST /_standin/pay           {"m_payment_id", "amount"?, "unissued"?, "deliver_to"?}: the buyer pays the once-off
+                               checkout posted to /eng/process with that m_payment_id: an ITN in PayFast's field
+                               order (COMPLETE, amount_gross the checkout's amount or "amount"), signed, POSTed to the
+                               checkout's notify_url (its origin replaced by "deliver_to" when given); "unissued"
+                               makes /eng/query/validate answer INVALID for it. Returns {"status", "body", "pf_payment_id"}
 
 The subscription API (PayFast's api.payfast.co.za, served here on the same port), each call checked for the
 headers merchant-id, version (v1), timestamp (ISO-8601, within an hour of now) and signature: md5 of every header
@@ -26,6 +31,11 @@ joined by "&". A bad signature is 401, an unknown token 404, a change to a cance
   PUT   /subscriptions/{token}/unpause
   PUT   /subscriptions/{token}/cancel          for good: a cancelled token cannot be changed or revived
   PATCH /subscriptions/{token}/update          amount (cents), frequency, cycles, run_date: at least one
+  POST  /refunds/{pf_payment_id}               PayFast's refunds API as its PHP SDK calls it: a JSON body with amount
+                                               (cents, at least 1, at most what is left of the payment), reason,
+                                               acc_type (current or savings), notify_buyer (0 or 1); the signature
+                                               covers the body's fields like form fields. Only payments made through
+                                               /_standin/pay can be refunded; an unknown one is 404
   POST  /_standin/subscription                 {"token", "amount" (cents), "frequency", "run_date", "cycles"?}: adds one
   GET   /_standin/api-requests                 the API calls seen, with what was wrong with each
 """
@@ -36,6 +46,7 @@ import json
 import threading
 import urllib.parse
 import urllib.request
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from lifetime import tie_to_parent
@@ -49,7 +60,13 @@ DOCUMENTED_ORDER = [
     "subscription_type", "billing_date", "recurring_amount", "frequency", "cycles",
 ]
 
-state = {"requests": [], "issued": set(), "subscriptions": {}, "api_requests": [], "lock": threading.Lock()}
+state = {"requests": [], "issued": set(), "subscriptions": {}, "api_requests": [], "lock": threading.Lock(),
+         "checkouts": {}, "payments": {}, "next_payment": 1124000}
+ITN_ORDER = ["m_payment_id", "pf_payment_id", "payment_status", "item_name", "item_description", "amount_gross",
+             "amount_fee", "amount_net", "custom_str1", "custom_str2", "custom_str3", "custom_str4", "custom_str5",
+             "custom_int1", "custom_int2", "custom_int3", "custom_int4", "custom_int5", "name_first", "name_last",
+             "email_address", "merchant_id"]
+REFUND_FIELDS = {"amount", "reason", "acc_type", "notify_buyer"}
 args = None
 
 
@@ -125,7 +142,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_standin/api-requests":
             with state["lock"]:
                 return self.send(200, json.dumps(state["api_requests"]), "application/json")
-        if self.path.split("?")[0] == "/ping" or self.path.startswith("/subscriptions/"):
+        if self.path.split("?")[0] == "/ping" or self.path.startswith("/subscriptions/") or self.path.startswith("/refunds/"):
             return self.api("GET", self.raw())
         self.send(404, "not found")
 
@@ -146,9 +163,15 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         parts = [p for p in url.path.split("/") if p]
         headers = {k: self.headers.get(k, "") for k in ("merchant-id", "version", "timestamp", "signature")}
+        is_json = self.headers.get("Content-Type", "").split(";")[0].strip() == "application/json"
         try:
-            body = urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=bool(raw))
-        except ValueError:
+            if is_json:
+                # PHP's urlencode of a number is its digits: JSON values are signed as their text.
+                decoded = json.loads(raw or b"{}")
+                body = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in decoded.items()]
+            else:
+                body = urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=bool(raw))
+        except (ValueError, AttributeError):
             body = None
         record = {"method": method, "path": url.path, "query": url.query, "headers": headers,
                   "form": body or [], "problems": []}
@@ -156,7 +179,8 @@ class Handler(BaseHTTPRequestHandler):
         if body is None:
             problems.append("body is not form-encoded")
             return self.answer(400, "body is not form-encoded", record)
-        if raw and self.headers.get("Content-Type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        wanted_type = "application/json" if parts[:1] == ["refunds"] else "application/x-www-form-urlencoded"
+        if raw and self.headers.get("Content-Type", "").split(";")[0].strip() != wanted_type:
             problems.append("content type")
         for name in ("merchant-id", "version", "timestamp", "signature"):
             if not headers[name]:
@@ -179,6 +203,8 @@ class Handler(BaseHTTPRequestHandler):
                                "; ".join(problems), record)
         if parts == ["ping"] and method == "GET":
             return self.answer(200, True, record)
+        if len(parts) == 2 and parts[0] == "refunds":
+            return self.refund(method, urllib.parse.unquote(parts[1]), dict(body), record)
         if len(parts) != 3 or parts[0] != "subscriptions":
             return self.answer(404, "unknown endpoint", record)
         token, action = urllib.parse.unquote(parts[1]), parts[2]
@@ -227,8 +253,87 @@ class Handler(BaseHTTPRequestHandler):
                     sub["run_date"] = changes["run_date"]
         return self.answer(200, True, record)
 
+    def refund(self, method, payment_id, form, record):
+        problems = record["problems"]
+        with state["lock"]:
+            payment = state["payments"].get(payment_id)
+        if payment is None:
+            return self.answer(404, "Payment not found", record)
+        if method == "GET":
+            with state["lock"]:
+                return self.answer(200, {"payment_id": payment_id, "amount": payment["amount"],
+                                         "refunded": payment["refunded"], "refunds": list(payment["refunds"])}, record)
+        if method != "POST":
+            return self.answer(405, f"{method} /refunds is not an endpoint", record)
+        unknown = sorted(set(form) - REFUND_FIELDS)
+        if unknown:
+            problems.append(f"unknown fields {unknown}")
+            return self.answer(400, f"Unknown fields {unknown}", record)
+        amount = form.get("amount", "")
+        if not amount.isdigit() or int(amount) < 1:
+            problems.append("amount must be whole cents")
+            return self.answer(400, "amount must be an integer number of cents", record)
+        if form.get("acc_type", "current") not in ("current", "savings"):
+            problems.append("acc_type")
+            return self.answer(400, "acc_type must be current or savings", record)
+        if form.get("notify_buyer", "1") not in ("0", "1"):
+            problems.append("notify_buyer")
+            return self.answer(400, "notify_buyer must be 0 or 1", record)
+        if len(form.get("reason", "")) > 255:
+            problems.append("reason too long")
+            return self.answer(400, "reason is at most 255 characters", record)
+        with state["lock"]:
+            left = payment["amount"] - payment["refunded"]
+            if int(amount) > left:
+                problems.append("more than is left")
+                overdrawn = True
+            else:
+                overdrawn = False
+                payment["refunded"] += int(amount)
+                refund = {"id": str(uuid.uuid4()), "payment_id": payment_id, "merchant_id": args.merchant_id,
+                          "refund_amount": int(amount) / 100, "status": "COMPLETE",
+                          "created": datetime.datetime.now(datetime.timezone.utc).isoformat()}
+                payment["refunds"].append(refund)
+        if overdrawn:
+            return self.answer(400, f"The refund amount exceeds the available amount ({left / 100:.2f})", record)
+        return self.answer(200, refund, record)
+
+    def pay(self, spec):
+        with state["lock"]:
+            checkout = state["checkouts"].get(spec.get("m_payment_id", ""))
+            state["next_payment"] += 1
+            pf_payment_id = str(state["next_payment"])
+        if checkout is None:
+            return {"error": "no checkout with that m_payment_id was posted to /eng/process"}
+        gross = spec.get("amount") or checkout["amount"]
+        cents = round(float(gross) * 100)
+        fee = round(cents * 0.035)
+        values = {"m_payment_id": checkout["m_payment_id"], "pf_payment_id": pf_payment_id, "payment_status": "COMPLETE",
+                  "item_name": checkout.get("item_name", ""), "item_description": checkout.get("item_description", ""),
+                  "amount_gross": f"{cents / 100:.2f}", "amount_fee": f"{-fee / 100:.2f}",
+                  "amount_net": f"{(cents - fee) / 100:.2f}", "merchant_id": args.merchant_id}
+        for k in ITN_ORDER:
+            if k.startswith("custom_") or k in ("name_first", "name_last", "email_address"):
+                values[k] = checkout.get(k, "")
+        fields = [[k, values[k]] for k in ITN_ORDER]
+        url = checkout.get("notify_url", "")
+        if spec.get("deliver_to"):
+            u = urllib.parse.urlsplit(url)
+            url = spec["deliver_to"].rstrip("/") + u.path + (f"?{u.query}" if u.query else "")
+        if not spec.get("unissued"):
+            with state["lock"]:
+                state["payments"][pf_payment_id] = {"amount": cents, "refunded": 0, "refunds": [],
+                                                    "m_payment_id": checkout["m_payment_id"]}
+        result = self.itn({"fields": fields, "url": url, "unissued": spec.get("unissued")})
+        result["pf_payment_id"] = pf_payment_id
+        return result
+
     def do_POST(self):
         raw = self.raw()
+        if self.path.startswith("/refunds/"):
+            return self.api("POST", raw)
+        if self.path == "/_standin/pay":
+            return self.send(200, json.dumps(self.pay(json.loads(raw))), "application/json")
         if self.path == "/eng/process":
             return self.process(raw)
         if self.path == "/eng/query/validate":
@@ -276,6 +381,8 @@ class Handler(BaseHTTPRequestHandler):
                 problems.append("frequency must be 3 (monthly) or 6 (annual)")
         with state["lock"]:
             state["requests"].append({"path": "/eng/process", "form": pairs, "problems": problems})
+            if not problems and form.get("m_payment_id"):
+                state["checkouts"][form["m_payment_id"]] = form
         if problems:
             return self.send(400, "; ".join(problems))
         self.send(200, f"<!doctype html><title>PayFast stand-in</title><p>Pay R{amount} for {form.get('item_name')}",
@@ -294,13 +401,14 @@ class Handler(BaseHTTPRequestHandler):
         body = "&".join(f"{urllib.parse.quote_plus(k)}={php_urlencode(v)}" for k, v in pairs)
         if not spec.get("url"):
             return {"body": body}
+        sent = body
         req = urllib.request.Request(spec["url"], data=body.encode(), method="POST",
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
-                return {"status": r.status, "body": r.read().decode(errors="replace")}
+                return {"status": r.status, "body": r.read().decode(errors="replace"), "itn": sent}
         except urllib.error.HTTPError as e:
-            return {"status": e.code, "body": e.read().decode(errors="replace")}
+            return {"status": e.code, "body": e.read().decode(errors="replace"), "itn": sent}
 
 
 def main():

@@ -16,6 +16,15 @@ Control endpoints (not Stripe's):
                                      {"payload", "header"}, with it POSTs there and returns {"status", "body"}
   POST /_standin/renewal-fails       {"customer"?}: the subscription's next renewal fails (invoice.payment_failed
                                      sent to the site); the latest subscription when no customer is named
+  POST /_standin/deliver-to          {"origin": "http://127.0.0.1:8080"}: where webhooks go instead of the origin of
+                                     the session's success_url (a site whose configured address has no port)
+
+API endpoints (Stripe's wire format: form-encoded, Bearer key, Idempotency-Key on every POST, the same answer for
+the same key and parameters, 400 idempotency_error for the same key with other parameters):
+  POST /v1/checkout/sessions, /v1/billing_portal/sessions, /v1/subscriptions/{id}; GET /v1/subscriptions/{id}
+  POST /v1/refunds                   payment_intent or charge (one of them), amount (optional: what is left),
+                                     reason, metadata[...]: refunds a shop order's payment made on /c/pay, then
+                                     sends charge.refunded (amount_refunded the running total) to the site
 
 Pages a browser is sent to (Stripe's hosted pages, reduced to a button; no script):
   GET/POST /c/pay/{session}          the checkout: paying sends checkout.session.completed, then for a subscription
@@ -27,6 +36,7 @@ Pages a browser is sent to (Stripe's hosted pages, reduced to a button; no scrip
 import argparse
 import html
 import json
+import re
 import sys
 import threading
 import time
@@ -51,7 +61,10 @@ CHECKOUT_PAYMENT_KEYS = [
 ]
 
 state = {"requests": [], "fail": [], "idempotency": {}, "lock": threading.Lock(),
-         "sessions": {}, "subscriptions": {}, "customers": {}, "portal_return": {}, "clock": 0}
+         "sessions": {}, "subscriptions": {}, "customers": {}, "portal_return": {}, "clock": 0,
+         "payment_intents": {}, "charges": {}, "deliver_to": None}
+REFUND_KEYS = {"payment_intent", "charge", "amount", "reason"}
+REFUND_REASONS = {"duplicate", "fraudulent", "requested_by_customer"}
 args = None
 
 
@@ -98,6 +111,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"ok": True})
         if self.path == "/_standin/webhook":
             return self.reply(200, webhook(json.loads(raw)))
+        if self.path == "/_standin/deliver-to":
+            with state["lock"]:
+                state["deliver_to"] = json.loads(raw).get("origin") or None
+            return self.reply(200, {"ok": True})
         if self.path == "/_standin/renewal-fails":
             return self.reply(200, renewal_fails(json.loads(raw or b"{}").get("customer")))
         if self.path.startswith("/c/pay/") or self.path.startswith("/p/session/"):
@@ -186,6 +203,8 @@ class Handler(BaseHTTPRequestHandler):
                 if missing:
                     return 400, {"error": {"type": "invalid_request_error", "message": f"missing {missing}"}}
             return 200, subscription(sub, form)
+        if self.path == "/v1/refunds":
+            return refund(form)
         return 404, {"error": {"type": "invalid_request_error", "message": "unknown path"}}
 
     # Stripe's hosted pages, as far as a browser test needs them.
@@ -261,6 +280,10 @@ def next_period(sub):
 
 
 def webhook_url(site):
+    with state["lock"]:
+        origin = state["deliver_to"]
+    if origin:
+        return origin.rstrip("/") + "/webhooks/stripe"
     u = urllib.parse.urlsplit(site)
     return f"{u.scheme}://{u.netloc}/webhooks/stripe"
 
@@ -294,10 +317,19 @@ def pay_session(sid, f):
             total += int(f[f"line_items[{i}][price_data][unit_amount]"]) * int(f.get(f"line_items[{i}][quantity]", "1"))
             i += 1
         order = f["metadata[order_id]"]
+        pi, charge = "pi_" + uuid.uuid4().hex[:14], "ch_" + uuid.uuid4().hex[:14]
+        # The PaymentIntent keeps payment_intent_data[metadata]; its charge carries the same metadata.
+        metadata = {k[len("payment_intent_data[metadata]["):-1]: v for k, v in f.items()
+                    if k.startswith("payment_intent_data[metadata][")}
+        with state["lock"]:
+            state["payment_intents"][pi] = {"id": pi, "charge": charge, "amount": total, "refunded": 0,
+                                            "currency": f["line_items[0][price_data][currency]"], "customer": customer,
+                                            "metadata": metadata, "site": site, "refunds": []}
+            state["charges"][charge] = pi
         send(site, "checkout.session.completed", {
             "id": sid, "object": "checkout.session", "mode": "payment", "payment_status": "paid",
             "client_reference_id": f.get("client_reference_id"), "metadata": {"order_id": order}, "customer": customer,
-            "payment_intent": "pi_" + uuid.uuid4().hex[:14], "amount_total": total,
+            "payment_intent": pi, "amount_total": total,
             "currency": f["line_items[0][price_data][currency]"]})
         return
     if f["mode"] == "payment":
@@ -324,6 +356,67 @@ def pay_session(sid, f):
     send(site, "invoice.paid", invoice(sub, paid=True))
     with state["lock"]:
         sub["renewals"] = 1
+
+
+def invalid(message, param=None, code=None):
+    error = {"type": "invalid_request_error", "message": message}
+    if param:
+        error["param"] = param
+    if code:
+        error["code"] = code
+    return 400, {"error": error}
+
+
+def refund(form):
+    """POST /v1/refunds as Stripe takes it: one of payment_intent or charge, amount in minor units (optional: the
+    rest of the charge), reason, metadata[...]. Anything else is refused like Stripe's unknown parameter."""
+    for k in form:
+        if k not in REFUND_KEYS and not re.fullmatch(r"metadata\[[^\[\]]{1,40}\]", k):
+            return invalid(f"Received unknown parameter: {k}", k, "parameter_unknown")
+    if bool(form.get("payment_intent")) == bool(form.get("charge")):
+        return invalid("You must pass exactly one of payment_intent or charge.", "payment_intent", "parameter_missing")
+    with state["lock"]:
+        if form.get("charge"):
+            pi_id = state["charges"].get(form["charge"])
+            if pi_id is None:
+                return invalid(f"No such charge: '{form['charge']}'", "charge", "resource_missing")
+        else:
+            pi_id = form["payment_intent"]
+            if pi_id not in state["payment_intents"]:
+                return invalid(f"No such payment_intent: '{pi_id}'", "payment_intent", "resource_missing")
+        pi = state["payment_intents"][pi_id]
+        left = pi["amount"] - pi["refunded"]
+        if left <= 0:
+            return invalid(f"Charge {pi['charge']} has already been refunded.", None, "charge_already_refunded")
+        amount = form.get("amount")
+        if amount is not None:
+            if not amount.isdigit():
+                return invalid(f"Invalid integer: {amount}", "amount")
+            amount = int(amount)
+            if amount < 1:
+                return invalid("This value must be greater than or equal to 1.", "amount")
+            if amount > left:
+                return invalid(f"Refund amount ({amount / 100:.2f}) is greater than unrefunded amount on charge "
+                               f"({left / 100:.2f})", "amount", "amount_too_large")
+        else:
+            amount = left
+        if form.get("reason") and form["reason"] not in REFUND_REASONS:
+            return invalid(f"Invalid reason: must be one of {sorted(REFUND_REASONS)}", "reason")
+        pi["refunded"] += amount
+        re_id = "re_" + uuid.uuid4().hex[:20]
+        metadata = {k[len("metadata["):-1]: v for k, v in form.items() if k.startswith("metadata[")}
+        answer = {"id": re_id, "object": "refund", "amount": amount, "charge": pi["charge"], "currency": pi["currency"],
+                  "payment_intent": pi_id, "metadata": metadata, "reason": form.get("reason"), "status": "succeeded",
+                  "created": int(time.time())}
+        pi["refunds"].append(answer)
+        charge = {"id": pi["charge"], "object": "charge", "amount": pi["amount"], "amount_captured": pi["amount"],
+                  "amount_refunded": pi["refunded"], "refunded": pi["refunded"] == pi["amount"], "currency": pi["currency"],
+                  "customer": pi["customer"], "payment_intent": pi_id, "metadata": dict(pi["metadata"]),
+                  "status": "succeeded", "refunds": {"object": "list", "data": list(reversed(pi["refunds"]))}}
+        site = pi["site"]
+    # Stripe tells the site afterwards, not inside the API call.
+    threading.Thread(target=lambda: (time.sleep(0.05), send(site, "charge.refunded", charge)), daemon=True).start()
+    return 200, answer
 
 
 def renewal_fails(customer):

@@ -316,6 +316,44 @@ public struct PayFastClient: PaymentProvider {
     }
 }
 
+// MARK: refunds
+
+extension PayFastClient: OrderRefunds {
+    /// The body of a refund as PayFast's own SDK sends it: JSON with the amount in cents, the reason and
+    /// `notify_buyer` (PayFast emails the buyer). Signed like every API call: headers and these fields, sorted.
+    static func refundBody(amount: Money, reason: String) -> [FormField] {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        return [FormField("amount", String(amount.minor)), FormField("notify_buyer", "1")]
+            + (reason.isEmpty ? [] : [FormField("reason", String(reason.prefix(255)))])
+    }
+
+    /// `POST {api}/refunds/{pf_payment_id}`. PayFast takes no idempotency key, so the call is made once and not
+    /// retried (a retry after a lost answer could refund twice); the caller keeps one refund per admin's form.
+    /// PayFast's sandbox has no refunds.
+    public func refundOrder(orderID: String, paymentRef: String, amount: Money, reason: String, idempotencyKey: String) async throws {
+        guard !configuration.host.contains("sandbox") else {
+            throw PaymentError.providerRejected(status: 400, message: "PayFast's sandbox does not make refunds")
+        }
+        let fields = Self.refundBody(amount: amount, reason: reason)
+        let headers = Self.apiHeaders(merchantID: configuration.merchantID, passphrase: configuration.passphrase,
+                                      timestamp: Self.isoTimestamp(clock()), body: fields)
+        var json: [String: Any] = [:]
+        for f in fields { json[f.name] = f.name == "reason" ? f.value : Int(f.value)! }
+        let body = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+        let request = OutgoingRequest(method: "POST", url: "\(apiBase)/refunds/\(FormEncoding.escape(paymentRef))",
+                                      headers: headers + [("Content-Type", "application/json")], body: Array(body))
+        let response = try await transport.send(request)
+        let answer = try? JSONValue.parse(response.body)
+        guard (200..<300).contains(response.status), answer?["status"].string == "success" else {
+            let said = answer?.at("data", "response").string.map { String($0.prefix(200)) }
+            throw PaymentError.providerRejected(status: response.status, message: said ?? "refund refused")
+        }
+    }
+
+    /// pf_payment_id is a number.
+    public func refundable(paymentRef: String) -> Bool { !paymentRef.isEmpty && paymentRef.allSatisfy(\.isNumber) }
+}
+
 func md5(_ s: String) -> String {
     hex(Insecure.MD5.hash(data: Array(s.utf8)))
 }
