@@ -132,14 +132,20 @@ class ExportDelegate: NSObject, XMLParserDelegate, @unchecked Sendable {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func date(_ text: String) -> Date? {
-        if let date = ISO8601DateFormatter().date(from: text) { return date }
+    /// Made once per file (making a formatter costs more than parsing a post): the parser's thread is the only user.
+    let iso = ISO8601DateFormatter()
+    lazy var wordpressDates: DateFormatter = {
         // WordPress: "2026-05-01 09:30:00" in UTC (comment_date_gmt).
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.date(from: text)
+        return formatter
+    }()
+
+    func date(_ text: String) -> Date? {
+        if let date = iso.date(from: text) { return date }
+        return wordpressDates.date(from: text)
     }
 }
 
@@ -197,7 +203,7 @@ final class DisqusExport: ExportDelegate, @unchecked Sendable {
         case "message": current.html = take()
         case "createdAt":
             let value = take()
-            guard let date = Self.date(value) else { return fail("createdAt '\(value)' is not a date such as 2026-05-01T09:30:00Z") }
+            guard let date = self.date(value) else { return fail("createdAt '\(value)' is not a date such as 2026-05-01T09:30:00Z") }
             current.createdAt = date
         case "isDeleted": if take() == "true" { current.skipped = true }
         case "isSpam": if take() == "true" { current.skipped = true }
@@ -259,7 +265,7 @@ final class WordPressExport: ExportDelegate, @unchecked Sendable {
         case "wp:comment_author_email": current.authorEmail = take()
         case "wp:comment_date_gmt":
             let value = take()
-            guard let date = Self.date(value) else { return fail("comment_date_gmt '\(value)' is not a date such as 2026-05-01 09:30:00") }
+            guard let date = self.date(value) else { return fail("comment_date_gmt '\(value)' is not a date such as 2026-05-01 09:30:00") }
             current.createdAt = date
         case "wp:comment_content": current.html = take()
         case "wp:comment_approved": if take() != "1" { current.skipped = true }
