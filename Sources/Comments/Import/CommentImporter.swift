@@ -558,14 +558,58 @@ public enum CommentHTML {
             emit(String(c))
         }
         if let target = href { out += decode(linkText) + " (\(target))" }
-        let decoded = decode(out).replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\u{00A0}", with: " ")
-        var paragraphs: [String] = []
-        for block in decoded.components(separatedBy: "\n\n") {
-            let lines = block.split(separator: "\n", omittingEmptySubsequences: true)
-                .map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }.filter { !$0.isEmpty }
-            if !lines.isEmpty { paragraphs.append(lines.joined(separator: "\n")) }
+        return layout(decode(out))
+    }
+
+    /// Paragraphs (split at blank lines) of non-empty lines whose runs of spaces are one space; CRLF is LF and a
+    /// no-break space a space. Done on Unicode scalars: Foundation's string searching costs more than the rest of
+    /// an import.
+    static func layout(_ text: String) -> String {
+        let newline: Unicode.Scalar = "\n", space: Unicode.Scalar = " ", carriageReturn: Unicode.Scalar = "\r"
+        var scalars: [Unicode.Scalar] = []
+        scalars.reserveCapacity(text.utf8.count)
+        var pendingCR = false
+        for scalar in text.unicodeScalars {
+            if pendingCR { if scalar != newline { scalars.append(carriageReturn) }; pendingCR = false }
+            if scalar == carriageReturn { pendingCR = true; continue }
+            scalars.append(scalar == "\u{00A0}" ? space : scalar)
         }
-        return paragraphs.joined(separator: "\n\n")
+        if pendingCR { scalars.append(carriageReturn) }
+        var out = String.UnicodeScalarView()
+        var paragraph = String.UnicodeScalarView()   // the current paragraph's lines so far
+        var line = String.UnicodeScalarView()        // the current line, spaces collapsed
+        var spacePending = false
+        func endLine() {
+            if !line.isEmpty {
+                if !paragraph.isEmpty { paragraph.append(newline) }
+                paragraph.append(contentsOf: line)
+            }
+            line = String.UnicodeScalarView(); spacePending = false
+        }
+        func endParagraph() {
+            endLine()
+            if !paragraph.isEmpty {
+                if !out.isEmpty { out.append(newline); out.append(newline) }
+                out.append(contentsOf: paragraph)
+            }
+            paragraph = String.UnicodeScalarView()
+        }
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if scalar == newline {
+                if index + 1 < scalars.count && scalars[index + 1] == newline { endParagraph(); index += 2; continue }
+                endLine()
+            } else if scalar == space {
+                if !line.isEmpty { spacePending = true }
+            } else {
+                if spacePending { line.append(space); spacePending = false }
+                line.append(scalar)
+            }
+            index += 1
+        }
+        endParagraph()
+        return String(out)
     }
 
     static func attribute(_ name: String, in tag: String) -> String? {

@@ -207,3 +207,28 @@ struct CommentImportResumeTests {
         }
     }
 }
+
+/// The exports' two date forms are read without a formatter; the answer is the formatter's.
+@Suite struct ExportDateTests {
+    @Test func fastDatesAgreeWithTheFormatter() throws {
+        let iso = ISO8601DateFormatter()
+        var seed: UInt64 = 7
+        for _ in 0..<2000 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            let seconds = Double(seed >> 34 % 4_000_000_000) - 100_000_000
+            let text = iso.string(from: Date(timeIntervalSince1970: seconds.rounded()))
+            #expect(ExportDelegate.fastDate(text) == iso.date(from: text), "\(text)")
+        }
+        #expect(ExportDelegate.fastDate("2024-02-29T23:59:59Z") == iso.date(from: "2024-02-29T23:59:59Z"))
+        #expect(ExportDelegate.fastDate("2026-05-01 09:30:00") == iso.date(from: "2026-05-01T09:30:00Z"))
+        for bad in ["2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-05-01T24:00:00Z", "2026-05-01T09:30:00+02:00", "yesterday"] {
+            #expect(ExportDelegate.fastDate(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func layoutKeepsParagraphsAndLines() {
+        #expect(CommentHTML.layout("  a  b \r\n c\n\n\n d \u{00A0}e\r") == "a b\nc\n\nd e\r")
+        #expect(CommentHTML.layout(" \n \n\n ") == "")
+        #expect(CommentHTML.layout("日本語\n\nçé") == "日本語\n\nçé")
+    }
+}
