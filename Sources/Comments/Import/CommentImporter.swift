@@ -242,18 +242,33 @@ public struct CommentImporter: Sendable {
             }
             try await insert.run()
         }
-        // Replies read earlier whose parent is one of this batch's posts (or hangs from one): linked now.
+        // Replies read earlier whose parent is one of this batch's posts (or hangs from one): linked now. Two
+        // lookups by index (children by parent id, then their comments, the unlinked ones kept here), not one join
+        // with `parent_id IS NULL`: SQLite's planner walked every top-level comment for it, a scan that grew with
+        // the import (the rate fell from ~900 to ~300 posts/s by 150,000 posts).
         let newPosts = fresh.map(\.comment.sourceID)
         if !newPosts.isEmpty {
-            var waiting: [(Int64, String)] = []
+            var children: [String: String] = [:]   // child's id there → its parent's id there
             for start in stride(from: 0, to: newPosts.count, by: Self.rowsPerStatement) {
                 let chunk = Array(newPosts[start..<min(start + Self.rowsPerStatement, newPosts.count)])
-                waiting += try await db.raw("""
-                    SELECT ic.comment_id, p.parent_source_id FROM imported_posts p
-                    JOIN imported_comments ic ON ic.source = p.source AND ic.source_id = p.source_id
-                    JOIN comments c ON c.id = ic.comment_id
-                    WHERE p.source = \(bind: source) AND p.parent_source_id IN \(SQLBind.group(chunk)) AND c.parent_id IS NULL
-                    """).all().map { (try $0.decode(column: "comment_id", as: Int64.self), try $0.decode(column: "parent_source_id", as: String.self)) }
+                for row in try await db.raw("""
+                    SELECT source_id, parent_source_id FROM imported_posts
+                    WHERE source = \(bind: source) AND parent_source_id IN \(SQLBind.group(chunk)) AND kept = 1
+                    """).all() {
+                    children[try row.decode(column: "source_id", as: String.self)] = try row.decode(column: "parent_source_id", as: String.self)
+                }
+            }
+            let candidates = children.keys.sorted()
+            var waiting: [(Int64, String)] = []
+            for start in stride(from: 0, to: candidates.count, by: Self.rowsPerStatement) {
+                let chunk = Array(candidates[start..<min(start + Self.rowsPerStatement, candidates.count)])
+                for row in try await db.raw("""
+                    SELECT ic.source_id, ic.comment_id, c.parent_id FROM imported_comments ic JOIN comments c ON c.id = ic.comment_id
+                    WHERE ic.source = \(bind: source) AND ic.source_id IN \(SQLBind.group(chunk))
+                    """).all() where try row.decode(column: "parent_id", as: Int64?.self) == nil {
+                    let child = try row.decode(column: "source_id", as: String.self)
+                    waiting.append((try row.decode(column: "comment_id", as: Int64.self), children[child]!))
+                }
             }
             try await link(waiting, known: recorded, on: db)
         }
@@ -433,21 +448,34 @@ public struct CommentImporter: Sendable {
     }
 
     /// Links every comment of this source still waiting for a parent recorded since (chains through skipped
-    /// posts whose kept ancestor came later), a page of comments per transaction.
+    /// posts whose kept ancestor came later): a pass over the recorded replies in id order, a page per
+    /// transaction, each page two lookups by index (the replies, then their comments).
     func linkPending() async throws {
-        var after: Int64 = 0
+        var after = ""
         while true {
             let from = after
-            let last = try await database.transaction { db -> Int64? in
-                let waiting = try await db.raw("""
-                    SELECT ic.comment_id, p.parent_source_id FROM imported_posts p
-                    JOIN imported_comments ic ON ic.source = p.source AND ic.source_id = p.source_id
-                    JOIN comments c ON c.id = ic.comment_id
-                    WHERE p.source = \(bind: self.source) AND p.parent_source_id IS NOT NULL AND c.parent_id IS NULL AND ic.comment_id > \(bind: from)
-                    ORDER BY ic.comment_id LIMIT \(bind: Self.rowsPerStatement)
-                    """).all().map { (try $0.decode(column: "comment_id", as: Int64.self), try $0.decode(column: "parent_source_id", as: String.self)) }
+            let last = try await database.transaction { db -> String? in
+                var replies: [String: String] = [:]
+                var last: String?
+                for row in try await db.raw("""
+                    SELECT source_id, parent_source_id FROM imported_posts
+                    WHERE source = \(bind: self.source) AND kept = 1 AND parent_source_id IS NOT NULL AND source_id > \(bind: from)
+                    ORDER BY source_id LIMIT \(bind: Self.rowsPerStatement)
+                    """).all() {
+                    let id = try row.decode(column: "source_id", as: String.self)
+                    replies[id] = try row.decode(column: "parent_source_id", as: String.self)
+                    last = id
+                }
+                guard !replies.isEmpty else { return nil }
+                var waiting: [(Int64, String)] = []
+                for row in try await db.raw("""
+                    SELECT ic.source_id, ic.comment_id, c.parent_id FROM imported_comments ic JOIN comments c ON c.id = ic.comment_id
+                    WHERE ic.source = \(bind: self.source) AND ic.source_id IN \(SQLBind.group(Array(replies.keys)))
+                    """).all() where try row.decode(column: "parent_id", as: Int64?.self) == nil {
+                    waiting.append((try row.decode(column: "comment_id", as: Int64.self), replies[try row.decode(column: "source_id", as: String.self)]!))
+                }
                 try await self.link(waiting, known: [:], on: db)
-                return waiting.last?.0
+                return last
             }
             guard let last else { return }
             after = last
