@@ -26,6 +26,16 @@ public struct ExternalAccounts: ExternalSignIn {
         return (SiteCookies.session(session.id, secure: site.secureCookies), userID)
     }
 
+    public func signIn(userID: Int64, userAgent: String) async throws -> Cookie {
+        let now = Timestamp.now
+        let session = try await site.database.transaction { db in
+            guard let user = try await UserRows.find(where: "id", equals: userID, on: db) else { throw AccountError.linkInvalid }
+            if user.status.kind == .banned { throw AccountError.banned(reason: user.status.reason) }
+            return try await SessionStore.create(userID: userID, userAgent: userAgent, now: now, on: db)
+        }
+        return SiteCookies.session(session.id, secure: site.secureCookies)
+    }
+
     static func account(for identity: ExternalIdentity, now: Timestamp, on db: any SQLDatabase) async throws -> Int64 {
         if let linked = try await db.select().column("user_id").from("external_identities")
             .where("issuer", .equal, identity.issuer).where("subject", .equal, identity.subject)

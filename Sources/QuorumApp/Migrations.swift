@@ -28,6 +28,7 @@ extension Migrations {
         embedPages015,
         externalIdentities016,
         commentImports017,
+        commentImportLinks018,
     ]
 }
 

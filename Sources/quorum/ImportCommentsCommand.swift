@@ -21,6 +21,9 @@ struct ImportCommentsCommand: AsyncParsableCommand {
     @Argument(help: "The export file (XML).")
     var file: String
 
+    @Option(help: ArgumentHelp("Posts written per transaction.", visibility: .hidden))
+    var batchSize: Int?
+
     func run() async throws {
         guard let format = CommentExportFormat(rawValue: format.lowercased()) else {
             throw ValidationError("the format must be disqus or wordpress, not '\(format)'")
@@ -31,9 +34,11 @@ struct ImportCommentsCommand: AsyncParsableCommand {
         let started = Date()
         let position = Position()
         let file = self.file
+        let batchSize = self.batchSize
         do {
             let counts = try await Store.using(configuration, migrate: true) { database in
-                let importer = try await CommentImporter(database: database, source: format.rawValue, pages: ExternalArticles())
+                var importer = try await CommentImporter(database: database, source: format.rawValue, pages: ExternalArticles())
+                if let batchSize, batchSize > 0 { importer.batchSize = batchSize }
                 let batches = CommentExportReader.batches(format: format, file: file, batchSize: importer.batchSize) { position.set($0) }
                 return try await importer.write(batches, file: file) { counts in
                     Self.progress(counts, line: position.get(), of: totalLines, since: started)

@@ -61,7 +61,9 @@ public struct EmbedFrameResponder<Inner: HTTPResponder>: HTTPResponder where Inn
         var response = try await EmbedFrame.$current.withValue(frame) { try await inner.respond(to: framed, context: context) }
         // A refusal (a page on a site that is not allowed, a missing page) may not be framed by anyone.
         // A refused sign-in token is shown in the frame, so the host's developers see why.
-        guard response.status.code < 400 || (entry && response.status == .unauthorized) else { return response }
+        // So is a refused sign-in ticket (the frame's sign-in window), so the reader sees to sign in again.
+        let refusedTicket = framed.uri.path == EmbedRoutes.ticket && response.status == .badRequest
+        guard response.status.code < 400 || (entry && response.status == .unauthorized) || refusedTicket else { return response }
         SecurityHeaders.allowFraming(by: frame.origins, on: &response.headers)
         if let location = response.headers[.location] { response.headers[.location] = EmbedFrame.rewrite(location: location) }
         let cookies = response.headers[values: .setCookie]

@@ -16,6 +16,45 @@ struct EmbedRoutes {
         router.get(RouterPath(SiteURL.adminEmbedding)) { _, context in try await page(context) }
         router.get(RouterPath(SiteURL.embedThread())) { request, _ in try await frame(request) }
         router.post(RouterPath(SiteURL.adminEmbedding)) { request, context in try await save(request, context) }
+        router.get(RouterPath(Self.signInWindow)) { request, context in try await signInWindow(request, context) }
+        router.post(RouterPath(Self.ticket)) { request, context in try await redeem(request, context) }
+    }
+
+    /// The sign-in window the frame opens on the site itself (a first-party page, never framed): signing in
+    /// there, then handing the frame a one-time ticket by `postMessage`.
+    static let signInWindow = "/frame-signin"
+    /// Where the frame redeems the ticket (framed as `/embed/signin/ticket`).
+    static let ticket = "/signin/ticket"
+
+    /// Signed out: the site's sign-in, coming back here. Signed in: the page that hands the opener (the frame,
+    /// checked by origin on both sides) its ticket. Without a nonce (opened as a plain link, without script) it
+    /// only says the reader is signed in.
+    private func signInWindow(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let nonce = parameters["nonce"].map(String.init) ?? ""
+        let next = SiteURL.safeRedirect(parameters["next"].map(String.init) ?? "/")
+        guard nonce.isEmpty || (nonce.count >= 16 && nonce.count <= 100 && nonce.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })) else {
+            throw RequestError.badRequest("The sign-in window's nonce must be 16 to 100 letters, digits, - or _.", code: "invalid_nonce")
+        }
+        guard let user = context.user else {
+            var back = Self.signInWindow + "?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")
+            if !nonce.isEmpty { back += "&nonce=" + nonce }
+            return .seeOther(SiteURL.signIn(next: back).path)
+        }
+        var model: [String: Any] = ["name": user.displayName]
+        if !nonce.isEmpty { model["ticket"] = try await embed.issueTicket(userID: user.id, nonce: nonce, next: next) }
+        var response = try site.formPage("embed-signed-in", model, context: context)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    private func redeem(_ request: Request, _ context: QuorumContext) async throws -> Response {
+        var request = request
+        let form = try await Form.read(&request)
+        let signedIn = try await embed.redeemTicket(form["ticket"] ?? "", nonce: form["nonce"] ?? "", userAgent: request.headers[.userAgent] ?? "")
+        var response = Response.seeOther(signedIn.next)
+        response.setCookie(signedIn.cookie)
+        return response
     }
 
     /// CORS for an allowed origin only: the host page's script may read the answer; any other page cannot.

@@ -53,6 +53,44 @@ public struct EmbedService: Sendable {
         return try await externalSignIn.signIn(identity, userAgent: userAgent)
     }
 
+    /// How long a frame sign-in ticket stays good: the sign-in window hands it to the frame at once.
+    public static let ticketLifetime: Double = 120
+
+    /// A one-time ticket by which the frame that opened the site's sign-in window signs in as `userID` (the
+    /// reader signed in in that window). Only its hash is stored, with the hash of the frame's `nonce`: the ticket
+    /// alone, seen by anyone else, signs nothing in.
+    public func issueTicket(userID: Int64, nonce: String, next: String, now: Timestamp = .now) async throws -> String {
+        let ticket = Secrets.token()
+        try await database.transaction { db in
+            try await db.delete(from: "embed_sign_in_tickets").where("expires_at", .lessThan, now.milliseconds - 86_400_000).run()
+            try await db.insert(into: "embed_sign_in_tickets")
+                .columns("ticket_hash", "user_id", "nonce_hash", "next_path", "created_at", "expires_at")
+                .values(SQLBind(Secrets.hash(ticket)), SQLBind(userID), SQLBind(Secrets.hash(nonce)), SQLBind(SiteURL.safeRedirect(next)),
+                        SQLBind(now.milliseconds), SQLBind(now.adding(seconds: Self.ticketLifetime).milliseconds)).run()
+        }
+        return ticket
+    }
+
+    public static let ticketRefused = CommentError(.badRequest, "ticket_invalid",
+                                                   "This sign-in has expired or was already used. Sign in again.")
+
+    /// Uses up `ticket` (with the nonce of the frame it was made for) and signs the frame in: the session cookie
+    /// and where to go. Refused (400) when unknown, used, expired or for another frame's nonce.
+    public func redeemTicket(_ ticket: String, nonce: String, userAgent: String, now: Timestamp = .now) async throws -> (cookie: Cookie, next: String) {
+        guard let externalSignIn, !ticket.isEmpty, ticket.count < 200, !nonce.isEmpty, nonce.count < 200 else { throw Self.ticketRefused }
+        let row = try await database.transaction { db in
+            try await db.raw("""
+                UPDATE embed_sign_in_tickets SET used_at = \(bind: now.milliseconds)
+                WHERE ticket_hash = \(bind: Secrets.hash(ticket)) AND nonce_hash = \(bind: Secrets.hash(nonce))
+                AND used_at IS NULL AND expires_at > \(bind: now.milliseconds)
+                RETURNING user_id, next_path
+                """).first()
+        }
+        guard let row else { throw Self.ticketRefused }
+        let cookie = try await externalSignIn.signIn(userID: try row.decode(column: "user_id", as: Int64.self), userAgent: userAgent)
+        return (cookie, try row.decode(column: "next_path", as: String.self))
+    }
+
     /// The slug of the article standing for `address`: the same on every instance and every run.
     static func key(_ address: PageAddress) -> String {
         "page-" + SHA256.hash(data: Data(address.url.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()

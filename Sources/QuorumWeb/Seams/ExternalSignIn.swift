@@ -24,4 +24,7 @@ public struct ExternalIdentity: Sendable, Equatable {
 public protocol ExternalSignIn: Sendable {
     /// The session cookie for the account linked to `identity` (linked or made now), and that account's id.
     func signIn(_ identity: ExternalIdentity, userAgent: String) async throws -> (cookie: Cookie, userID: Int64)
+    /// A new session's cookie for the account `userID`, which proved itself on the site (the embed's sign-in
+    /// window); refused for a banned account.
+    func signIn(userID: Int64, userAgent: String) async throws -> Cookie
 }

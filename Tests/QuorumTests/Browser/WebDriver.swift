@@ -138,8 +138,9 @@ final class ChromeDriver: @unchecked Sendable {
     }
 
     /// A fresh headless Chromium (its own temporary profile: no cookies), closed after `body` whatever happens.
-    func withSession<R>(_ body: (WebDriverSession) async throws -> R) async throws -> R {
-        let session = try await newSession()
+    /// `prefs`: Chromium profile preferences for this session (e.g. `profile.cookie_controls_mode`).
+    func withSession<R>(prefs: [String: Any] = [:], _ body: (WebDriverSession) async throws -> R) async throws -> R {
+        let session = try await newSession(prefs: prefs)
         do {
             let result = try await body(session)
             await session.close()
@@ -150,7 +151,15 @@ final class ChromeDriver: @unchecked Sendable {
         }
     }
 
-    func newSession() async throws -> WebDriverSession {
+    func newSession(prefs: [String: Any] = [:]) async throws -> WebDriverSession {
+        var chromeOptions: [String: Any] = [
+            "binary": BrowserTools.chromium,
+            // As root Chromium needs --no-sandbox; /dev/shm is small in containers.
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,1024", "--no-first-run", "--no-default-browser-check",
+                     "--disable-extensions", "--disable-background-networking", "--lang=en-GB"],
+        ]
+        if !prefs.isEmpty { chromeOptions["prefs"] = prefs }
         let capabilities: [String: Any] = [
             "capabilities": [
                 "alwaysMatch": [
@@ -159,13 +168,7 @@ final class ChromeDriver: @unchecked Sendable {
                     "timeouts": ["implicit": 0, "pageLoad": 60_000, "script": 30_000],
                     // The console (CSP violations, failed loads) is read back with ``WebDriverSession/browserLog()``.
                     "goog:loggingPrefs": ["browser": "ALL"],
-                    "goog:chromeOptions": [
-                        "binary": BrowserTools.chromium,
-                        // As root Chromium needs --no-sandbox; /dev/shm is small in containers.
-                        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                                 "--window-size=1280,1024", "--no-first-run", "--no-default-browser-check",
-                                 "--disable-extensions", "--disable-background-networking", "--lang=en-GB"],
-                    ] as [String: Any],
+                    "goog:chromeOptions": chromeOptions,
                 ] as [String: Any],
             ],
         ]
